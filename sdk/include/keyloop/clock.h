@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/global.h>
+
+#include <chrono>
+
+namespace Keyloop {
+
+/*!
+ * \brief The wall clock the SDK reads, injectable for tests.
+ *
+ * Token expiry and ID-token time checks use the wall clock (system_clock), not a
+ * monotonic one, so that they stay right across sleep/resume. Pass your own subclass
+ * to freeze or move time in tests. The SDK never takes ownership of a Clock.
+ */
+class KEYLOOP_EXPORT Clock
+{
+public:
+    virtual ~Clock();
+    virtual std::chrono::system_clock::time_point now() const;
+
+    /// The process-wide system clock (stateless; never null).
+    static const Clock *system();
+};
+
+} // namespace Keyloop

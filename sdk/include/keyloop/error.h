@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/global.h>
+
+#include <QtCore/QMetaType>
+#include <QtCore/QSharedDataPointer>
+#include <QtCore/QString>
+
+QT_BEGIN_NAMESPACE
+class QDebug;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class ErrorPrivate;
+
+/*!
+ * \brief The one error type of the whole SDK.
+ *
+ * An Error says what went wrong in words that never contain a secret, and is shaped by
+ * what the caller does next:
+ * - requiresSignIn(): the session is gone (invalid_grant, revoked); start a new sign-in.
+ * - isTransient(): network trouble or a 5xx; keep everything and try again later.
+ * - otherwise: a configuration, protocol, validation or storage problem to report.
+ *
+ * A default-constructed Error is "no error" (isNull() is true, and it converts to false).
+ * message() is safe to show and to log: it carries the rule that failed, never token
+ * contents, codes, verifiers or full redirect URLs.
+ */
+class KEYLOOP_EXPORT Error
+{
+    Q_GADGET
+public:
+    enum class Domain {
+        None,
+        Configuration, ///< the app's settings are wrong (bad issuer, insecure endpoint, …)
+        Network,       ///< could not talk to the server: DNS, connect, TLS, timeout, proxy
+        Protocol,      ///< the server's answer breaks the protocol (malformed, missing, mismatched)
+        OAuth,         ///< the server answered with an OAuth error (RFC 6749 §4.1.2.1, §5.2)
+        Jose,          ///< a JWS/JWK/JWKS could not be parsed or verified
+        IdToken,       ///< an ID token broke an OpenID Connect Core §3.1.3.7 rule
+        Storage,       ///< the token store (OS keychain) failed or is unavailable
+        Session,       ///< the session cannot continue without a new sign-in
+        Cancelled,     ///< the operation was cancelled by the app or the user
+    };
+    Q_ENUM(Domain)
+
+    enum class Code {
+        NoError = 0,
+
+        // Configuration
+        InvalidConfiguration,   ///< a required setting is missing or malformed
+        InsecureEndpoint,       ///< an endpoint is not https (and not an allowed loopback http)
+
+        // Network
+        NetworkError,           ///< connection failed, reset, DNS, proxy
+        TlsError,               ///< TLS handshake or certificate validation failed
+        Timeout,                ///< a request or the whole operation took too long
+        HttpError,              ///< an unexpected HTTP status with no OAuth error body
+        ResponseTooLarge,       ///< a response exceeded the SDK's size limit
+
+        // Protocol
+        MalformedResponse,      ///< a response could not be parsed
+        IssuerMismatch,         ///< discovery or RFC 9207 iss does not equal the configured issuer
+        MissingParameter,       ///< a required parameter or member is absent
+        DuplicateParameter,     ///< a parameter or JSON member occurs more than once
+        StateMismatch,          ///< the redirect's state is not this login's (RFC 6749 §10.12)
+        UnsupportedTokenType,   ///< token_type is not Bearer (RFC 6749 §7.1)
+        UnexpectedRedirect,     ///< a server answered with an HTTP redirect, which is never followed
+
+        // OAuth: oauthError() carries the error code, oauthErrorDescription() its text
+        OAuthError,
+
+        // Loopback redirect and browser
+        ListenFailed,           ///< the loopback listener could not bind
+        BrowserLaunchFailed,    ///< the browser could not be opened (the URL is still available)
+
+        // JOSE (RFC 7515/7517/7518)
+        JoseMalformed,          ///< not three base64url parts, bad base64url, not a JSON object
+        JoseTooLarge,           ///< size limit exceeded
+        JoseUnsupportedAlgorithm, ///< alg unknown, none, HS*, or not allowed
+        JoseUnknownCritical,    ///< crit names a header we do not understand (RFC 7515 §4.1.11)
+        JoseKeyNotFound,        ///< no usable key for kid/alg, even after one JWKS refetch
+        JoseInvalidKey,         ///< a key is unusable (too small, wrong curve, wrong use)
+        JoseInvalidSignature,   ///< the signature does not verify
+
+        // ID token (OpenID Connect Core §3.1.3.7)
+        IdTokenInvalidIssuer,       ///< rule 2
+        IdTokenInvalidAudience,     ///< rule 3
+        IdTokenInvalidAuthorizedParty, ///< rules 4–5
+        IdTokenExpired,             ///< rule 9
+        IdTokenNotYetValid,         ///< nbf in the future (RFC 7519 §4.1.5)
+        IdTokenIssuedInFuture,      ///< rule 10: iat in the future
+        IdTokenTooOld,              ///< rule 10: iat older than the configured maximum
+        IdTokenInvalidNonce,        ///< rule 11
+        IdTokenInvalidClaim,        ///< a claim has the wrong type (e.g. exp as a string) or sub is missing
+        IdTokenInvalidAccessTokenHash, ///< at_hash (§3.1.3.8)
+        IdTokenInvalidAuthTime,     ///< rule 13: auth_time missing or too old for max_age
+        IdTokenRefreshMismatch,     ///< §12.2: refreshed ID token changed iss/sub/aud/azp
+        UserInfoSubjectMismatch,    ///< §5.3.2: UserInfo sub differs from the ID token's
+
+        // Storage
+        StorageUnavailable,     ///< no secure backend works (no secret service, locked, denied)
+        StorageFailed,          ///< a read/write/delete failed
+        StorageCorrupt,         ///< a stored record cannot be read back (unknown version, damaged)
+        NotFound,               ///< no stored session for this key
+
+        // Session
+        SignInRequired,         ///< refresh token rejected or absent: sign in again
+
+        // Cancelled
+        Cancelled,
+    };
+    Q_ENUM(Code)
+
+    Error();
+    Error(Code code, const QString &message);
+    Error(const Error &other);
+    Error(Error &&other) noexcept;
+    Error &operator=(const Error &other);
+    Error &operator=(Error &&other) noexcept;
+    ~Error();
+
+    /// An OAuth error response (RFC 6749 §4.1.2.1 / §5.2). \a description is sanitised to the
+    /// RFC's character set and truncated; \a httpStatus is 0 for a redirect error.
+    static Error oauth(const QString &error, const QString &description, int httpStatus = 0);
+
+    bool isNull() const;
+    explicit operator bool() const { return !isNull(); }
+
+    Code code() const;
+    Domain domain() const;
+    /// Safe, human-readable text; never contains a secret.
+    QString message() const;
+    /// The OAuth `error` value (e.g. "invalid_grant"), empty when not an OAuth error.
+    QString oauthError() const;
+    /// The OAuth `error_description`, sanitised; may be empty.
+    QString oauthErrorDescription() const;
+    /// The HTTP status that came with the error, 0 when none.
+    int httpStatus() const;
+    Error &setHttpStatus(int status);
+
+    /// True for failures worth retrying later without user action: network, TLS handshake
+    /// interrupted, timeouts, 5xx, temporarily_unavailable, storage hiccups.
+    bool isTransient() const;
+    Error &setTransient(bool transient);
+    /// True when only a new interactive sign-in can help (invalid_grant, SignInRequired).
+    bool requiresSignIn() const;
+
+    /// The name of the code, e.g. "IdTokenInvalidAudience".
+    static QString codeName(Code code);
+    static Domain domainOf(Code code);
+    /// codeName(code()) + ": " + message().
+    QString toString() const;
+
+    bool operator==(const Error &other) const;
+    bool operator!=(const Error &other) const { return !(*this == other); }
+
+private:
+    QSharedDataPointer<ErrorPrivate> d;
+};
+
+KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const Error &error);
+
+} // namespace Keyloop
+
+Q_DECLARE_METATYPE(Keyloop::Error)

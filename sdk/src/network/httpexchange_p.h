@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// One HTTP request/response with the SDK's transport rules applied. Private to the SDK.
+#pragma once
+
+#include <keyloop/error.h>
+#include <keyloop/transportoptions.h>
+
+#include <QtCore/QByteArray>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+#include <QtCore/QPair>
+#include <QtCore/QPointer>
+#include <QtCore/QTimer>
+#include <QtCore/QUrl>
+#include <QtCore/QUrlQuery>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+class QNetworkReply;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+using HttpHeaders = QList<QPair<QByteArray, QByteArray>>;
+
+/// Checks that \a url may be used as an endpoint under \a options: absolute https, or http on a
+/// loopback host when the development opt-in is set; no fragment; no user info.
+/// \a what names the endpoint in the error message (e.g. "token_endpoint").
+Error checkEndpointUrl(const QUrl &url, const TransportOptions &options, const QString &what);
+
+/// True for 127.0.0.0/8, ::1 and "localhost".
+bool isLoopbackHost(const QString &host);
+
+/*!
+ * A single GET or POST. Applies TLS 1.2+, the extra CAs, ManualRedirectPolicy (a 3xx is an
+ * UnexpectedRedirect error, never followed), the request timeout and the size limit.
+ * Emits finished() exactly once, asynchronously (also on immediate failures), then
+ * deletes itself later (deleteLater) unless the caller keeps it alive via the parent.
+ *
+ * error() is set only for transport failures (network, TLS, timeout, too large, redirect,
+ * insecure URL); an HTTP 4xx/5xx with a body is NOT an error here — the caller interprets
+ * status() and body() (e.g. RFC 6749 §5.2 error bodies). Log lines name the endpoint's
+ * host and path only, never the query, headers or body.
+ */
+class HttpExchange : public QObject
+{
+    Q_OBJECT
+public:
+    static HttpExchange *get(QNetworkAccessManager *nam, const QUrl &url,
+                             const TransportOptions &options, const HttpHeaders &headers = {},
+                             QObject *parent = nullptr);
+    /// application/x-www-form-urlencoded POST (RFC 6749 Appendix B encoding).
+    static HttpExchange *postForm(QNetworkAccessManager *nam, const QUrl &url, const QUrlQuery &form,
+                                  const TransportOptions &options, const HttpHeaders &headers = {},
+                                  QObject *parent = nullptr);
+
+    ~HttpExchange() override;
+
+    Error error() const { return m_error; }
+    int status() const { return m_status; }
+    QByteArray body() const { return m_body; }
+    QByteArray rawHeader(const QByteArray &name) const;
+    QUrl url() const { return m_url; }
+
+    /// Aborts the request; finished() is emitted with a Cancelled error if not yet finished.
+    void abort();
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    HttpExchange(QObject *parent);
+    void start(QNetworkAccessManager *nam, const QByteArray &verb, const QUrl &url,
+               const QByteArray &body, const QByteArray &contentType,
+               const TransportOptions &options, const HttpHeaders &headers);
+    void finish(const Error &error);
+    void onReplyFinished();
+
+    QPointer<QNetworkReply> m_reply;
+    QUrl m_url;
+    Error m_error;
+    int m_status = 0;
+    QByteArray m_body;
+    QList<QPair<QByteArray, QByteArray>> m_responseHeaders;
+    qint64 m_maxSize = 0;
+    QTimer m_timer;
+    bool m_finished = false;
+};
+
+} // namespace Keyloop

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// Helpers shared by Keyloop's tests.
+#pragma once
+
+#include <QtCore/QByteArray>
+#include <QtCore/QCryptographicHash>
+#include <QtCore/QJsonObject>
+#include <QtCore/QString>
+#include <QtCore/QUrl>
+#include <QtNetwork/QSslCertificate>
+
+namespace KeyloopTest {
+
+/// Compare secrets without ever printing them: QVERIFY(KEYLOOP_SAME_SECRET(a, b)).
+/// On failure only a short hash of each side could be shown (see secretFingerprint).
+#define KEYLOOP_SAME_SECRET(a, b) (QByteArray(a) == QByteArray(b))
+
+/// A short, non-reversible fingerprint of a secret, safe to print in test output.
+inline QByteArray secretFingerprint(const QByteArray &secret)
+{
+    return QCryptographicHash::hash(secret, QCryptographicHash::Sha256).toHex().left(12);
+}
+
+/// The devstack described by the JSON file named in $KEYLOOP_DEVSTACK_JSON (written by the
+/// devstack at start). Tests that need it call QSKIP only if the variable is absent *and*
+/// the test is not registered with SANDBOX — sandboxed tests must fail instead.
+struct Devstack
+{
+    QUrl issuer;          ///< https issuer (tests) or http (demo)
+    QUrl api;             ///< protected API base URL
+    QString apiResource;  ///< the API's resource indicator (RFC 8707)
+    QUrl admin;           ///< loopback admin endpoint
+    QString caFile;       ///< PEM of the devstack's CA ("" for http)
+    QString publicClientId;
+    QString serviceClientId;
+    QString serviceClientSecret;
+    QJsonObject raw;
+
+    bool isValid() const { return issuer.isValid() && !issuer.isEmpty(); }
+    QList<QSslCertificate> caCertificates() const;
+};
+
+/// Reads $KEYLOOP_DEVSTACK_JSON; an invalid Devstack if unset or unreadable.
+Devstack devstack();
+
+/// Path of a helper script in the source tree (relative to $KEYLOOP_SOURCE_DIR).
+QString sourcePath(const QString &relative);
+
+} // namespace KeyloopTest

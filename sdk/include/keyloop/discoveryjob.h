@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+#include <keyloop/providerconfiguration.h>
+#include <keyloop/transportoptions.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QUrl>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class DiscoveryJobPrivate;
+
+/*!
+ * \brief Fetches and validates a provider's metadata.
+ *
+ * Tries, in order:
+ * 1. `{issuer}/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4: appended
+ *    to the issuer's path);
+ * 2. `/.well-known/oauth-authorization-server{issuer path}` (RFC 8414 §3.1: inserted before
+ *    the path), when the first answer is an HTTP error or not a usable document.
+ * The issuer in the document must equal \a issuer exactly (IssuerMismatch otherwise; that
+ * error is final, the fallback is not tried). Network failures (TLS, timeout, refused) are
+ * final too. Redirects are never followed.
+ *
+ * Job pattern: configure, start() (the work is queued, so connecting afterwards is safe),
+ * finished() is emitted exactly once, then the job deletes itself (deleteLater) unless
+ * setAutoDelete(false).
+ * \code
+ * auto *job = new Keyloop::DiscoveryJob(nam, issuer, transport);
+ * connect(job, &Keyloop::DiscoveryJob::finished, this, [job] {
+ *     if (job->error()) { ... } else { use(job->configuration()); }
+ * });
+ * job->start();
+ * \endcode
+ */
+class KEYLOOP_EXPORT DiscoveryJob : public QObject
+{
+    Q_OBJECT
+public:
+    DiscoveryJob(QNetworkAccessManager *nam, const QUrl &issuer, const TransportOptions &options,
+                 QObject *parent = nullptr);
+    ~DiscoveryJob() override;
+
+    /// Starts the job (queued). Calling it twice has no effect.
+    void start();
+    /// Stops the job; finished() is emitted (queued) with a Cancelled error if not yet finished.
+    void abort();
+
+    QUrl issuer() const;
+    /// The validated configuration; null until finished without error.
+    ProviderConfiguration configuration() const;
+    /// The error, null on success.
+    Error error() const;
+    bool isFinished() const;
+
+    bool autoDelete() const;
+    void setAutoDelete(bool autoDelete);
+
+Q_SIGNALS:
+    /// Emitted exactly once.
+    void finished();
+
+private:
+    std::unique_ptr<DiscoveryJobPrivate> d;
+};
+
+} // namespace Keyloop

@@ -5,6 +5,7 @@
 #                       [MODULES <sdk modules...>]   # link these sdk object libraries (private API)
 #                       [LINK <targets...>]          # or link e.g. Keyloop::Keyloop / Keyloop::Gui
 #                       [SANDBOX]                    # needs the per-run sandbox: netns, D-Bus+keyring, Xvfb, devstack
+#                       [SERIAL]                     # asserts on/changes the devstack's global admin state: RUN_SERIAL
 #                       [TIMEOUT <seconds>] [LABELS <labels...>])
 #   keyloop_add_sandboxed_test(NAME <name> COMMAND <cmd...> [SANDBOX] [TIMEOUT s] [LABELS ...])
 #
@@ -15,7 +16,7 @@ set(KEYLOOP_SANDBOX_DIR ${PROJECT_SOURCE_DIR}/tests/sandbox)
 set(KEYLOOP_SANDBOX_STATE ${PROJECT_BINARY_DIR}/sandbox-state)
 
 function(keyloop_add_sandboxed_test)
-    cmake_parse_arguments(T "SANDBOX" "NAME;TIMEOUT" "COMMAND;LABELS" ${ARGN})
+    cmake_parse_arguments(T "SANDBOX;SERIAL" "NAME;TIMEOUT" "COMMAND;LABELS" ${ARGN})
     if(T_SANDBOX)
         add_test(NAME ${T_NAME}
             COMMAND ${KEYLOOP_SANDBOX_DIR}/sandbox-exec.sh --state ${KEYLOOP_SANDBOX_STATE} --name ${T_NAME} -- ${T_COMMAND})
@@ -28,12 +29,16 @@ function(keyloop_add_sandboxed_test)
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 120)
     endif()
+    if(T_SERIAL)
+        # Asserts on the devstack's global admin counters or changes the devstack: run alone.
+        set_tests_properties(${T_NAME} PROPERTIES RUN_SERIAL TRUE)
+    endif()
     set_tests_properties(${T_NAME} PROPERTIES TIMEOUT ${T_TIMEOUT}
         ENVIRONMENT "KEYLOOP_SOURCE_DIR=${PROJECT_SOURCE_DIR};KEYLOOP_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
 
 function(keyloop_add_qt_test)
-    cmake_parse_arguments(T "SANDBOX" "NAME;TIMEOUT" "SOURCES;MODULES;LINK;LABELS" ${ARGN})
+    cmake_parse_arguments(T "SANDBOX;SERIAL" "NAME;TIMEOUT" "SOURCES;MODULES;LINK;LABELS" ${ARGN})
     add_executable(${T_NAME} ${T_SOURCES})
     target_link_libraries(${T_NAME} PRIVATE Qt6::Test Qt6::Core Qt6::Network keyloop_testsupport)
     foreach(module IN LISTS T_MODULES)
@@ -46,6 +51,9 @@ function(keyloop_add_qt_test)
     set(sandbox_flag "")
     if(T_SANDBOX)
         set(sandbox_flag SANDBOX)
+    endif()
+    if(T_SERIAL)
+        list(APPEND sandbox_flag SERIAL)
     endif()
     keyloop_add_sandboxed_test(NAME ${T_NAME} COMMAND $<TARGET_FILE:${T_NAME}> ${sandbox_flag}
         TIMEOUT ${T_TIMEOUT} LABELS ${T_LABELS})

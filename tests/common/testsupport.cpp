@@ -42,3 +42,49 @@ QString sourcePath(const QString &relative)
 }
 
 } // namespace KeyloopTest
+
+#include <QtCore/QJsonDocument>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
+#include <QtNetwork/QNetworkRequest>
+#include <QtTest/QSignalSpy>
+
+#include <memory>
+
+namespace KeyloopTest {
+
+static QJsonObject adminRequest(const QUrl &base, const QByteArray &verb, const QString &path,
+                                const QJsonObject &body, bool *ok)
+{
+    QNetworkAccessManager nam;
+    QUrl url = base;
+    url.setPath(path);
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    std::unique_ptr<QNetworkReply> reply(
+        verb == "GET" ? nam.get(request) : nam.post(request, QJsonDocument(body).toJson(QJsonDocument::Compact)));
+    QSignalSpy spy(reply.get(), &QNetworkReply::finished);
+    const bool finished = reply->isFinished() || spy.wait(10000);
+    const bool success = finished && reply->error() == QNetworkReply::NoError;
+    if (ok)
+        *ok = success;
+    return success ? QJsonDocument::fromJson(reply->readAll()).object() : QJsonObject();
+}
+
+QJsonObject Admin::counters(bool *ok) const { return get(QStringLiteral("/counters"), ok); }
+QJsonObject Admin::get(const QString &path, bool *ok) const { return adminRequest(m_url, "GET", path, {}, ok); }
+QJsonObject Admin::post(const QString &path, const QJsonObject &body, bool *ok) const
+{
+    return adminRequest(m_url, "POST", path, body, ok);
+}
+bool Admin::rotateKeys() const { bool ok = false; post(QStringLiteral("/rotate-keys"), {}, &ok); return ok; }
+bool Admin::setAccessTokenTtl(int seconds) const
+{
+    bool ok = false;
+    post(QStringLiteral("/access-token-ttl"), QJsonObject{{QStringLiteral("seconds"), seconds}}, &ok);
+    return ok;
+}
+bool Admin::reset() const { bool ok = false; post(QStringLiteral("/reset"), {}, &ok); return ok; }
+bool Admin::revokeAll() const { bool ok = false; post(QStringLiteral("/revoke-all"), {}, &ok); return ok; }
+
+} // namespace KeyloopTest

@@ -47,3 +47,27 @@ Devstack devstack();
 QString sourcePath(const QString &relative);
 
 } // namespace KeyloopTest
+
+namespace KeyloopTest {
+
+/// The devstack's admin endpoint (loopback http). Each call waits on the reply's signal (no sleeps)
+/// with a timeout; a failure is reported through ok=false.
+class Admin
+{
+public:
+    explicit Admin(const QUrl &adminUrl) : m_url(adminUrl) {}
+    /// GET /counters → {"token":n,"refresh":n,"jwks":n,…}
+    QJsonObject counters(bool *ok = nullptr) const;
+    int counter(const QString &name) const { return counters().value(name).toInt(-1); }
+    bool rotateKeys() const;
+    bool setAccessTokenTtl(int seconds) const;
+    bool reset() const;
+    bool revokeAll() const;
+    QJsonObject post(const QString &path, const QJsonObject &body = {}, bool *ok = nullptr) const;
+    QJsonObject get(const QString &path, bool *ok = nullptr) const;
+
+private:
+    QUrl m_url;
+};
+
+} // namespace KeyloopTest

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// A CLI command: parses its options, runs asynchronously, and ends the process with an exit code.
+#pragma once
+
+#include "exitcodes.h"
+
+#include <keyloop/clientconfiguration.h>
+#include <keyloop/error.h>
+
+#include <QtCore/QCommandLineParser>
+#include <QtCore/QJsonObject>
+#include <QtCore/QObject>
+#include <QtCore/QStringList>
+#include <QtNetwork/QNetworkAccessManager>
+
+#include <optional>
+
+namespace KeyloopCli {
+
+/// The CLI's own application id (keychain service name, lock and index directory).
+inline QString defaultAppId() { return QStringLiteral("org.keyloop.cli"); }
+
+class Command : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Command(QObject *parent = nullptr);
+
+    virtual QString name() const = 0;
+    virtual QString summary() const = 0;
+    /// Adds the command's options (global ones are added by the caller).
+    virtual void addOptions(QCommandLineParser &parser) = 0;
+    /// Starts the command; call finish() exactly once, from the event loop.
+    virtual void start() = 0;
+    /// Extra help text printed after the options (examples, environment).
+    virtual QString helpEpilogue() const { return {}; }
+
+    void setParser(QCommandLineParser *parser) { m_parser = parser; }
+    void setAppId(const QString &appId) { m_appId = appId; }
+    QString appId() const { return m_appId; }
+
+Q_SIGNALS:
+    void finished(int exitCode);
+
+protected:
+    QCommandLineParser &parser() const { return *m_parser; }
+    QNetworkAccessManager *networkAccessManager() { return &m_nam; }
+
+    /// Prints "keyloop <cmd>: <message>" on stderr and finishes with \a code.
+    void fail(int code, const QString &message);
+    void fail(const Keyloop::Error &error, const QString &context = QString());
+    void succeed() { finishWith(ExitOk); }
+    void finishWith(int code);
+
+private:
+    QCommandLineParser *m_parser = nullptr;
+    QString m_appId;
+    QNetworkAccessManager m_nam;
+    bool m_finished = false;
+};
+
+/// Settings a login remembers (stored inside the keychain record's appData, never in a file).
+struct RememberedSettings
+{
+    QString issuer;
+    QString clientId;
+    QString clientSecret;         ///< kept in the keychain record only; installed-app secrets are not secret
+    QString clientAuth;           ///< "none", "client_secret_basic", "client_secret_post"
+    QStringList scopes;
+    QStringList resources;
+    QString caFile;
+    bool allowInsecureLoopback = false;
+    QJsonObject provider;          ///< discovered endpoints, so that `token` needs no discovery
+
+    QJsonObject toJson() const;
+    static RememberedSettings fromJson(const QJsonObject &json);
+};
+
+/// A setting: flag > environment variable > stored value.
+QString setting(const QCommandLineParser &parser, const QString &option, const char *envVar,
+                const QString &stored = QString());
+/// A list setting (repeatable flag, or a space-separated environment variable).
+QStringList listSetting(const QCommandLineParser &parser, const QString &option, const char *envVar,
+                        const QStringList &stored = {});
+bool flagSetting(const QCommandLineParser &parser, const QString &option, const char *envVar, bool stored);
+
+/// Adds the options that select and configure a provider/client (shared by login and token).
+void addClientOptions(QCommandLineParser &parser, bool forLogin);
+/// Builds the remembered settings from flags > environment > \a stored.
+RememberedSettings resolveSettings(const QCommandLineParser &parser, const RememberedSettings &stored);
+/// Builds a ClientConfiguration from resolved settings; InvalidConfiguration for unreadable CA files.
+Keyloop::Error buildClientConfiguration(const RememberedSettings &settings, Keyloop::ClientConfiguration *out);
+/// The account name: --account > KEYLOOP_ACCOUNT > "" (the default account).
+QString accountSetting(const QCommandLineParser &parser);
+
+} // namespace KeyloopCli

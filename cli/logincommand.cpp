@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+// keyloop login — sign in in the system browser and store the session in the OS keychain.
+#include "commands.h"
+#include "sessionsupport.h"
+
+#include <keyloop/browserlauncher.h>
+#include <keyloop/session.h>
+#include <keyloop/signin.h>
+
+#include <QtCore/QDateTime>
+#include <QtCore/QJsonDocument>
+
+#include <cstdio>
+
+namespace KeyloopCli {
+namespace {
+
+class LoginCommand : public Command
+{
+public:
+    QString name() const override { return QStringLiteral("login"); }
+    QString summary() const override
+    {
+        return QStringLiteral("Sign in in the system browser and store the session in the OS keychain");
+    }
+
+    void addOptions(QCommandLineParser &p) override
+    {
+        addClientOptions(p, true);
+        p.addOption({QStringLiteral("redirect-host"),
+                     QStringLiteral("Host of the loopback redirect URI: 127.0.0.1 (default), localhost or [::1]."),
+                     QStringLiteral("H")});
+        p.addOption({QStringLiteral("port"),
+                     QStringLiteral("Fixed loopback port; repeat for a list tried in order (default: ephemeral)."),
+                     QStringLiteral("N")});
+        p.addOption({QStringLiteral("browser-command"),
+                     QStringLiteral("Run CMD (split like a shell does) with the authorization URL appended, instead of "
+                                    "opening the system browser (KEYLOOP_BROWSER_COMMAND)."),
+                     QStringLiteral("CMD")});
+        p.addOption({QStringLiteral("timeout"),
+                     QStringLiteral("Give up after SECONDS (default 300)."), QStringLiteral("SECONDS")});
+        p.addOption({QStringLiteral("no-store"),
+                     QStringLiteral("Do not store the session: nothing is kept after this command.")});
+    }
+
+    QString helpEpilogue() const override
+    {
+        return QStringLiteral(
+            "Prints who signed in and when the access token expires; never prints a token.\n"
+            "The authorization URL is printed on stderr, so it can be opened by hand when no browser opens.\n"
+            "The session, and the settings given here, are stored in the OS keychain under --app-id;\n"
+            "`keyloop token`, `status` and `logout` then need nothing beyond --account.\n"
+            "\nExample:\n"
+            "  keyloop login --issuer https://login.example.com --client-id my-app --resource https://api.example.com\n");
+    }
+
+    void start() override
+    {
+        const QCommandLineParser &p = parser();
+        m_store = !p.isSet(QStringLiteral("no-store"));
+        m_account = accountSetting(p);
+        m_settings = resolveSettings(p, RememberedSettings());
+        Keyloop::ClientConfiguration config;
+        if (const Keyloop::Error e = buildClientConfiguration(m_settings, &config))
+            return fail(e);
+
+        const QString host = p.value(QStringLiteral("redirect-host"));
+        if (host.isEmpty() || host == QLatin1String("127.0.0.1"))
+            config.setRedirectHost(Keyloop::RedirectHost::Ipv4);
+        else if (host == QLatin1String("localhost"))
+            config.setRedirectHost(Keyloop::RedirectHost::Localhost);
+        else if (host == QLatin1String("[::1]") || host == QLatin1String("::1"))
+            config.setRedirectHost(Keyloop::RedirectHost::Ipv6);
+        else
+            return fail(ExitUsage, QStringLiteral("--redirect-host must be 127.0.0.1, localhost or [::1]"));
+
+        QList<quint16> ports;
+        for (const QString &value : p.values(QStringLiteral("port"))) {
+            for (const QString &part : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                bool ok = false;
+                const uint port = part.toUInt(&ok);
+                if (!ok || port == 0 || port > 65535)
+                    return fail(ExitUsage, QStringLiteral("--port needs a number between 1 and 65535"));
+                ports << quint16(port);
+            }
+        }
+        config.setRedirectPorts(ports);
+
+        const QString timeout = p.value(QStringLiteral("timeout"));
+        if (!timeout.isEmpty()) {
+            bool ok = false;
+            const int seconds = timeout.toInt(&ok);
+            if (!ok || seconds <= 0)
+                return fail(ExitUsage, QStringLiteral("--timeout needs a positive number of seconds"));
+            config.setLoginTimeout(std::chrono::seconds(seconds));
+        }
+
+        const QString browserCommand = setting(p, QStringLiteral("browser-command"), "KEYLOOP_BROWSER_COMMAND");
+        if (!browserCommand.isEmpty()) {
+            m_commandLauncher = std::make_unique<Keyloop::CommandBrowserLauncher>(browserCommand);
+            if (m_commandLauncher->program().isEmpty())
+                return fail(ExitUsage, QStringLiteral("--browser-command is empty"));
+        }
+
+        m_signIn = new Keyloop::SignIn(config, networkAccessManager(), this);
+        if (m_commandLauncher)
+            m_signIn->setBrowserLauncher(m_commandLauncher.get());
+        connect(m_signIn, &Keyloop::SignIn::authorizationUrlReady, this, [](const QUrl &url) {
+            std::fprintf(stderr, "Opening the browser to sign in. If it does not open, visit:\n\n  %s\n\n",
+                         url.toString(QUrl::FullyEncoded).toUtf8().constData());
+        });
+        connect(m_signIn, &Keyloop::SignIn::browserLaunchFailed, this, [](const Keyloop::Error &e) {
+            std::fprintf(stderr, "Could not open a browser (%s). Open the URL above by hand.\n",
+                         qPrintable(e.message()));
+        });
+        connect(m_signIn, &Keyloop::SignIn::finished, this, [this] { onSignedIn(); });
+        m_signIn->start();
+    }
+
+private:
+    void onSignedIn()
+    {
+        if (const Keyloop::Error e = m_signIn->error())
+            return fail(e, QStringLiteral("sign-in failed"));
+        const Keyloop::TokenResponse tokens = m_signIn->tokenResponse();
+        if (!m_store) {
+            printSignedIn(QStringLiteral("The session was not stored (--no-store)."));
+            return succeed();
+        }
+        m_settings.provider = QJsonDocument::fromJson(m_signIn->providerConfiguration().toJson()).object();
+        m_session = new Keyloop::Session(m_signIn->clientConfiguration(), m_signIn->providerConfiguration(),
+                                         storeFor(appId(), this), networkAccessManager(), appId(),
+                                         Keyloop::Clock::system(), this);
+        m_session->setAccount(m_account);
+        m_session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
+        Keyloop::SessionJob *job = m_session->adoptSignIn(tokens, m_signIn->idTokenClaims().claims(), QString(),
+                                                          m_settings.toJson());
+        connect(job, &Keyloop::SessionJob::finished, this, [this](Keyloop::SessionJob *j) {
+            if (const Keyloop::Error e = j->error()) {
+                // Never pretend the session was saved.
+                return fail(e, QStringLiteral("signed in, but the session could not be stored in the OS keychain"));
+            }
+            if (!m_session->isPersistent()) {
+                printSignedIn(QStringLiteral("The provider issued no refresh token: the session was not stored; "
+                                             "sign in again next time."));
+                return succeed();
+            }
+            printSignedIn(QStringLiteral("Session stored in the OS keychain (app id %1%2).")
+                              .arg(appId(), m_account.isEmpty() ? QString() : QStringLiteral(", account ") + m_account));
+            succeed();
+        });
+        job->start();
+    }
+
+    void printSignedIn(const QString &storage) const
+    {
+        const Keyloop::IdTokenClaims claims = m_signIn->idTokenClaims();
+        const Keyloop::TokenResponse tokens = m_signIn->tokenResponse();
+        QString who;
+        if (!claims.isNull()) {
+            const QString display = !claims.name().isEmpty() ? claims.name()
+                : !claims.preferredUsername().isEmpty() ? claims.preferredUsername() : claims.email();
+            who = display.isEmpty() ? claims.subject()
+                                    : QStringLiteral("%1 (sub %2)").arg(display, claims.subject());
+        } else {
+            who = QStringLiteral("an OAuth 2.0 account (no ID token)");
+        }
+        std::printf("Signed in as %s at %s\n", qPrintable(who), qPrintable(m_settings.issuer));
+        if (tokens.expiresAt().isValid()) {
+            const qint64 in = QDateTime::currentDateTimeUtc().secsTo(tokens.expiresAt());
+            std::printf("Access token expires at %s (in %lld s)\n",
+                        qPrintable(tokens.expiresAt().toUTC().toString(Qt::ISODate)), static_cast<long long>(in));
+        } else {
+            std::printf("Access token expiry not given by the provider\n");
+        }
+        std::printf("%s\n", qPrintable(storage));
+    }
+
+    bool m_store = true;
+    QString m_account;
+    RememberedSettings m_settings;
+    std::unique_ptr<Keyloop::CommandBrowserLauncher> m_commandLauncher;
+    Keyloop::SignIn *m_signIn = nullptr;
+    Keyloop::Session *m_session = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<Command> makeLoginCommand() { return std::make_unique<LoginCommand>(); }
+
+} // namespace KeyloopCli

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/clientconfiguration.h>
+#include <keyloop/clock.h>
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+#include <keyloop/idtokenclaims.h>
+#include <keyloop/providerconfiguration.h>
+#include <keyloop/tokenresponse.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QUrl>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class BrowserLauncher;
+class JwksCache;
+class SignInPrivate;
+
+/*!
+ * \brief One interactive sign-in in the system browser: authorization code + PKCE + loopback
+ * redirect (RFC 6749 §4.1, RFC 7636, RFC 8252), with the ID token verified (OIDC Core §3.1.3.7).
+ *
+ * Steps, all asynchronous: discovery (unless endpoints were set by hand) → bind the loopback
+ * listener → build the request (state, nonce, S256 challenge from the CSPRNG) → hand the URL to
+ * the app (authorizationUrlReady()) and to the browser launcher → wait for the callback with the
+ * right state → check the response (state, error, RFC 9207 iss) → exchange the code → validate
+ * the ID token (signature on the provider's JWKS, every claim rule) → finished().
+ *
+ * The whole sign-in has an overall timeout (ClientConfiguration::loginTimeout(), default 5 min)
+ * and can be cancel()led; it never hangs. finished() is emitted exactly once.
+ *
+ * \code
+ * auto *signIn = new Keyloop::SignIn(config, &nam);
+ * signIn->setBrowserLauncher(&launcher);             // optional; default: the system's opener
+ * connect(signIn, &Keyloop::SignIn::finished, this, [signIn] {
+ *     if (signIn->error()) { qWarning() << signIn->error(); return; }
+ *     qInfo() << "signed in as" << signIn->idTokenClaims().subject();
+ * });
+ * signIn->start();
+ * \endcode
+ */
+class KEYLOOP_EXPORT SignIn : public QObject
+{
+    Q_OBJECT
+public:
+    SignIn(const ClientConfiguration &client, QNetworkAccessManager *nam, QObject *parent = nullptr);
+    ~SignIn() override;
+
+    /// The browser launcher (not owned). Default: SystemBrowserLauncher (xdg-open / open / start).
+    void setBrowserLauncher(BrowserLauncher *launcher);
+    /// The clock for token expiry and ID-token time checks (not owned). Default: Clock::system().
+    void setClock(const Clock *clock);
+    /// A JWKS cache shared with other sign-ins and sessions (not owned), so that keys are fetched
+    /// once per provider and a key rotation costs one refetch. Default: a cache of its own.
+    void setJwksCache(JwksCache *cache);
+
+    /// Starts the sign-in (queued: connect to signals after calling start() is safe).
+    void start();
+    /// Cancels; finished() follows with Error::Code::Cancelled. No-op once finished.
+    void cancel();
+
+    bool isFinished() const;
+    Error error() const;
+
+    /// The authorization request URL (also given by authorizationUrlReady()). Contains state and
+    /// a PKCE challenge, never a secret — but it is single-use: do not log it.
+    QUrl authorizationUrl() const;
+    ClientConfiguration clientConfiguration() const;
+    ProviderConfiguration providerConfiguration() const;
+    /// The redirect URI used (http://127.0.0.1:PORT/callback, …).
+    QUrl redirectUri() const;
+    TokenResponse tokenResponse() const;
+    /// The validated ID token's claims; null for plain OAuth 2.0 (no `openid` scope).
+    IdTokenClaims idTokenClaims() const;
+
+Q_SIGNALS:
+    /// The browser is about to be opened at \a url. Show it to the user so it can be copied
+    /// when no browser opens.
+    void authorizationUrlReady(const QUrl &url);
+    /// The launcher could not open a browser; the sign-in keeps waiting for the redirect.
+    void browserLaunchFailed(const Keyloop::Error &error);
+    /// The redirect arrived; the code is being exchanged.
+    void callbackReceived();
+    void finished();
+
+private:
+    std::unique_ptr<SignInPrivate> d;
+};
+
+} // namespace Keyloop

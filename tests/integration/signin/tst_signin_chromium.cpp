@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// The one true end-to-end sign-in: Keyloop::Gui's QDesktopServices launcher under Xvfb (xcb)
+// reaches headless Chromium through xdg-open and a private mimeapps.list, Chromium completes the
+// devstack's dev login and lands on the SDK's loopback listener.
+#include <keyloop/gui/desktopbrowserlauncher.h>
+#include <keyloop/signin.h>
+
+#include "testsupport.h"
+
+#include <QtCore/QDir>
+#include <QtCore/QFile>
+#include <QtGui/QGuiApplication>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+using namespace Keyloop;
+using namespace KeyloopTest;
+
+class tst_SignInChromium : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void signsInThroughTheDesktopBrowser();
+};
+
+static bool writeFile(const QString &path, const QByteArray &content)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(content) == content.size();
+}
+
+void tst_SignInChromium::initTestCase()
+{
+    QVERIFY2(!qEnvironmentVariableIsEmpty("DISPLAY"), "the sandbox's Xvfb must be reachable");
+    QCOMPARE(QGuiApplication::platformName(), QStringLiteral("xcb"));
+    const QString config = qEnvironmentVariable("XDG_CONFIG_HOME");
+    const QString data = qEnvironmentVariable("XDG_DATA_HOME");
+    QVERIFY(!config.isEmpty() && !data.isEmpty());
+
+    // A private default browser: the devstack's Chromium login script (see the test notes).
+    const QString script = sourcePath(QStringLiteral("demo-app/devstack/chromium-login.mjs"));
+    const QByteArray desktop = "[Desktop Entry]\nType=Application\nName=Keyloop test browser\n"
+                               "Exec=node " + script.toUtf8() + " %u\n"
+                               "MimeType=x-scheme-handler/http;x-scheme-handler/https;\nNoDisplay=true\n";
+    QVERIFY(writeFile(data + QStringLiteral("/applications/keyloop-test-browser.desktop"), desktop));
+    QVERIFY(writeFile(config + QStringLiteral("/mimeapps.list"),
+                      "[Default Applications]\nx-scheme-handler/http=keyloop-test-browser.desktop\n"
+                      "x-scheme-handler/https=keyloop-test-browser.desktop\n"));
+    qunsetenv("XDG_CURRENT_DESKTOP");
+    qputenv("BROWSER", QByteArray("node ") + script.toUtf8());
+}
+
+void tst_SignInChromium::signsInThroughTheDesktopBrowser()
+{
+    const Devstack devstack = KeyloopTest::devstack();
+    QVERIFY(devstack.isValid());
+    ClientConfiguration c;
+    c.setIssuer(devstack.issuer);
+    c.setClientId(devstack.publicClientId);
+    TransportOptions transport;
+    transport.setExtraCaCertificates(devstack.caCertificates());
+    c.setTransport(transport);
+
+    QNetworkAccessManager nam;
+    DesktopServicesBrowserLauncher launcher;
+    SignIn signIn(c, &nam);
+    signIn.setBrowserLauncher(&launcher);
+    QSignalSpy launchFailed(&signIn, &SignIn::browserLaunchFailed);
+    QSignalSpy finished(&signIn, &SignIn::finished);
+    signIn.start();
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(launchFailed.size(), 0);
+    QVERIFY2(!signIn.error(), qPrintable(signIn.error().toString()));
+    QCOMPARE(signIn.idTokenClaims().subject(), QStringLiteral("alice"));
+    QVERIFY(!signIn.tokenResponse().accessToken().isEmpty());
+}
+
+QTEST_MAIN(tst_SignInChromium)
+#include "tst_signin_chromium.moc"

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+// The keyloop CLI against the real devstack (2 s access tokens) and the sandbox's gnome-keyring.
+// Every process is a real `keyloop`; several of them run at once for the cross-process cases.
+#include <keyloop/keychaintokenstore.h>
+#include <keyloop/tokenstore.h>
+
+#include "testsupport.h"
+
+#include <QtCore/QDirIterator>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonArray>
+#include <QtCore/QProcess>
+#include <QtCore/QTemporaryDir>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
+#include <QtTest/QSignalSpy>
+#include <QtTest/QTest>
+
+#include <memory>
+
+using namespace Keyloop;
+using namespace KeyloopTest;
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    bool crashed = false;
+    QByteArray out;
+    QByteArray err;
+};
+
+} // namespace
+
+class tst_Cli : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void helpDocumentsCommandsAndExitCodes();
+    void usageErrorsExitWithTwo();
+    void tokenWithoutSessionAsksToSignIn();
+    void unreachableProviderExitsWithNetworkCode();
+    void loginStoresTheSessionAndTokenPrintsOnlyTheToken();
+    void refreshTokenIsInTheKeychainAndInNoFile();
+    void noSecretServiceFailsWithStorageCodeAndWritesNothing();
+    void noStoreKeepsNothing();
+    void rotatedRefreshTokensArePersistedAcrossProcesses();
+    void fiveConcurrentProcessesRefreshExactlyOnce();
+    void crashBetweenReceivingAndSavingNeverCorrupts_data();
+    void crashBetweenReceivingAndSavingNeverCorrupts();
+    void logoutRemovesTheSession();
+
+private:
+    QProcess *startCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment());
+    Run finish(QProcess *process, int timeoutMs = 60000);
+    Run cli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment(), int timeoutMs = 60000);
+    void login();
+    void waitUntilAccessTokenIsStale();
+    int apiStatus(const QByteArray &token);
+    SessionRecord storedRecord(Error *error = nullptr);
+
+    Devstack m_devstack;
+    QString m_appId;
+    QString m_scripted;
+    QNetworkAccessManager m_nam;
+    QDateTime m_lastTokenAt;
+};
+
+void tst_Cli::initTestCase()
+{
+    m_devstack = devstack();
+    QVERIFY2(m_devstack.isValid(), "KEYLOOP_DEVSTACK_JSON must name the sandbox's devstack");
+    m_scripted = QStringLiteral("node ") + sourcePath(QStringLiteral("demo-app/devstack/scripted-login.mjs"));
+    QVERIFY(QFile::exists(QStringLiteral(KEYLOOP_CLI_PATH)));
+}
+
+void tst_Cli::init()
+{
+    // A fresh keychain service (and so lock and index) per test function.
+    static int counter = 0;
+    m_appId = qEnvironmentVariable("KEYLOOP_TEST_SERVICE") + QStringLiteral(".%1").arg(++counter);
+}
+
+QProcess *tst_Cli::startCli(const QStringList &args, const QProcessEnvironment &extra)
+{
+    auto *process = new QProcess(this);
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KEYLOOP_APP_ID"), m_appId);
+    for (const QString &key : extra.keys())
+        env.insert(key, extra.value(key));
+    process->setProcessEnvironment(env);
+    process->start(QStringLiteral(KEYLOOP_CLI_PATH), args);
+    return process;
+}
+
+Run tst_Cli::finish(QProcess *process, int timeoutMs)
+{
+    Run run;
+    if (process->state() != QProcess::NotRunning) {
+        QSignalSpy finished(process, &QProcess::finished);
+        if (!finished.wait(timeoutMs)) {
+            process->kill();
+            QSignalSpy killed(process, &QProcess::finished);
+            killed.wait(5000);
+        }
+    }
+    run.crashed = process->exitStatus() == QProcess::CrashExit;
+    run.exitCode = process->exitCode();
+    run.out = process->readAllStandardOutput();
+    run.err = process->readAllStandardError();
+    process->deleteLater();
+    return run;
+}
+
+Run tst_Cli::cli(const QStringList &args, const QProcessEnvironment &env, int timeoutMs)
+{
+    return finish(startCli(args, env), timeoutMs);
+}
+
+void tst_Cli::login()
+{
+    const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                         QStringLiteral("--client-id"), m_devstack.publicClientId,
+                         QStringLiteral("--ca-file"), m_devstack.caFile,
+                         QStringLiteral("--scope"), QStringLiteral("openid profile email offline_access api:read"),
+                         QStringLiteral("--resource"), m_devstack.apiResource,
+                         QStringLiteral("--browser-command"), m_scripted});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.out.contains("Signed in as alice"));
+    QVERIFY(run.out.contains("Session stored in the OS keychain"));
+    m_lastTokenAt = QDateTime::currentDateTimeUtc();
+}
+
+void tst_Cli::waitUntilAccessTokenIsStale()
+{
+    // 2 s tokens: the refresh lead time is capped at half the lifetime, so a token is stale after
+    // about 1 s. Wait for the wall clock (the thing being tested), not a fixed sleep.
+    const QDateTime staleAt = m_lastTokenAt.addMSecs(1500);
+    QTRY_VERIFY_WITH_TIMEOUT(QDateTime::currentDateTimeUtc() >= staleAt, 10000);
+}
+
+int tst_Cli::apiStatus(const QByteArray &token)
+{
+    QUrl url = m_devstack.api;
+    url.setPath(QStringLiteral("/api/me"));
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization", "Bearer " + token);
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.addCaCertificates(m_devstack.caCertificates());
+    request.setSslConfiguration(tls);
+    std::unique_ptr<QNetworkReply> reply(m_nam.get(request));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    if (!reply->isFinished() && !finished.wait(10000))
+        return -1;
+    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
+SessionRecord tst_Cli::storedRecord(Error *error)
+{
+    KeychainTokenStore store(m_appId);
+    TokenStoreJob *job = store.read(TokenStore::keyFor(m_devstack.issuer.toString(), m_devstack.publicClientId, QString()));
+    QSignalSpy finished(job, &TokenStoreJob::finished);
+    SessionRecord record;
+    Error e;
+    connect(job, &TokenStoreJob::finished, this, [&](TokenStoreJob *j) { record = j->record(); e = j->error(); });
+    job->start();
+    if (!finished.wait(10000))
+        e = Error(Error::Code::Timeout, QStringLiteral("keychain read timed out"));
+    if (error)
+        *error = e;
+    return record;
+}
+
+void tst_Cli::helpDocumentsCommandsAndExitCodes()
+{
+    const Run main = cli({QStringLiteral("--help")});
+    QCOMPARE(main.exitCode, 0);
+    for (const char *word : {"login", "token", "status", "logout", "--app-id", "130", "storage"})
+        QVERIFY2(main.out.contains(word), word);
+    for (const char *command : {"login", "token", "status", "logout"}) {
+        const Run run = cli({QString::fromLatin1(command), QStringLiteral("--help")});
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY(run.out.startsWith(QByteArray("Usage: keyloop ") + command));
+        QVERIFY(run.out.contains("Exit codes"));
+    }
+    const Run login = cli({QStringLiteral("login"), QStringLiteral("--help")});
+    for (const char *option : {"--issuer", "--client-id", "--client-secret", "--scope", "--resource", "--account",
+                               "--redirect-host", "--port", "--browser-command", "--ca-file", "--timeout",
+                               "--allow-insecure-loopback", "--no-store"})
+        QVERIFY2(login.out.contains(option), option);
+}
+
+void tst_Cli::usageErrorsExitWithTwo()
+{
+    QCOMPARE(cli({QStringLiteral("frobnicate")}).exitCode, 2);
+    QCOMPARE(cli({}).exitCode, 2);
+    QCOMPARE(cli({QStringLiteral("login"), QStringLiteral("--no-such-flag")}).exitCode, 2);
+    const Run noIssuer = cli({QStringLiteral("login"), QStringLiteral("--client-id"), QStringLiteral("x")});
+    QCOMPARE(noIssuer.exitCode, 2);
+    QVERIFY(noIssuer.err.contains("issuer"));
+    QCOMPARE(cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                  QStringLiteral("--client-id"), QStringLiteral("x"), QStringLiteral("--port"), QStringLiteral("70000")})
+                 .exitCode, 2);
+}
+
+void tst_Cli::tokenWithoutSessionAsksToSignIn()
+{
+    const Run run = cli({QStringLiteral("token")});
+    QCOMPARE(run.exitCode, 3);
+    QVERIFY(run.out.isEmpty());
+    QVERIFY(run.err.contains("keyloop login"));
+}
+
+void tst_Cli::unreachableProviderExitsWithNetworkCode()
+{
+    // Port 9 on loopback: nothing listens (connection refused).
+    const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), QStringLiteral("https://127.0.0.1:9"),
+                         QStringLiteral("--client-id"), QStringLiteral("x"), QStringLiteral("--timeout"), QStringLiteral("20")});
+    QCOMPARE(run.exitCode, 5);
+}
+
+void tst_Cli::loginStoresTheSessionAndTokenPrintsOnlyTheToken()
+{
+    login();
+    const Run token = cli({QStringLiteral("token")});
+    QCOMPARE(token.exitCode, 0);
+    QVERIFY(token.out.endsWith('\n'));
+    QCOMPARE(token.out.count('\n'), 1);
+    const QByteArray value = token.out.trimmed();
+    QVERIFY(!value.isEmpty());
+    QVERIFY(!value.contains(' '));
+    QCOMPARE(apiStatus(value), 200); // a JWT for the API (RFC 8707 resource), accepted by it
+    QVERIFY(token.err.isEmpty());
+
+    const Run status = cli({QStringLiteral("status"), QStringLiteral("--json")});
+    QCOMPARE(status.exitCode, 0);
+    const QJsonArray sessions = QJsonDocument::fromJson(status.out).object().value(QStringLiteral("sessions")).toArray();
+    QCOMPARE(sessions.size(), 1);
+    QCOMPARE(sessions.at(0).toObject().value(QStringLiteral("subject")).toString(), QStringLiteral("alice"));
+    QVERIFY(!status.out.contains(value));
+}
+
+void tst_Cli::refreshTokenIsInTheKeychainAndInNoFile()
+{
+    login();
+    Error error;
+    const SessionRecord record = storedRecord(&error);
+    QVERIFY2(!error, qPrintable(error.toString()));
+    const QByteArray refreshToken = record.refreshToken();
+    QVERIFY(!refreshToken.isEmpty());
+
+    int files = 0;
+    for (const char *var : {"HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"}) {
+        const QString dir = qEnvironmentVariable(var);
+        if (dir.isEmpty())
+            continue;
+        QDirIterator it(dir, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            QFile f(it.next());
+            if (!f.open(QIODevice::ReadOnly))
+                continue;
+            ++files;
+            QVERIFY2(!f.readAll().contains(refreshToken), "the refresh token was found in a plain file");
+        }
+    }
+    QVERIFY(files > 0); // the account index at least was looked at
+}
+
+void tst_Cli::noSecretServiceFailsWithStorageCodeAndWritesNothing()
+{
+    QStringList before;
+    const QString home = qEnvironmentVariable("HOME");
+    QDirIterator it(home, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        before << it.next();
+
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QStringLiteral("unix:path=/nonexistent/keyloop-no-bus"));
+    const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                         QStringLiteral("--client-id"), m_devstack.publicClientId,
+                         QStringLiteral("--ca-file"), m_devstack.caFile,
+                         QStringLiteral("--browser-command"), m_scripted}, env);
+    QCOMPARE(run.exitCode, 4);
+    QVERIFY(run.err.contains("could not be stored"));
+    QVERIFY(!run.out.contains("Session stored"));
+
+    QStringList after;
+    QDirIterator it2(home, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it2.hasNext())
+        after << it2.next();
+    QCOMPARE(after, before); // no plaintext fallback anywhere
+}
+
+void tst_Cli::noStoreKeepsNothing()
+{
+    const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                         QStringLiteral("--client-id"), m_devstack.publicClientId,
+                         QStringLiteral("--ca-file"), m_devstack.caFile, QStringLiteral("--no-store"),
+                         QStringLiteral("--browser-command"), m_scripted});
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY(run.out.contains("not stored"));
+    QCOMPARE(cli({QStringLiteral("token")}).exitCode, 3);
+}
+
+void tst_Cli::rotatedRefreshTokensArePersistedAcrossProcesses()
+{
+    Admin admin(m_devstack.admin);
+    login();
+    QByteArray previousRefresh = storedRecord().refreshToken();
+    for (int i = 0; i < 3; ++i) {
+        waitUntilAccessTokenIsStale();
+        const int refreshes = admin.counter(QStringLiteral("refresh"));
+        const Run run = cli({QStringLiteral("token")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        m_lastTokenAt = QDateTime::currentDateTimeUtc();
+        QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1);
+        QCOMPARE(apiStatus(run.out.trimmed()), 200);
+        const QByteArray stored = storedRecord().refreshToken();
+        QVERIFY(!stored.isEmpty());
+        QVERIFY2(stored != previousRefresh, "the rotated refresh token was not saved");
+        previousRefresh = stored;
+    }
+}
+
+void tst_Cli::fiveConcurrentProcessesRefreshExactlyOnce()
+{
+    Admin admin(m_devstack.admin);
+    login();
+    // Spend the provider token once so that only the API token is left to refresh… then let it expire.
+    QCOMPARE(cli({QStringLiteral("token")}).exitCode, 0);
+    m_lastTokenAt = QDateTime::currentDateTimeUtc();
+    waitUntilAccessTokenIsStale();
+
+    const int refreshes = admin.counter(QStringLiteral("refresh"));
+    QList<QProcess *> processes;
+    for (int i = 0; i < 5; ++i)
+        processes << startCli({QStringLiteral("token")});
+    QList<Run> runs;
+    for (QProcess *p : processes)
+        runs << finish(p);
+    for (const Run &run : runs) {
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(apiStatus(run.out.trimmed()), 200);
+    }
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1);
+}
+
+void tst_Cli::crashBetweenReceivingAndSavingNeverCorrupts_data()
+{
+    QTest::addColumn<QString>("point");
+    for (const char *point : {"after-refresh-response", "after-secondary-write", "after-main-write", "before-unlock"})
+        QTest::newRow(point) << QString::fromLatin1(point);
+}
+
+void tst_Cli::crashBetweenReceivingAndSavingNeverCorrupts()
+{
+#ifndef KEYLOOP_TEST_HOOKS
+    QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no crash points");
+#else
+    QFETCH(QString, point);
+    login();
+    waitUntilAccessTokenIsStale();
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("KEYLOOP_TEST_KILL_AT"), point);
+    const Run killed = cli({QStringLiteral("token")}, env);
+    QVERIFY2(killed.crashed, "the crash point was not reached");
+
+    // Afterwards: either a working session, or a clean request to sign in again — never a corrupt
+    // record (exit 3 with a storage error) or a stuck lock (a hang).
+    const Run after = cli({QStringLiteral("token")}, QProcessEnvironment(), 30000);
+    QVERIFY2(after.exitCode == 0 || after.exitCode == 3, after.err.constData());
+    if (after.exitCode == 0)
+        QCOMPARE(apiStatus(after.out.trimmed()), 200);
+    else
+        QVERIFY(after.err.contains("sign in again") || after.err.contains("keyloop login"));
+#endif
+}
+
+void tst_Cli::logoutRemovesTheSession()
+{
+    login();
+    QCOMPARE(cli({QStringLiteral("logout")}).exitCode, 0);
+    Error error;
+    storedRecord(&error);
+    QCOMPARE(error.code(), Error::Code::NotFound);
+    QCOMPARE(cli({QStringLiteral("token")}).exitCode, 3);
+    const Run status = cli({QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("sessions")).toArray().isEmpty());
+}
+
+QTEST_GUILESS_MAIN(tst_Cli)
+#include "tst_cli.moc"

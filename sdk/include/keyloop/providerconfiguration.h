@@ -61,6 +61,10 @@ public:
     /// True when nothing has been set.
     bool isNull() const;
 
+    /// The metadata as a discovery document (wire names), e.g. to cache it with a session.
+    /// fromJson(toJson(), issuer(), …) gives back an equal configuration.
+    QByteArray toJson() const;
+
     /*!
      * Checks a configuration (typically one set by hand): issuer is an absolute URL without
      * query or fragment, authorization and token endpoints are present, and every endpoint

@@ -22,6 +22,14 @@ QT_END_NAMESPACE
 namespace Keyloop {
 
 using HttpHeaders = QList<QPair<QByteArray, QByteArray>>;
+/// Form fields in order, unencoded (names and values are raw bytes, usually UTF-8).
+using FormFields = QList<QPair<QByteArray, QByteArray>>;
+
+/// application/x-www-form-urlencoded encoding (WHATWG URL §5.2 / RFC 6749 Appendix B):
+/// unreserved characters kept, space as '+', everything else %XX.
+QByteArray formUrlEncode(QByteArrayView data);
+/// Encodes \a fields as a form body "a=b&c=d".
+QByteArray formUrlEncode(const FormFields &fields);
 
 /// Checks that \a url may be used as an endpoint under \a options: absolute https, or http on a
 /// loopback host when the development opt-in is set; no fragment; no user info.
@@ -35,7 +43,12 @@ bool isLoopbackHost(const QString &host);
  * A single GET or POST. Applies TLS 1.2+, the extra CAs, ManualRedirectPolicy (a 3xx is an
  * UnexpectedRedirect error, never followed), the request timeout and the size limit.
  * Emits finished() exactly once, asynchronously (also on immediate failures), then
- * deletes itself later (deleteLater) unless the caller keeps it alive via the parent.
+ * deletes itself (deleteLater): read the results in the slot connected to finished().
+ * Sends `Accept: application/json` and `User-Agent: Keyloop/<version>`, no cookies, no cache.
+ * Proxies: whatever the QNetworkAccessManager is configured with (app or system settings).
+ * Qt 6.4 trap: a QNetworkAccessManager reuses its connection to a host:port together with
+ * the TLS settings it was opened with, so requests to one host with different CA sets need
+ * different managers (one TransportOptions per manager in practice).
  *
  * error() is set only for transport failures (network, TLS, timeout, too large, redirect,
  * insecure URL); an HTTP 4xx/5xx with a body is NOT an error here — the caller interprets
@@ -51,6 +64,10 @@ public:
                              QObject *parent = nullptr);
     /// application/x-www-form-urlencoded POST (RFC 6749 Appendix B encoding).
     static HttpExchange *postForm(QNetworkAccessManager *nam, const QUrl &url, const QUrlQuery &form,
+                                  const TransportOptions &options, const HttpHeaders &headers = {},
+                                  QObject *parent = nullptr);
+    /// Same, with raw fields (no QUrlQuery decoding ambiguities around '%' and '+').
+    static HttpExchange *postForm(QNetworkAccessManager *nam, const QUrl &url, const FormFields &form,
                                   const TransportOptions &options, const HttpHeaders &headers = {},
                                   QObject *parent = nullptr);
 
@@ -75,6 +92,9 @@ private:
                const TransportOptions &options, const HttpHeaders &headers);
     void finish(const Error &error);
     void onReplyFinished();
+    void onReadyRead();
+    void onTimeout();
+    bool exceedsLimit(qint64 size) const;
 
     QPointer<QNetworkReply> m_reply;
     QUrl m_url;

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/authorizationrequest.h>
+#include <keyloop/clientconfiguration.h>
+#include <keyloop/clock.h>
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+#include <keyloop/providerconfiguration.h>
+#include <keyloop/tokenresponse.h>
+#include <keyloop/transportoptions.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QStringList>
+#include <QtCore/QUrl>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class TokenClient;
+class TokenJobPrivate;
+
+/*!
+ * \brief One token request in flight, created by TokenClient.
+ *
+ * It is already running when returned. finished() is emitted exactly once, always
+ * asynchronously (also for an immediate failure such as an insecure endpoint), then the job
+ * deletes itself (deleteLater).
+ */
+class KEYLOOP_EXPORT TokenJob : public QObject
+{
+    Q_OBJECT
+public:
+    /// The grant this job performs.
+    enum class Grant {
+        AuthorizationCode, ///< RFC 6749 §4.1.3
+        RefreshToken,      ///< RFC 6749 §6
+        ClientCredentials, ///< RFC 6749 §4.4
+    };
+    Q_ENUM(Grant)
+
+    ~TokenJob() override;
+
+    Grant grant() const;
+    /// The token response; null unless finished without error.
+    TokenResponse response() const;
+    /// The error, null on success. requiresSignIn() is true for invalid_grant.
+    Error error() const;
+    bool isFinished() const;
+
+    /// Aborts the request; finished() is emitted (queued) with a Cancelled error if not yet finished.
+    void abort();
+
+Q_SIGNALS:
+    /// Emitted exactly once.
+    void finished();
+
+private:
+    friend class TokenClient;
+    explicit TokenJob(Grant grant, QObject *parent);
+    std::unique_ptr<TokenJobPrivate> d;
+};
+
+/*!
+ * \brief A stateless service performing token endpoint requests (RFC 6749 §3.2).
+ *
+ * Each request is a form-encoded POST with `Accept: application/json`; redirects are never
+ * followed; timeouts and size limits come from the TransportOptions given here (the
+ * ClientConfiguration's transport is not consulted). Client authentication follows
+ * ClientConfiguration::clientAuthMethod():
+ * - None: `client_id` in the body (RFC 6749 §3.2.1);
+ * - ClientSecretBasic: `Authorization: Basic` over the form-urlencoded id and secret
+ *   (RFC 6749 §2.3.1);
+ * - ClientSecretPost: `client_id` and `client_secret` in the body.
+ * \code
+ * Keyloop::TokenJob *job = tokens->refresh(provider, client, refreshToken);
+ * connect(job, &Keyloop::TokenJob::finished, this, [job] { ... job->response() ... });
+ * \endcode
+ */
+class KEYLOOP_EXPORT TokenClient : public QObject
+{
+    Q_OBJECT
+public:
+    TokenClient(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent = nullptr);
+    ~TokenClient() override;
+
+    QNetworkAccessManager *networkAccessManager() const;
+    TransportOptions transportOptions() const;
+
+    /// The clock used to stamp responses (receivedAt/expiresAt). Default Clock::system(); not owned.
+    const Clock *clock() const;
+    void setClock(const Clock *clock);
+
+    /*!
+     * Authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.5): grant_type=authorization_code,
+     * code, redirect_uri, code_verifier, client authentication, and `resource` when
+     * \a resource is not empty (RFC 8707 §2.2). The requested scopes (for an absent `scope`
+     * and the ID-token requirement) are AuthorizationRequest::requestedScopes(client, provider).
+     */
+    TokenJob *exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                           const QByteArray &code, const QByteArray &codeVerifier,
+                           const QUrl &redirectUri, const QString &resource = QString());
+    /// Same, taking verifier, redirect URI and requested scopes from \a request.
+    TokenJob *exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                           const AuthorizationRequest &request, const QByteArray &code,
+                           const QString &resource = QString());
+
+    /*!
+     * Refresh grant (RFC 6749 §6): grant_type=refresh_token, refresh_token, `scope` when
+     * \a scopes is not empty (it must not exceed the original grant), `resource` when not empty
+     * (RFC 8707 §2.2), client authentication. An ID token is optional (OIDC Core §12.2); an
+     * absent `scope` means \a scopes, or — when \a scopes is empty — the client's requested
+     * scopes. A 4xx OAuth error keeps its code (invalid_grant → requiresSignIn()).
+     */
+    TokenJob *refresh(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                      const QByteArray &refreshToken, const QStringList &scopes = QStringList(),
+                      const QString &resource = QString());
+
+    /// Client credentials grant (RFC 6749 §4.4), for confidential service clients.
+    TokenJob *clientCredentials(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                                const QStringList &scopes = QStringList(),
+                                const QString &resource = QString());
+
+private:
+    class Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace Keyloop

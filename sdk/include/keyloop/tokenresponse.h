@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/clock.h>
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+
+#include <QtCore/QByteArray>
+#include <QtCore/QByteArrayView>
+#include <QtCore/QDateTime>
+#include <QtCore/QMetaType>
+#include <QtCore/QSharedDataPointer>
+#include <QtCore/QString>
+#include <QtCore/QStringList>
+
+#include <chrono>
+#include <optional>
+
+QT_BEGIN_NAMESPACE
+class QDebug;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class TokenResponsePrivate;
+
+/// What the token request asked for, needed to interpret its response.
+struct TokenRequestContext
+{
+    /// Whether an `id_token` must be in a successful response.
+    enum class IdToken {
+        Optional, ///< refresh (OIDC Core §12.2) or plain OAuth 2.0
+        Required, ///< code exchange with `openid` in the scope (OIDC Core §3.1.3.3)
+    };
+
+    /// The scopes the request asked for; a response without `scope` was granted these
+    /// (RFC 6749 §5.1 / §3.3).
+    QStringList requestedScopes;
+    IdToken idToken = IdToken::Optional;
+    /// Clock read at receipt to compute expiresAt(); nullptr means Clock::system().
+    const Clock *clock = nullptr;
+};
+
+/*!
+ * \brief A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+ *
+ * An implicitly shared value. It holds secrets (access, refresh and ID tokens): QDebug prints
+ * them redacted, and they are never part of an error message.
+ */
+class KEYLOOP_EXPORT TokenResponse
+{
+public:
+    TokenResponse();
+    TokenResponse(const TokenResponse &other);
+    TokenResponse(TokenResponse &&other) noexcept;
+    TokenResponse &operator=(const TokenResponse &other);
+    TokenResponse &operator=(TokenResponse &&other) noexcept;
+    ~TokenResponse();
+
+    /*!
+     * Interprets a token endpoint answer.
+     * - 200: the body must be one JSON object (duplicate members rejected → DuplicateParameter;
+     *   not JSON / not an object → MalformedResponse). `access_token` and `token_type` are
+     *   required strings (MissingParameter / MalformedResponse); `token_type` must be "Bearer",
+     *   compared case-insensitively (RFC 6749 §7.1, §5.1) → UnsupportedTokenType.
+     *   `expires_in` must be a non-negative integer JSON number; a string is rejected as
+     *   MalformedResponse (RFC 6749 §5.1 defines a number; lenient parsing would hide broken
+     *   servers). `refresh_token`, `id_token`, `scope` must be strings when present.
+     *   `id_token` is required when \a context says so (OIDC Core §3.1.3.3) → MissingParameter.
+     *   Unknown members are ignored (RFC 6749 §5.1).
+     * - 400/401 (any 4xx) with an RFC 6749 §5.2 JSON error object → Error::oauth(error,
+     *   error_description, status).
+     * - anything else (3xx, 4xx without an error object, 5xx, other 2xx) → HttpError with the
+     *   status (transient for 5xx). The body never goes into the message.
+     * Returns a null TokenResponse on error. \a contentType is informative only (many
+     * providers send a wrong one); the body decides.
+     */
+    static TokenResponse parse(int httpStatus, const QByteArray &contentType, QByteArrayView body,
+                               const TokenRequestContext &context, Error *error);
+
+    bool isNull() const;
+
+    /// `access_token`; secret.
+    QByteArray accessToken() const;
+    void setAccessToken(const QByteArray &token);
+    /// `token_type`, as sent (always Bearer, case-insensitively, after parse()).
+    QString tokenType() const;
+    void setTokenType(const QString &type);
+    /// `expires_in`; empty when the server did not say.
+    std::optional<std::chrono::seconds> expiresIn() const;
+    void setExpiresIn(std::optional<std::chrono::seconds> expiresIn);
+    /// Receipt time + expires_in (UTC); invalid when there is no expires_in.
+    QDateTime expiresAt() const;
+    /// When the response was received (UTC, from the context's Clock).
+    QDateTime receivedAt() const;
+    /// Sets receivedAt(); expiresAt() follows from it and expiresIn().
+    void setReceivedAt(const QDateTime &receivedAt);
+    /// `refresh_token`; empty when none was issued; secret.
+    QByteArray refreshToken() const;
+    void setRefreshToken(const QByteArray &token);
+    bool hasRefreshToken() const { return !refreshToken().isEmpty(); }
+    /// Granted scopes: `scope` split on spaces, or the requested scopes when absent (RFC 6749 §5.1).
+    QStringList scopes() const;
+    void setScopes(const QStringList &scopes);
+    /// `id_token` (compact JWS, not yet validated); empty when absent; secret.
+    QByteArray idToken() const;
+    void setIdToken(const QByteArray &token);
+    bool hasIdToken() const { return !idToken().isEmpty(); }
+
+    bool operator==(const TokenResponse &other) const;
+    bool operator!=(const TokenResponse &other) const { return !(*this == other); }
+
+private:
+    QSharedDataPointer<TokenResponsePrivate> d;
+};
+
+/// Prints token type, expiry, scopes and which tokens are present; token values redacted.
+KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const TokenResponse &response);
+
+} // namespace Keyloop
+
+Q_DECLARE_METATYPE(Keyloop::TokenResponse)

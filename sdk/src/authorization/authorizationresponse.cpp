@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+#include <keyloop/authorizationresponse.h>
+
+#include "core/crypto_p.h"
+#include "core/logging_p.h"
+
+// qCDebug(category) << … passes zero variadic arguments, which C++20 allows and clang's
+// -Wpedantic flags in C++17. (Better placed once in core/logging_p.h.)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+
+#include <QtCore/QDebug>
+#include <QtCore/QHash>
+
+#include <optional>
+
+namespace Keyloop {
+
+class AuthorizationResponsePrivate : public QSharedData
+{
+public:
+    QByteArray code;
+    QByteArray state;
+    QString issuer;
+};
+
+namespace {
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// application/x-www-form-urlencoded decoding: '+' is a space; every '%' must start a valid
+// two-hex-digit escape (a lone '%' is an error, not a literal).
+std::optional<QByteArray> formDecode(QByteArrayView in)
+{
+    QByteArray out;
+    out.reserve(in.size());
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        const char c = in[i];
+        if (c == '+') {
+            out.append(' ');
+        } else if (c == '%') {
+            if (i + 2 >= in.size())
+                return std::nullopt;
+            const int hi = hexValue(in[i + 1]);
+            const int lo = hexValue(in[i + 2]);
+            if (hi < 0 || lo < 0)
+                return std::nullopt;
+            out.append(char((hi << 4) | lo));
+            i += 2;
+        } else {
+            out.append(c);
+        }
+    }
+    return out;
+}
+
+Error fail(Error::Code code, const QString &message)
+{
+    qCDebug(lcAuthorization) << "authorization response rejected:" << code;
+    return Error(code, message);
+}
+
+} // namespace
+
+AuthorizationResponse::AuthorizationResponse() : d(new AuthorizationResponsePrivate) {}
+AuthorizationResponse::AuthorizationResponse(const AuthorizationResponse &other) = default;
+AuthorizationResponse &AuthorizationResponse::operator=(const AuthorizationResponse &other) = default;
+AuthorizationResponse::~AuthorizationResponse() = default;
+
+AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,
+                                                   const AuthorizationRequest &request,
+                                                   const ProviderConfiguration &provider, Error *error)
+{
+    Error local;
+    Error &err = error ? *error : local;
+    err = Error();
+
+    // 1. Decode; RFC 6749 §3.1: request and response parameters MUST NOT be included more
+    //    than once.
+    QHash<QByteArray, QByteArray> params;
+    const QList<QByteArray> pairs = rawQuery.split('&');
+    for (const QByteArray &pair : pairs) {
+        if (pair.isEmpty())
+            continue;
+        const qsizetype eq = pair.indexOf('=');
+        const QByteArrayView rawName = eq < 0 ? QByteArrayView(pair) : QByteArrayView(pair).first(eq);
+        const QByteArrayView rawValue = eq < 0 ? QByteArrayView() : QByteArrayView(pair).sliced(eq + 1);
+        const std::optional<QByteArray> name = formDecode(rawName);
+        const std::optional<QByteArray> value = formDecode(rawValue);
+        if (!name || !value) {
+            err = fail(Error::Code::MalformedResponse,
+                       QStringLiteral("the authorization response has an invalid percent-encoding"));
+            return {};
+        }
+        if (params.contains(*name)) {
+            err = fail(Error::Code::DuplicateParameter,
+                       QStringLiteral("the authorization response repeats a parameter (RFC 6749 §3.1)"));
+            return {};
+        }
+        params.insert(*name, *value);
+    }
+
+    // 2. state first (RFC 6749 §10.12): a response for another login must not be able to end
+    //    or influence this one, not even with an error. Constant-time comparison.
+    const auto stateIt = params.constFind(QByteArrayLiteral("state"));
+    if (stateIt == params.constEnd() || request.state().isEmpty()
+        || !Crypto::constantTimeEquals(*stateIt, request.state())) {
+        err = fail(Error::Code::StateMismatch,
+                   stateIt == params.constEnd()
+                       ? QStringLiteral("the authorization response has no state (RFC 6749 §4.1.2, §10.12)")
+                       : QStringLiteral("the authorization response's state is not this login's (RFC 6749 §10.12)"));
+        return {};
+    }
+
+    // 3. An error response (RFC 6749 §4.1.2.1).
+    const auto errorIt = params.constFind(QByteArrayLiteral("error"));
+    if (errorIt != params.constEnd()) {
+        err = Error::oauth(QString::fromUtf8(*errorIt),
+                           QString::fromUtf8(params.value(QByteArrayLiteral("error_description"))));
+        qCDebug(lcAuthorization) << "authorization response is an OAuth error";
+        return {};
+    }
+
+    // 4. RFC 9207 §2.4: iss must equal the issuer exactly (simple string comparison); when the
+    //    provider advertises authorization_response_iss_parameter_supported, it is required.
+    const QString expectedIssuer = (provider.issuer().isEmpty() ? request.issuer() : provider.issuer())
+                                       .toString(QUrl::FullyEncoded);
+    const auto issIt = params.constFind(QByteArrayLiteral("iss"));
+    QString iss;
+    if (issIt != params.constEnd()) {
+        iss = QString::fromUtf8(*issIt);
+        if (iss != expectedIssuer) {
+            err = fail(Error::Code::IssuerMismatch,
+                       QStringLiteral("the authorization response's iss is not the issuer (RFC 9207 §2.4)"));
+            return {};
+        }
+    } else if (provider.isAuthorizationResponseIssParameterSupported()) {
+        err = fail(Error::Code::MissingParameter,
+                   QStringLiteral("the authorization response has no iss although the provider advertises "
+                                  "authorization_response_iss_parameter_supported (RFC 9207 §2.4)"));
+        return {};
+    }
+
+    // 5. The code (RFC 6749 §4.1.2).
+    const QByteArray code = params.value(QByteArrayLiteral("code"));
+    if (code.isEmpty()) {
+        err = fail(Error::Code::MissingParameter,
+                   QStringLiteral("the authorization response has no code (RFC 6749 §4.1.2)"));
+        return {};
+    }
+
+    AuthorizationResponse response;
+    response.d->code = code;
+    response.d->state = *stateIt;
+    response.d->issuer = iss;
+    qCDebug(lcAuthorization) << "authorization response accepted";
+    return response;
+}
+
+bool AuthorizationResponse::isNull() const { return d->code.isEmpty(); }
+QByteArray AuthorizationResponse::code() const { return d->code; }
+QByteArray AuthorizationResponse::state() const { return d->state; }
+QString AuthorizationResponse::issuer() const { return d->issuer; }
+
+QDebug operator<<(QDebug debug, const AuthorizationResponse &response)
+{
+    QDebugStateSaver saver(debug);
+    debug.nospace() << "Keyloop::AuthorizationResponse(code=" << (response.code().isEmpty() ? "<none>" : "<redacted>")
+                    << ", state=<redacted>, iss=" << response.issuer() << ')';
+    return debug;
+}
+
+} // namespace Keyloop

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+#include <keyloop/discoveryjob.h>
+
+#include "core/logging_p.h"
+
+// qCDebug(category) << … passes zero variadic arguments, which C++20 allows and clang's
+// -Wpedantic flags in C++17. (Better placed once in core/logging_p.h.)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+#include "network/httpexchange_p.h"
+
+#include <QtCore/QMetaObject>
+#include <QtCore/QPointer>
+#include <QtNetwork/QNetworkAccessManager>
+
+namespace Keyloop {
+
+class DiscoveryJobPrivate
+{
+public:
+    explicit DiscoveryJobPrivate(DiscoveryJob *job) : q(job) {}
+    void run();
+    void tryNext();
+    void onExchangeFinished(HttpExchange *exchange);
+    void complete(const Error &error);
+
+    DiscoveryJob *q;
+    QPointer<QNetworkAccessManager> nam;
+    QUrl issuer;
+    TransportOptions options;
+    ProviderConfiguration configuration;
+    Error error;
+    Error firstError;
+    QList<QUrl> candidates;
+    QPointer<HttpExchange> exchange;
+    bool started = false;
+    bool finished = false;
+    bool autoDelete = true;
+};
+
+namespace {
+
+QString issuerPathWithoutTrailingSlash(const QUrl &issuer)
+{
+    QString path = issuer.path(QUrl::FullyEncoded);
+    while (path.endsWith(QLatin1Char('/')))
+        path.chop(1);
+    return path;
+}
+
+// OIDC Discovery 1.0 §4: "{issuer}/.well-known/openid-configuration", any terminating "/"
+// of the issuer removed first.
+QUrl openIdConfigurationUrl(const QUrl &issuer)
+{
+    QUrl url = issuer;
+    url.setPath(issuerPathWithoutTrailingSlash(issuer) + QStringLiteral("/.well-known/openid-configuration"),
+                QUrl::StrictMode);
+    return url;
+}
+
+// RFC 8414 §3.1: the well-known suffix is inserted between the host and the issuer's path.
+QUrl authorizationServerMetadataUrl(const QUrl &issuer)
+{
+    QUrl url = issuer;
+    url.setPath(QStringLiteral("/.well-known/oauth-authorization-server") + issuerPathWithoutTrailingSlash(issuer),
+                QUrl::StrictMode);
+    return url;
+}
+
+// Failures after which the other well-known location is worth trying: the document is
+// absent or unusable there. Transport, TLS and security failures are final.
+bool allowsFallback(const Error &error)
+{
+    switch (error.code()) {
+    case Error::Code::HttpError:
+    case Error::Code::UnexpectedRedirect:
+    case Error::Code::MalformedResponse:
+    case Error::Code::DuplicateParameter:
+    case Error::Code::MissingParameter:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+DiscoveryJob::DiscoveryJob(QNetworkAccessManager *nam, const QUrl &issuer, const TransportOptions &options,
+                           QObject *parent)
+    : QObject(parent), d(new DiscoveryJobPrivate(this))
+{
+    d->nam = nam;
+    d->issuer = issuer;
+    d->options = options;
+}
+
+DiscoveryJob::~DiscoveryJob()
+{
+    if (d->exchange)
+        d->exchange->abort();
+}
+
+void DiscoveryJob::start()
+{
+    if (d->started)
+        return;
+    d->started = true;
+    QMetaObject::invokeMethod(this, [this] { d->run(); }, Qt::QueuedConnection);
+}
+
+void DiscoveryJobPrivate::run()
+{
+    if (finished)
+        return;
+    Error e = checkEndpointUrl(issuer, options, QStringLiteral("issuer"));
+    if (!e && issuer.hasQuery())
+        e = Error(Error::Code::InvalidConfiguration,
+                  QStringLiteral("issuer must not have a query component (RFC 8414 §2)"));
+    if (!e && !nam)
+        e = Error(Error::Code::InvalidConfiguration, QStringLiteral("no QNetworkAccessManager"));
+    if (e) {
+        complete(e);
+        return;
+    }
+    candidates = {openIdConfigurationUrl(issuer), authorizationServerMetadataUrl(issuer)};
+    qCDebug(lcDiscovery) << "discovery started for" << issuer.host() << issuer.path();
+    tryNext();
+}
+
+void DiscoveryJobPrivate::tryNext()
+{
+    const QUrl url = candidates.takeFirst();
+    HttpExchange *ex = HttpExchange::get(nam, url, options, {}, q);
+    exchange = ex;
+    QObject::connect(ex, &HttpExchange::finished, q, [this, ex] { onExchangeFinished(ex); });
+}
+
+void DiscoveryJobPrivate::onExchangeFinished(HttpExchange *ex)
+{
+    exchange = nullptr;
+    Error e = ex->error();
+    if (!e) {
+        const int status = ex->status();
+        if (status != 200) {
+            e = Error(Error::Code::HttpError,
+                      QStringLiteral("no discovery document at %1 (HTTP %2)").arg(ex->url().path()).arg(status))
+                    .setHttpStatus(status);
+        } else {
+            configuration = ProviderConfiguration::fromJson(ex->body(), issuer, options, &e);
+        }
+    }
+    if (e && allowsFallback(e) && !candidates.isEmpty()) {
+        // RFC 8414 §5: an OpenID Provider publishes openid-configuration; a plain OAuth 2.0
+        // authorization server publishes oauth-authorization-server.
+        qCDebug(lcDiscovery) << "discovery document unusable at" << ex->url().path() << e.code()
+                             << "- trying the RFC 8414 location";
+        firstError = e;
+        tryNext();
+        return;
+    }
+    if (e) {
+        configuration = ProviderConfiguration();
+        // Report the more informative of the two failures: a broken document beats a plain
+        // "not found" at the other location.
+        if (e.code() == Error::Code::HttpError && firstError && firstError.code() != Error::Code::HttpError)
+            e = firstError;
+        qCDebug(lcDiscovery) << "discovery failed:" << e.code();
+    } else {
+        qCDebug(lcDiscovery) << "discovery succeeded at" << ex->url().path();
+    }
+    complete(e);
+}
+
+void DiscoveryJobPrivate::complete(const Error &e)
+{
+    if (finished)
+        return;
+    error = e;
+    finished = true;
+    Q_EMIT q->finished();
+    if (autoDelete)
+        q->deleteLater();
+}
+
+void DiscoveryJob::abort()
+{
+    if (d->finished)
+        return;
+    d->finished = true;
+    d->error = Error(Error::Code::Cancelled, QStringLiteral("discovery was cancelled"));
+    if (d->exchange) {
+        d->exchange->disconnect(this);
+        d->exchange->abort();
+        d->exchange = nullptr;
+    }
+    QMetaObject::invokeMethod(this, [this] {
+        Q_EMIT finished();
+        if (d->autoDelete)
+            deleteLater();
+    }, Qt::QueuedConnection);
+}
+
+QUrl DiscoveryJob::issuer() const { return d->issuer; }
+ProviderConfiguration DiscoveryJob::configuration() const { return d->configuration; }
+Error DiscoveryJob::error() const { return d->error; }
+bool DiscoveryJob::isFinished() const { return d->finished; }
+bool DiscoveryJob::autoDelete() const { return d->autoDelete; }
+void DiscoveryJob::setAutoDelete(bool autoDelete) { d->autoDelete = autoDelete; }
+
+} // namespace Keyloop

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+#include <keyloop/tokenclient.h>
+
+#include "core/logging_p.h"
+
+// qCDebug(category) << … passes zero variadic arguments, which C++20 allows and clang's
+// -Wpedantic flags in C++17. (Better placed once in core/logging_p.h.)
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+#include "network/httpexchange_p.h"
+
+#include <QtCore/QMetaObject>
+#include <QtCore/QPointer>
+#include <QtNetwork/QNetworkAccessManager>
+
+namespace Keyloop {
+
+class TokenJobPrivate
+{
+public:
+    TokenJob::Grant grant = TokenJob::Grant::AuthorizationCode;
+    TokenRequestContext context;
+    TokenResponse response;
+    Error error;
+    QPointer<HttpExchange> exchange;
+    bool finished = false;
+};
+
+class TokenClient::Private
+{
+public:
+    QPointer<QNetworkAccessManager> nam;
+    TransportOptions options;
+    const Clock *clock = Clock::system();
+
+    TokenJob *send(TokenClient *q, TokenJob::Grant grant, const ProviderConfiguration &provider,
+                   const ClientConfiguration &client, FormFields form, const TokenRequestContext &context);
+};
+
+namespace {
+
+void finishJob(TokenJob *job, TokenJobPrivate *d, const TokenResponse &response, const Error &error)
+{
+    if (d->finished)
+        return;
+    d->finished = true;
+    d->response = response;
+    d->error = error;
+    Q_EMIT job->finished();
+    job->deleteLater();
+}
+
+const char *grantName(TokenJob::Grant grant)
+{
+    switch (grant) {
+    case TokenJob::Grant::AuthorizationCode: return "authorization_code";
+    case TokenJob::Grant::RefreshToken: return "refresh_token";
+    case TokenJob::Grant::ClientCredentials: return "client_credentials";
+    }
+    return "";
+}
+
+} // namespace
+
+// ---- TokenJob ----
+
+TokenJob::TokenJob(Grant grant, QObject *parent) : QObject(parent), d(new TokenJobPrivate)
+{
+    d->grant = grant;
+}
+
+TokenJob::~TokenJob()
+{
+    if (d->exchange) {
+        d->exchange->disconnect(this);
+        d->exchange->abort();
+    }
+}
+
+TokenJob::Grant TokenJob::grant() const { return d->grant; }
+TokenResponse TokenJob::response() const { return d->response; }
+Error TokenJob::error() const { return d->error; }
+bool TokenJob::isFinished() const { return d->finished; }
+
+void TokenJob::abort()
+{
+    if (d->finished)
+        return;
+    if (d->exchange) {
+        d->exchange->disconnect(this);
+        d->exchange->abort();
+        d->exchange = nullptr;
+    }
+    d->finished = true;
+    d->error = Error(Error::Code::Cancelled, QStringLiteral("the token request was cancelled"));
+    QMetaObject::invokeMethod(this, [this] {
+        Q_EMIT finished();
+        deleteLater();
+    }, Qt::QueuedConnection);
+}
+
+// ---- TokenClient ----
+
+TokenClient::TokenClient(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent)
+    : QObject(parent), d(new Private)
+{
+    d->nam = nam;
+    d->options = options;
+}
+
+TokenClient::~TokenClient() = default;
+
+QNetworkAccessManager *TokenClient::networkAccessManager() const { return d->nam; }
+TransportOptions TokenClient::transportOptions() const { return d->options; }
+const Clock *TokenClient::clock() const { return d->clock; }
+void TokenClient::setClock(const Clock *clock) { d->clock = clock ? clock : Clock::system(); }
+
+TokenJob *TokenClient::Private::send(TokenClient *q, TokenJob::Grant grant, const ProviderConfiguration &provider,
+                                     const ClientConfiguration &client, FormFields form,
+                                     const TokenRequestContext &context)
+{
+    auto *job = new TokenJob(grant, q);
+    TokenJobPrivate *jd = job->d.get();
+    jd->context = context;
+    jd->context.clock = clock;
+
+    auto failLater = [job, jd](const Error &error) {
+        QMetaObject::invokeMethod(job, [job, jd, error] { finishJob(job, jd, {}, error); }, Qt::QueuedConnection);
+        return job;
+    };
+    if (client.clientId().isEmpty())
+        return failLater(Error(Error::Code::InvalidConfiguration, QStringLiteral("the client id is not set (RFC 6749 §2.2)")));
+
+    // Client authentication (RFC 6749 §2.3.1, §3.2.1; OIDC Core §9).
+    HttpHeaders headers;
+    switch (client.clientAuthMethod()) {
+    case ClientConfiguration::ClientAuthMethod::None:
+        form.append({QByteArrayLiteral("client_id"), client.clientId().toUtf8()});
+        break;
+    case ClientConfiguration::ClientAuthMethod::ClientSecretBasic: {
+        if (client.clientSecret().isEmpty())
+            return failLater(Error(Error::Code::InvalidConfiguration,
+                                   QStringLiteral("client_secret_basic needs a client secret (RFC 6749 §2.3.1)")));
+        // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+        const QByteArray credentials = formUrlEncode(client.clientId().toUtf8()) + ':'
+            + formUrlEncode(client.clientSecret().toUtf8());
+        headers.append({QByteArrayLiteral("Authorization"), QByteArrayLiteral("Basic ") + credentials.toBase64()});
+        break;
+    }
+    case ClientConfiguration::ClientAuthMethod::ClientSecretPost:
+        if (client.clientSecret().isEmpty())
+            return failLater(Error(Error::Code::InvalidConfiguration,
+                                   QStringLiteral("client_secret_post needs a client secret (RFC 6749 §2.3.1)")));
+        form.append({QByteArrayLiteral("client_id"), client.clientId().toUtf8()});
+        form.append({QByteArrayLiteral("client_secret"), client.clientSecret().toUtf8()});
+        break;
+    }
+
+    const QUrl endpoint = provider.tokenEndpoint();
+    qCDebug(lcToken) << grantName(grant) << "request to" << endpoint.host() << endpoint.path();
+    // HttpExchange checks the endpoint (https / loopback opt-in) and reports asynchronously.
+    HttpExchange *exchange = HttpExchange::postForm(nam, endpoint, form, options, headers, job);
+    jd->exchange = exchange;
+    QObject::connect(exchange, &HttpExchange::finished, job, [job, jd, exchange] {
+        jd->exchange = nullptr;
+        if (const Error transportError = exchange->error()) {
+            Error e = transportError;
+            if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
+                e = Error(e.code(), QStringLiteral("token_endpoint: ") + e.message());
+            qCDebug(lcToken) << "token request failed:" << e.code();
+            finishJob(job, jd, {}, e);
+            return;
+        }
+        Error e;
+        const TokenResponse response = TokenResponse::parse(exchange->status(), exchange->rawHeader("Content-Type"),
+                                                            exchange->body(), jd->context, &e);
+        qCDebug(lcToken) << "token request finished:" << (e ? e.code() : Error::Code::NoError);
+        finishJob(job, jd, response, e);
+    });
+    return job;
+}
+
+TokenJob *TokenClient::exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                                    const QByteArray &code, const QByteArray &codeVerifier,
+                                    const QUrl &redirectUri, const QString &resource)
+{
+    TokenRequestContext context;
+    context.requestedScopes = AuthorizationRequest::requestedScopes(client, provider);
+    // OIDC Core §3.1.3.3: with openid requested, the code exchange must return an ID token.
+    context.idToken = context.requestedScopes.contains(QLatin1String("openid"))
+        ? TokenRequestContext::IdToken::Required
+        : TokenRequestContext::IdToken::Optional;
+
+    // RFC 6749 §4.1.3, RFC 7636 §4.5.
+    FormFields form{
+        {QByteArrayLiteral("grant_type"), QByteArrayLiteral("authorization_code")},
+        {QByteArrayLiteral("code"), code},
+        {QByteArrayLiteral("redirect_uri"), redirectUri.toString(QUrl::FullyEncoded).toUtf8()},
+        {QByteArrayLiteral("code_verifier"), codeVerifier},
+    };
+    if (!resource.isEmpty())
+        form.append({QByteArrayLiteral("resource"), resource.toUtf8()}); // RFC 8707 §2.2
+    return d->send(this, TokenJob::Grant::AuthorizationCode, provider, client, form, context);
+}
+
+TokenJob *TokenClient::exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                                    const AuthorizationRequest &request, const QByteArray &code,
+                                    const QString &resource)
+{
+    TokenRequestContext context;
+    context.requestedScopes = request.scopes();
+    context.idToken = request.isOpenIdRequest() ? TokenRequestContext::IdToken::Required
+                                                : TokenRequestContext::IdToken::Optional;
+    FormFields form{
+        {QByteArrayLiteral("grant_type"), QByteArrayLiteral("authorization_code")},
+        {QByteArrayLiteral("code"), code},
+        {QByteArrayLiteral("redirect_uri"), request.redirectUri().toString(QUrl::FullyEncoded).toUtf8()},
+        {QByteArrayLiteral("code_verifier"), request.codeVerifier()},
+    };
+    if (!resource.isEmpty())
+        form.append({QByteArrayLiteral("resource"), resource.toUtf8()});
+    return d->send(this, TokenJob::Grant::AuthorizationCode, provider, client, form, context);
+}
+
+TokenJob *TokenClient::refresh(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                               const QByteArray &refreshToken, const QStringList &scopes,
+                               const QString &resource)
+{
+    TokenRequestContext context;
+    context.requestedScopes = scopes.isEmpty() ? AuthorizationRequest::requestedScopes(client, provider) : scopes;
+    // OIDC Core §12.2: a refresh response may or may not contain an ID token.
+    context.idToken = TokenRequestContext::IdToken::Optional;
+
+    // RFC 6749 §6.
+    FormFields form{
+        {QByteArrayLiteral("grant_type"), QByteArrayLiteral("refresh_token")},
+        {QByteArrayLiteral("refresh_token"), refreshToken},
+    };
+    if (!scopes.isEmpty())
+        form.append({QByteArrayLiteral("scope"), scopes.join(QLatin1Char(' ')).toUtf8()});
+    if (!resource.isEmpty())
+        form.append({QByteArrayLiteral("resource"), resource.toUtf8()}); // RFC 8707 §2.2
+    if (refreshToken.isEmpty()) {
+        auto *job = new TokenJob(TokenJob::Grant::RefreshToken, this);
+        TokenJobPrivate *jd = job->d.get();
+        QMetaObject::invokeMethod(job, [job, jd] {
+            finishJob(job, jd, {}, Error(Error::Code::SignInRequired, QStringLiteral("there is no refresh token")));
+        }, Qt::QueuedConnection);
+        return job;
+    }
+    return d->send(this, TokenJob::Grant::RefreshToken, provider, client, form, context);
+}
+
+TokenJob *TokenClient::clientCredentials(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                                         const QStringList &scopes, const QString &resource)
+{
+    TokenRequestContext context;
+    context.requestedScopes = scopes;
+    context.idToken = TokenRequestContext::IdToken::Optional;
+    // RFC 6749 §4.4.2
+    FormFields form{{QByteArrayLiteral("grant_type"), QByteArrayLiteral("client_credentials")}};
+    if (!scopes.isEmpty())
+        form.append({QByteArrayLiteral("scope"), scopes.join(QLatin1Char(' ')).toUtf8()});
+    if (!resource.isEmpty())
+        form.append({QByteArrayLiteral("resource"), resource.toUtf8()});
+    return d->send(this, TokenJob::Grant::ClientCredentials, provider, client, form, context);
+}
+
+} // namespace Keyloop

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/tokenstore.h>
+
+#include <memory>
+
+namespace Keyloop {
+
+class KeychainTokenStorePrivate;
+
+/*!
+ * \brief The OS keychain as a TokenStore, through QtKeychain (libsecret / Keychain Services /
+ * Windows Credential Manager).
+ *
+ * Items live under the service name (the application id, reverse-DNS, e.g.
+ * "org.example.MyApp"); each session is split into small items (the Windows backend caps a
+ * credential at 2,560 bytes): one main item with the refresh token and metadata, one item per
+ * access token and one for the raw ID token. Layout, key derivation, write order and
+ * versioning: docs/token-storage.md.
+ *
+ * QtKeychain's insecure (plaintext) fallback is always off. When no secure backend works
+ * (no secret service, locked keyring, denied access), jobs fail with
+ * Error::Code::StorageUnavailable; nothing is ever written to a file instead.
+ */
+class KEYLOOP_EXPORT KeychainTokenStore : public TokenStore
+{
+    Q_OBJECT
+public:
+    explicit KeychainTokenStore(const QString &serviceName, QObject *parent = nullptr);
+    ~KeychainTokenStore() override;
+
+    /// The keychain service name (the application id).
+    QString serviceName() const;
+
+protected:
+    void startJob(TokenStoreJob *job) override;
+
+private:
+    std::unique_ptr<KeychainTokenStorePrivate> d;
+};
+
+} // namespace Keyloop

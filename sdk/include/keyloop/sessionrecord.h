@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/global.h>
+
+#include <QtCore/QByteArray>
+#include <QtCore/QDateTime>
+#include <QtCore/QJsonObject>
+#include <QtCore/QMap>
+#include <QtCore/QMetaType>
+#include <QtCore/QSharedDataPointer>
+#include <QtCore/QString>
+#include <QtCore/QStringList>
+
+QT_BEGIN_NAMESPACE
+class QDebug;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+/*!
+ * \brief One access token of a session, for one resource (RFC 8707 §2; "" = the provider's
+ * own token, requested without a resource indicator, e.g. for UserInfo).
+ */
+struct KEYLOOP_EXPORT SessionAccessToken
+{
+    QByteArray token;     ///< `access_token` (RFC 6749 §5.1). Secret.
+    QDateTime issuedAt;   ///< when the token response was received (UTC), for the lifetime
+    QDateTime expiresAt;  ///< issuedAt + `expires_in`; invalid when the server gave none
+    QStringList scopes;   ///< granted `scope` (RFC 6749 §5.1; absent = requested)
+
+    bool isNull() const { return token.isEmpty(); }
+    bool operator==(const SessionAccessToken &other) const;
+    bool operator!=(const SessionAccessToken &other) const { return !(*this == other); }
+};
+
+class SessionRecordPrivate;
+
+/*!
+ * \brief Everything a Session keeps about one signed-in account: the value a TokenStore
+ * reads and writes.
+ *
+ * An implicitly shared value. It holds secrets (refresh token, access tokens, the raw ID
+ * token); QDebug prints it redacted (only presence and non-secret metadata).
+ * The on-disk / keychain format is documented in docs/token-storage.md.
+ *
+ * The key that identifies a record in a store is derived from issuer, client id and
+ * account: see TokenStore::keyFor().
+ */
+class KEYLOOP_EXPORT SessionRecord
+{
+public:
+    SessionRecord();
+    SessionRecord(const SessionRecord &other);
+    SessionRecord(SessionRecord &&other) noexcept;
+    SessionRecord &operator=(const SessionRecord &other);
+    SessionRecord &operator=(SessionRecord &&other) noexcept;
+    ~SessionRecord();
+
+    /// True when nothing has been set.
+    bool isNull() const;
+
+    /// The issuer identifier, exactly as configured (OIDC Discovery §4.3 string equality).
+    QString issuer() const;
+    void setIssuer(const QString &issuer);
+    /// `client_id` (RFC 6749 §2.2).
+    QString clientId() const;
+    void setClientId(const QString &clientId);
+    /// The app's name for this account ("" = the default account). Not secret.
+    QString account() const;
+    void setAccount(const QString &account);
+    /// The ID token's `sub` (OIDC Core §2), empty for plain OAuth 2.0.
+    QString subject() const;
+    void setSubject(const QString &subject);
+    /// A name to show (e.g. `name`, `preferred_username` or `email`), may be empty.
+    QString displayName() const;
+    void setDisplayName(const QString &name);
+
+    /// `refresh_token` (RFC 6749 §5.1, §6). Secret. Empty when the provider issued none.
+    QByteArray refreshToken() const;
+    void setRefreshToken(const QByteArray &token);
+
+    /// Access tokens by resource ("" = provider token without resource indicator).
+    QMap<QString, SessionAccessToken> accessTokens() const;
+    SessionAccessToken accessToken(const QString &resource) const;
+    void setAccessToken(const QString &resource, const SessionAccessToken &token);
+    void removeAccessToken(const QString &resource);
+    void clearAccessTokens();
+
+    /// The raw ID token last received (OIDC Core §2), kept for `id_token_hint`. Secret.
+    QByteArray idToken() const;
+    void setIdToken(const QByteArray &idToken);
+
+    /*!
+     * The original ID token's claims that a refreshed ID token must keep (OIDC Core §12.2):
+     * `iss`, `sub`, `aud`, `azp` and `auth_time`, as a JSON object with exactly those
+     * members (others are dropped on write).
+     */
+    QJsonObject originalClaims() const;
+    void setOriginalClaims(const QJsonObject &claims);
+
+    /// The scopes granted for the session (RFC 6749 §3.3).
+    QStringList scopes() const;
+    void setScopes(const QStringList &scopes);
+    /// The resource indicators the session was authorized for (RFC 8707 §2.1).
+    QStringList resources() const;
+    void setResources(const QStringList &resources);
+
+    /*!
+     * Opaque, non-secret settings the app wants remembered with the session (e.g. the CLI
+     * keeps issuer, client id, scopes, resources, CA file path, the insecure-loopback opt-in).
+     * Do not put secrets here: they would be stored in the main item, which is fine for the
+     * keychain but against the intent of this field.
+     */
+    QJsonObject appData() const;
+    void setAppData(const QJsonObject &data);
+
+    /// When the record was last written (UTC).
+    QDateTime updatedAt() const;
+    void setUpdatedAt(const QDateTime &when);
+
+    bool operator==(const SessionRecord &other) const;
+    bool operator!=(const SessionRecord &other) const { return !(*this == other); }
+
+private:
+    QSharedDataPointer<SessionRecordPrivate> d;
+};
+
+/// Redacted: prints metadata and whether tokens are present, never their values.
+KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const SessionRecord &record);
+KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const SessionAccessToken &token);
+
+} // namespace Keyloop
+
+Q_DECLARE_METATYPE(Keyloop::SessionRecord)

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+// SessionRecord value semantics, the versioned storage format, key derivation and the
+// QtKeychain error mapping.
+#include <keyloop/sessionrecord.h>
+#include <keyloop/tokenstore.h>
+
+#include "store/keychainerror_p.h"
+#include "store/recordformat_p.h"
+
+#include <qt6keychain/keychain.h>
+
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtTest/QtTest>
+
+using namespace Keyloop;
+
+namespace {
+
+// JSON written with single quotes, for readability in the test data.
+QByteArray j(const char *text)
+{
+    return QByteArray(text).replace('\'', '"');
+}
+
+SessionRecord sampleRecord()
+{
+    SessionRecord r;
+    r.setIssuer(QStringLiteral("https://login.example.com"));
+    r.setClientId(QStringLiteral("app"));
+    r.setAccount(QStringLiteral("work@example.com"));
+    r.setSubject(QStringLiteral("alice"));
+    r.setDisplayName(QStringLiteral("Alice"));
+    r.setRefreshToken("rt-secret-value");
+    SessionAccessToken provider;
+    provider.token = "at-provider";
+    provider.issuedAt = QDateTime::fromMSecsSinceEpoch(1700000000000, Qt::UTC);
+    provider.expiresAt = provider.issuedAt.addSecs(3600);
+    provider.scopes = QStringList{QStringLiteral("openid"), QStringLiteral("profile")};
+    r.setAccessToken(QString(), provider);
+    SessionAccessToken api = provider;
+    api.token = "at-api";
+    api.scopes = QStringList{QStringLiteral("api.read")};
+    r.setAccessToken(QStringLiteral("https://api.example.com"), api);
+    r.setIdToken("header.payload.signature");
+    QJsonObject claims{{QStringLiteral("iss"), QStringLiteral("https://login.example.com")},
+                       {QStringLiteral("sub"), QStringLiteral("alice")},
+                       {QStringLiteral("aud"), QStringLiteral("app")},
+                       {QStringLiteral("auth_time"), 1700000000},
+                       {QStringLiteral("email"), QStringLiteral("dropped@example.com")}};
+    r.setOriginalClaims(claims);
+    r.setScopes(QStringList{QStringLiteral("openid"), QStringLiteral("offline_access")});
+    r.setResources(QStringList{QStringLiteral("https://api.example.com")});
+    r.setAppData(QJsonObject{{QStringLiteral("ca_file"), QStringLiteral("/etc/ca.pem")},
+                             {QStringLiteral("allow_insecure_loopback"), false}});
+    r.setUpdatedAt(QDateTime::fromMSecsSinceEpoch(1700000001000, Qt::UTC));
+    return r;
+}
+
+// Reassembles a record the way KeychainTokenStore::read does.
+Error decodeAll(const QString &key, const QList<RecordFormat::Item> &items, SessionRecord *out)
+{
+    RecordFormat::MainInfo info;
+    if (Error e = RecordFormat::decodeMain(items.first().data, out, &info))
+        return e;
+    for (const RecordFormat::Item &item : items.mid(1)) {
+        for (const QString &resource : std::as_const(info.accessTokenResources)) {
+            if (item.key == RecordFormat::accessTokenKey(key, resource)) {
+                SessionAccessToken t;
+                if (Error e = RecordFormat::decodeAccessToken(item.data, info.generation, resource, &t))
+                    return e;
+                out->setAccessToken(resource, t);
+            }
+        }
+        if (item.key == RecordFormat::idTokenKey(key)) {
+            QByteArray id;
+            if (Error e = RecordFormat::decodeIdToken(item.data, info.generation, &id))
+                return e;
+            out->setIdToken(id);
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+class TestSessionRecord : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void isImplicitlyShared()
+    {
+        SessionRecord a = sampleRecord();
+        SessionRecord b = a;
+        QVERIFY(a == b);
+        b.setRefreshToken("other");
+        QVERIFY(a != b);
+        QVERIFY(a.refreshToken() == QByteArray("rt-secret-value"));
+        QVERIFY(SessionRecord().isNull());
+        QVERIFY(!a.isNull());
+    }
+
+    void keepsOnlyTheClaimsOfOidcCore12_2()
+    {
+        const QJsonObject claims = sampleRecord().originalClaims();
+        QCOMPARE(claims.keys(), (QStringList{QStringLiteral("aud"), QStringLiteral("auth_time"), QStringLiteral("iss"), QStringLiteral("sub")}));
+    }
+
+    void debugOutputIsRedacted()
+    {
+        QString out;
+        QDebug(&out) << sampleRecord() << sampleRecord().accessToken(QString());
+        QVERIFY(!out.contains(QStringLiteral("rt-secret-value")));
+        QVERIFY(!out.contains(QStringLiteral("at-provider")));
+        QVERIFY(!out.contains(QStringLiteral("header.payload")));
+        QVERIFY(out.contains(QStringLiteral("<redacted>")));
+        QVERIFY(out.contains(QStringLiteral("alice")));
+    }
+
+    void roundTripsThroughTheStorageFormat()
+    {
+        const QString key = TokenStore::keyFor(QStringLiteral("https://login.example.com"), QStringLiteral("app"),
+                                               QStringLiteral("work@example.com"));
+        const SessionRecord r = sampleRecord();
+        const QList<RecordFormat::Item> items = RecordFormat::encode(key, r, "gen1");
+        QCOMPARE(items.size(), 4); // main + 2 access tokens + ID token
+        QCOMPARE(items.first().key, key);
+        // The main item holds no access token or ID token.
+        QVERIFY(!items.first().data.contains("at-provider"));
+        QVERIFY(!items.first().data.contains("at-api"));
+        QVERIFY(!items.first().data.contains("header.payload"));
+        for (const RecordFormat::Item &item : items)
+            QVERIFY2(item.data.size() < 2560, "each keychain item stays under the Windows limit");
+        SessionRecord back;
+        const Error e = decodeAll(key, items, &back);
+        QVERIFY2(!e, qPrintable(e.toString()));
+        QVERIFY(back == r);
+    }
+
+    void recordWithoutOptionalPartsRoundTrips()
+    {
+        SessionRecord r;
+        r.setIssuer(QStringLiteral("https://i"));
+        r.setClientId(QStringLiteral("c"));
+        const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), r, "g");
+        QCOMPARE(items.size(), 1);
+        SessionRecord back;
+        QVERIFY(!decodeAll(QStringLiteral("k"), items, &back));
+        QVERIFY(back == r);
+    }
+
+    void secondaryItemOfAnotherGenerationIsRejected()
+    {
+        const SessionRecord r = sampleRecord();
+        const QList<RecordFormat::Item> oldItems = RecordFormat::encode(QStringLiteral("k"), r, "old");
+        SessionAccessToken t;
+        const Error e = RecordFormat::decodeAccessToken(oldItems.at(1).data, "new", QString(), &t);
+        QCOMPARE(e.code(), Error::Code::StorageCorrupt);
+        QByteArray id;
+        QCOMPARE(RecordFormat::decodeIdToken(oldItems.last().data, "new", &id).code(), Error::Code::StorageCorrupt);
+        // …and one naming another resource.
+        QCOMPARE(RecordFormat::decodeAccessToken(oldItems.at(1).data, "old", QStringLiteral("https://x"), &t).code(),
+                 Error::Code::StorageCorrupt);
+    }
+
+    void damagedMainItemIsCorrupt_data()
+    {
+        QTest::addColumn<QByteArray>("data");
+        QTest::newRow("empty") << QByteArray();
+        QTest::newRow("not json") << QByteArray("rt=abc");
+        QTest::newRow("truncated") << j("{'format':'keyloop.session','version':1,'gen");
+        QTest::newRow("array") << QByteArray("[1,2]");
+        QTest::newRow("wrong tag") << j("{'format':'other','version':1,'generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("unknown version") << j("{'format':'keyloop.session','version':2,'generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("version as string") << j("{'format':'keyloop.session','version':'1','generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("no version") << j("{'format':'keyloop.session','generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("no generation") << j("{'format':'keyloop.session','version':1,'issuer':'i','client_id':'c'}");
+        QTest::newRow("no issuer") << j("{'format':'keyloop.session','version':1,'generation':'g','client_id':'c'}");
+        QTest::newRow("refresh token not a string") << j("{'format':'keyloop.session','version':1,'generation':'g','issuer':'i','client_id':'c','refresh_token':5}");
+        QTest::newRow("scopes not strings") << j("{'format':'keyloop.session','version':1,'generation':'g','issuer':'i','client_id':'c','scopes':[1]}");
+        QTest::newRow("claims not object") << j("{'format':'keyloop.session','version':1,'generation':'g','issuer':'i','client_id':'c','claims':'x'}");
+        QTest::newRow("negative time") << j("{'format':'keyloop.session','version':1,'generation':'g','issuer':'i','client_id':'c','updated_at':-5}");
+    }
+
+    void damagedMainItemIsCorrupt()
+    {
+        QFETCH(QByteArray, data);
+        SessionRecord r;
+        RecordFormat::MainInfo info;
+        const Error e = RecordFormat::decodeMain(data, &r, &info);
+        QCOMPARE(e.code(), Error::Code::StorageCorrupt);
+        QVERIFY(r.isNull());
+    }
+
+    void unknownVersionNamesTheVersion()
+    {
+        SessionRecord r;
+        RecordFormat::MainInfo info;
+        const Error e = RecordFormat::decodeMain(
+            j("{'format':'keyloop.session','version':7,'generation':'g','issuer':'i','client_id':'c'}"), &r, &info);
+        QVERIFY(e.message().contains(QStringLiteral("version 7")));
+    }
+
+    void keyDerivationIsStableAndUnambiguous()
+    {
+        QCOMPARE(TokenStore::keyFor(QStringLiteral("https://login.example.com"), QStringLiteral("app"), QStringLiteral("a@b.c")),
+                 QStringLiteral("a%40b.c@app@https%3A%2F%2Flogin.example.com"));
+        // '@' inside a part cannot make two different triples collide.
+        QVERIFY(TokenStore::keyFor(QStringLiteral("i"), QStringLiteral("c@d"), QStringLiteral("a"))
+                != TokenStore::keyFor(QStringLiteral("i"), QStringLiteral("d"), QStringLiteral("a@c")));
+        QCOMPARE(TokenStore::keyFor(QStringLiteral("i"), QStringLiteral("c"), QString()), QStringLiteral("@c@i"));
+        // Secondary keys never collide with a main key (a main key has no '#').
+        QVERIFY(!TokenStore::keyFor(QStringLiteral("i#x"), QStringLiteral("c#"), QStringLiteral("#")).contains(QLatin1Char('#')));
+        QCOMPARE(RecordFormat::accessTokenKey(QStringLiteral("k"), QStringLiteral("https://api")),
+                 QStringLiteral("k#access_token:https%3A%2F%2Fapi"));
+        QCOMPARE(RecordFormat::idTokenKey(QStringLiteral("k")), QStringLiteral("k#id_token"));
+    }
+
+    void mapsKeychainErrors_data()
+    {
+        QTest::addColumn<int>("keychain");
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<Error::Code>("expected");
+        QTest::newRow("ok") << int(QKeychain::NoError) << QString() << Error::Code::NoError;
+        QTest::newRow("not found") << int(QKeychain::EntryNotFound) << QStringLiteral("Entry not found") << Error::Code::NotFound;
+        QTest::newRow("no backend") << int(QKeychain::NoBackendAvailable) << QString() << Error::Code::StorageUnavailable;
+        QTest::newRow("denied") << int(QKeychain::AccessDenied) << QString() << Error::Code::StorageUnavailable;
+        QTest::newRow("denied by user") << int(QKeychain::AccessDeniedByUser) << QString() << Error::Code::StorageUnavailable;
+        QTest::newRow("no bus") << int(QKeychain::OtherError)
+                                << QStringLiteral("Cannot autolaunch D-Bus without X11 $DISPLAY") << Error::Code::StorageUnavailable;
+        QTest::newRow("no secrets service") << int(QKeychain::OtherError)
+                                            << QStringLiteral("The name org.freedesktop.secrets was not provided by any .service files")
+                                            << Error::Code::StorageUnavailable;
+        QTest::newRow("locked") << int(QKeychain::OtherError) << QStringLiteral("Cannot create an item in a locked collection")
+                                << Error::Code::StorageUnavailable;
+        QTest::newRow("other") << int(QKeychain::OtherError) << QStringLiteral("Unknown error") << Error::Code::StorageFailed;
+        QTest::newRow("delete") << int(QKeychain::CouldNotDeleteEntry) << QString() << Error::Code::StorageFailed;
+    }
+
+    void mapsKeychainErrors()
+    {
+        QFETCH(int, keychain);
+        QFETCH(QString, text);
+        QFETCH(Error::Code, expected);
+        QCOMPARE(keychainError(keychain, text, QStringLiteral("write")).code(), expected);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSessionRecord)
+#include "tst_sessionrecord.moc"

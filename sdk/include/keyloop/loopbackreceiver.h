@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/error.h>
+#include <keyloop/redirecthost.h>
+#include <keyloop/global.h>
+
+#include <QtCore/QByteArray>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+#include <QtCore/QString>
+#include <QtCore/QUrl>
+
+#include <chrono>
+#include <memory>
+
+namespace Keyloop {
+
+class LoopbackReceiverPrivate;
+
+/*!
+ * \brief Receives the authorization response on a loopback redirect URI (RFC 8252 §7.3).
+ *
+ * The receiver binds loopback addresses only, never all interfaces (RFC 8252 §8.3), on an
+ * ephemeral port by default, and must be bound with listen() \e before the browser is
+ * opened. The redirect URI it answers is redirectUri(), e.g. `http://127.0.0.1:49152/callback`.
+ *
+ * It survives what a browser and a hostile local process may send; none of these ends,
+ * blocks or hijacks the flow:
+ * - other paths (favicon, …) → 404; a method other than GET → 405;
+ * - a Host header that is not exactly the redirect URI's host and port (DNS rebinding) → 421;
+ * - oversized or malformed requests → 400/414/431/505 (see the private HttpRequestParser);
+ *   at most 16 KiB (the request head) are read from a connection, and never a body;
+ * - idle and slow connections: each connection has a total deadline (connectionTimeout(),
+ *   default 10 s) and at most maxConnections() (default 16) are open at once; when full,
+ *   the least recently active one is dropped;
+ * - a callback with a missing, repeated or wrong `state` (RFC 6749 §10.12) → 400 page; the
+ *   receiver keeps waiting.
+ *
+ * The one request on the right path with exactly one `state` equal to expectedState()
+ * (compared in constant time) is answered with the success page (or the failure page when
+ * the query has an `error` parameter, RFC 6749 §4.1.2.1), or a 303 to the app's URL; then
+ * callbackReceived() is emitted exactly once, the listener closes and all other connections
+ * are dropped. Every answer carries `Cache-Control: no-store`, `Referrer-Policy: no-referrer`
+ * and `Content-Security-Policy: default-src 'none'`, and closes the connection.
+ *
+ * The query is handed over raw (undecoded) for AuthorizationResponse to parse. Logs name
+ * events only, never the query or the state.
+ *
+ * \code
+ * auto *receiver = new Keyloop::LoopbackReceiver(this);
+ * receiver->setExpectedState(state);
+ * if (const Keyloop::Error error = receiver->listen())
+ *     return fail(error);
+ * connect(receiver, &Keyloop::LoopbackReceiver::callbackReceived, this, &Flow::onCallback);
+ * request.setRedirectUri(receiver->redirectUri());
+ * launcher->openUrl(request.url());
+ * \endcode
+ */
+class KEYLOOP_EXPORT LoopbackReceiver : public QObject
+{
+    Q_OBJECT
+public:
+    /// The host of the redirect URI. Providers disagree on which they allow.
+    /// The redirect URI's host (see keyloop/redirecthost.h): 127.0.0.1 (default), localhost
+    /// (bound on 127.0.0.1 and [::1] on the same port, or 127.0.0.1 alone without IPv6 loopback)
+    /// or [::1]. One enum for the whole SDK, shared with ClientConfiguration.
+    using RedirectHost = Keyloop::RedirectHost;
+
+    explicit LoopbackReceiver(QObject *parent = nullptr);
+    ~LoopbackReceiver() override;
+
+    RedirectHost redirectHost() const;
+    void setRedirectHost(RedirectHost host);
+
+    /// Ports tried in order by listen(); the first one that binds is used. Empty (the
+    /// default) means an ephemeral port chosen by the OS. A 0 in the list means ephemeral too.
+    QList<quint16> ports() const;
+    void setPorts(const QList<quint16> &ports);
+
+    /// The redirect URI's path, matched exactly (byte for byte, encoded). Default "/callback".
+    QString path() const;
+    void setPath(const QString &path);
+
+    /// The `state` the callback must carry (RFC 6749 §10.12). It may be set after listen()
+    /// (the authorization request, and so its state, is built from redirectUri()); while it
+    /// is empty, every callback is rejected.
+    QByteArray expectedState() const;
+    void setExpectedState(const QByteArray &state);
+
+    /// When set, an accepted successful callback is answered with `303 See Other` to this
+    /// absolute URL instead of the built-in success page.
+    QUrl successRedirectUrl() const;
+    void setSuccessRedirectUrl(const QUrl &url);
+    /// Same for an accepted callback carrying an OAuth `error`.
+    QUrl failureRedirectUrl() const;
+    void setFailureRedirectUrl(const QUrl &url);
+
+    /// Total time one connection may take to send its request (slow-loris defence). Default 10 s.
+    std::chrono::milliseconds connectionTimeout() const;
+    void setConnectionTimeout(std::chrono::milliseconds timeout);
+
+    /// Concurrent connections kept open; when exceeded, the least recently active is dropped.
+    /// Default 16.
+    int maxConnections() const;
+    void setMaxConnections(int count);
+
+    /*!
+     * Binds synchronously. Fails with Error::Code::ListenFailed if no port binds, and with
+     * Error::Code::InvalidConfiguration if path() is not an absolute path without query or
+     * fragment, or a page redirect URL is not absolute.
+     * Calling listen() while listening fails too.
+     */
+    Error listen();
+    bool isListening() const;
+    /// The bound port, 0 when not listening.
+    quint16 port() const;
+    /// The redirect URI to send in the authorization request; empty when not listening.
+    QUrl redirectUri() const;
+
+    /// Stops listening and drops every open connection. No signal is emitted afterwards.
+    void close();
+
+Q_SIGNALS:
+    /*!
+     * The accepted callback's raw (undecoded) query. Emitted exactly once; the listener is
+     * already closed. It is safe to delete the receiver from a slot connected to this signal.
+     */
+    void callbackReceived(const QByteArray &rawQuery);
+
+private:
+    friend class LoopbackReceiverPrivate;
+    std::unique_ptr<LoopbackReceiverPrivate> d;
+};
+
+} // namespace Keyloop

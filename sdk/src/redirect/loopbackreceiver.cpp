@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: MIT
+#include <keyloop/loopbackreceiver.h>
+
+#include "core/crypto_p.h"
+#include "core/logging_p.h"
+#include "redirect/httprequestparser_p.h"
+
+#include <QtCore/QPointer>
+#include <QtCore/QTimer>
+#include <QtNetwork/QHostAddress>
+#include <QtNetwork/QNetworkProxy>
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
+
+#include <algorithm>
+#include <vector>
+
+// qCDebug(category) << … leaves the macro's variadic part empty, which clang's -Wpedantic
+// flags in C++17 (allowed since C++20).
+#if defined(__clang__)
+#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+
+namespace Keyloop {
+
+namespace {
+
+constexpr int kReadChunk = 4096;
+constexpr int kEphemeralAttempts = 16;
+
+const char kSuccessPage[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title></head>"
+    "<body><h1>Signed in</h1><p>You can close this window and return to the application.</p></body></html>\n";
+const char kFailurePage[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed</title></head>"
+    "<body><h1>Sign-in failed</h1><p>The sign-in was not completed. Return to the application for details."
+    "</p></body></html>\n";
+// Never reflects anything from the request (no XSS on a loopback origin).
+const char kRejectedPage[] =
+    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Request not accepted</title></head>"
+    "<body><h1>Request not accepted</h1><p>This address only accepts the sign-in response of the application "
+    "that opened it.</p></body></html>\n";
+
+const char *reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 303: return "See Other";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 414: return "URI Too Long";
+    case 421: return "Misdirected Request";
+    case 431: return "Request Header Fields Too Large";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+    }
+}
+
+QByteArray httpResponse(int status, const QByteArray &body, const QByteArray &extraHeaders = QByteArray())
+{
+    QByteArray r;
+    r += "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+    r += extraHeaders;
+    if (!body.isEmpty())
+        r += "Content-Type: text/html; charset=utf-8\r\n";
+    r += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    // The page is on the redirect URI's origin: nothing cached, nothing loaded, no Referer
+    // leaking the code to another site, not frameable.
+    r += "Cache-Control: no-store\r\n"
+         "Pragma: no-cache\r\n"
+         "Referrer-Policy: no-referrer\r\n"
+         "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+         "X-Content-Type-Options: nosniff\r\n"
+         "X-Frame-Options: DENY\r\n"
+         "Connection: close\r\n"
+         "\r\n";
+    r += body;
+    return r;
+}
+
+bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && qstrnicmp(a.data(), b.data(), size_t(a.size())) == 0;
+}
+
+struct Connection
+{
+    QTcpSocket *socket = nullptr;
+    QTimer *deadline = nullptr; // child of socket
+    HttpRequestParser parser;
+    quint64 lastActivity = 0;
+};
+
+} // namespace
+
+class LoopbackReceiverPrivate
+{
+public:
+    explicit LoopbackReceiverPrivate(LoopbackReceiver *qq) : q(qq) {}
+
+    bool tryBind(quint16 port, QString *why);
+    QTcpServer *bindOne(const QHostAddress &address, quint16 port, QAbstractSocket::SocketError *error);
+    void onNewConnection(QTcpServer *server);
+    void onReadyRead(QTcpSocket *socket);
+    void onDeadline(QTcpSocket *socket);
+    void onDisconnected(QTcpSocket *socket);
+    std::unique_ptr<Connection> take(QTcpSocket *socket);
+    void drop(std::unique_ptr<Connection> connection);
+    void respond(Connection &connection, int status, const QByteArray &body,
+                 const QByteArray &extraHeaders = QByteArray());
+    void handleRequest(std::unique_ptr<Connection> connection);
+    void closeServers();
+    void dropAll();
+    QByteArray redirectUriAuthority() const;
+
+    LoopbackReceiver *q;
+    LoopbackReceiver::RedirectHost host = LoopbackReceiver::RedirectHost::Ipv4;
+    QList<quint16> ports;
+    QString path = QStringLiteral("/callback");
+    QByteArray expectedState;
+    QUrl successUrl;
+    QUrl failureUrl;
+    std::chrono::milliseconds timeout{10000};
+    int maxConnections = 16;
+
+    QList<QTcpServer *> servers;
+    std::vector<std::unique_ptr<Connection>> connections;
+    quint16 boundPort = 0;
+    QByteArray encodedPath;
+    quint64 activity = 0;
+    bool accepted = false;
+};
+
+QTcpServer *LoopbackReceiverPrivate::bindOne(const QHostAddress &address, quint16 port,
+                                             QAbstractSocket::SocketError *error)
+{
+    auto *server = new QTcpServer(q);
+    // The loopback listener never goes through a proxy (issue: Proxies).
+    server->setProxy(QNetworkProxy::NoProxy);
+    if (!server->listen(address, port)) {
+        *error = server->serverError();
+        delete server;
+        return nullptr;
+    }
+    QObject::connect(server, &QTcpServer::newConnection, q, [this, server] { onNewConnection(server); });
+    return server;
+}
+
+bool LoopbackReceiverPrivate::tryBind(quint16 port, QString *why)
+{
+    // RFC 8252 §8.3: bind the loopback interface only, never any-address.
+    QAbstractSocket::SocketError error = QAbstractSocket::UnknownSocketError;
+    const QHostAddress first = host == LoopbackReceiver::RedirectHost::Ipv6 ? QHostAddress(QHostAddress::LocalHostIPv6)
+                                                                            : QHostAddress(QHostAddress::LocalHost);
+    QTcpServer *primary = bindOne(first, port, &error);
+    if (!primary) {
+        *why = QStringLiteral("cannot bind %1 port %2 (socket error %3)")
+                   .arg(first.toString()).arg(port).arg(int(error));
+        return false;
+    }
+    servers.append(primary);
+    if (host == LoopbackReceiver::RedirectHost::Localhost) {
+        // RFC 8252 §8.3: "localhost" may resolve to either address; listen on both, same port.
+        QTcpServer *second = bindOne(QHostAddress(QHostAddress::LocalHostIPv6), primary->serverPort(), &error);
+        if (second) {
+            servers.append(second);
+        } else if (error == QAbstractSocket::SocketAddressNotAvailableError
+                   || error == QAbstractSocket::UnsupportedSocketOperationError) {
+            // No IPv6 loopback on this machine: 127.0.0.1 alone is what "localhost" reaches.
+            qCDebug(lcRedirect) << "no IPv6 loopback; listening for localhost on 127.0.0.1 only";
+        } else {
+            *why = QStringLiteral("cannot bind ::1 port %1 (socket error %2)").arg(primary->serverPort()).arg(int(error));
+            servers.clear();
+            delete primary; // just created, no signal of it can be on the stack
+            return false;
+        }
+    }
+    boundPort = primary->serverPort();
+    return true;
+}
+
+void LoopbackReceiverPrivate::onNewConnection(QTcpServer *server)
+{
+    while (server->hasPendingConnections()) {
+        QTcpSocket *socket = server->nextPendingConnection();
+        if (!socket)
+            break;
+        if (accepted) {
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        // Too many open connections: drop the least recently active one, so that idle or
+        // slow connections can never keep the real callback out.
+        while (int(connections.size()) >= maxConnections && !connections.empty()) {
+            auto oldest = std::min_element(connections.begin(), connections.end(),
+                                           [](const auto &a, const auto &b) { return a->lastActivity < b->lastActivity; });
+            qCDebug(lcRedirect) << "connection limit reached; dropping the least recently active connection";
+            std::unique_ptr<Connection> victim = std::move(*oldest);
+            connections.erase(oldest);
+            drop(std::move(victim));
+        }
+        socket->setParent(q);
+        socket->setReadBufferSize(kReadChunk);
+        auto connection = std::make_unique<Connection>();
+        connection->socket = socket;
+        connection->lastActivity = ++activity;
+        connection->deadline = new QTimer(socket);
+        connection->deadline->setSingleShot(true);
+        connection->deadline->setInterval(timeout);
+        QPointer<LoopbackReceiver> guard(q);
+        QObject::connect(connection->deadline, &QTimer::timeout, socket, [this, guard, socket] {
+            if (guard)
+                onDeadline(socket);
+            else
+                socket->abort();
+        });
+        QObject::connect(socket, &QTcpSocket::readyRead, q, [this, socket] { onReadyRead(socket); });
+        QObject::connect(socket, &QTcpSocket::disconnected, q, [this, socket] { onDisconnected(socket); });
+        connection->deadline->start();
+        connections.push_back(std::move(connection));
+        qCDebug(lcRedirect) << "connection accepted";
+    }
+}
+
+std::unique_ptr<Connection> LoopbackReceiverPrivate::take(QTcpSocket *socket)
+{
+    auto it = std::find_if(connections.begin(), connections.end(), [socket](const auto &c) { return c->socket == socket; });
+    if (it == connections.end())
+        return nullptr;
+    std::unique_ptr<Connection> c = std::move(*it);
+    connections.erase(it);
+    return c;
+}
+
+void LoopbackReceiverPrivate::drop(std::unique_ptr<Connection> connection)
+{
+    QTcpSocket *socket = connection->socket;
+    QObject::disconnect(socket, nullptr, q, nullptr);
+    connection->deadline->stop();
+    socket->abort();
+    socket->deleteLater();
+}
+
+void LoopbackReceiverPrivate::onDeadline(QTcpSocket *socket)
+{
+    if (std::unique_ptr<Connection> c = take(socket)) {
+        qCDebug(lcRedirect) << "connection dropped: no complete request within the deadline";
+        drop(std::move(c));
+    } else {
+        // An answered connection whose peer does not read its answer.
+        socket->abort();
+    }
+}
+
+void LoopbackReceiverPrivate::onDisconnected(QTcpSocket *socket)
+{
+    if (std::unique_ptr<Connection> c = take(socket)) {
+        qCDebug(lcRedirect) << "connection closed by the peer before a complete request";
+        QObject::disconnect(socket, nullptr, q, nullptr);
+        c->deadline->stop();
+        socket->deleteLater();
+    }
+}
+
+void LoopbackReceiverPrivate::onReadyRead(QTcpSocket *socket)
+{
+    auto it = std::find_if(connections.begin(), connections.end(), [socket](const auto &c) { return c->socket == socket; });
+    if (it == connections.end())
+        return;
+    Connection &c = **it;
+    c.lastActivity = ++activity;
+    char buffer[kReadChunk];
+    for (;;) {
+        const qint64 n = socket->read(buffer, sizeof buffer);
+        if (n <= 0)
+            return;
+        if (c.parser.feed(QByteArrayView(buffer, qsizetype(n))) != HttpRequestParser::Status::NeedMore) {
+            handleRequest(take(socket)); // may emit callbackReceived: nothing after this
+            return;
+        }
+    }
+}
+
+void LoopbackReceiverPrivate::respond(Connection &connection, int status, const QByteArray &body,
+                                      const QByteArray &extraHeaders)
+{
+    QTcpSocket *socket = connection.socket;
+    QObject::disconnect(socket, nullptr, q, nullptr);
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    // A fresh deadline for delivering the answer; after it, the socket is aborted.
+    connection.deadline->start();
+    socket->write(httpResponse(status, body, extraHeaders));
+    socket->disconnectFromHost(); // after the answer is written (Connection: close)
+}
+
+void LoopbackReceiverPrivate::handleRequest(std::unique_ptr<Connection> connection)
+{
+    const HttpRequestParser &request = connection->parser;
+    const QByteArray rejected(kRejectedPage);
+
+    if (request.status() == HttpRequestParser::Status::Error) {
+        qCDebug(lcRedirect) << "request rejected:" << HttpRequestParser::describe(request.errorReason());
+        respond(*connection, HttpRequestParser::httpStatusFor(request.errorReason()), rejected);
+        return;
+    }
+
+    // DNS rebinding defence: a page on evil.example resolving to 127.0.0.1 sends
+    // "Host: evil.example:PORT". Only the redirect URI's own authority is served.
+    const QByteArray hostHeader = request.header("host");
+    const QByteArray expectedHost = redirectUriAuthority();
+    const bool hostOk = equalsIgnoringCase(hostHeader, expectedHost)
+        || (boundPort == 80 && equalsIgnoringCase(hostHeader, expectedHost.first(expectedHost.lastIndexOf(':'))));
+    if (!hostOk) {
+        qCDebug(lcRedirect) << "request rejected: Host header does not name the redirect URI (DNS rebinding defence)";
+        respond(*connection, hostHeader.isNull() ? 400 : 421, rejected); // RFC 9110 §15.5.20
+        return;
+    }
+    if (request.method() != "GET") {
+        qCDebug(lcRedirect) << "request rejected: method not allowed";
+        respond(*connection, 405, rejected, "Allow: GET\r\n");
+        return;
+    }
+    if (request.path() != encodedPath) {
+        qCDebug(lcRedirect) << "request ignored: not the redirect path";
+        respond(*connection, 404, rejected);
+        return;
+    }
+
+    // RFC 6749 §10.12 / RFC 8252 §8.9: only the callback carrying this login's state is
+    // accepted; a forged one is answered and ignored, and the flow keeps waiting.
+    const auto parameters = splitFormQuery(request.rawQuery());
+    if (!parameters) {
+        qCDebug(lcRedirect) << "callback rejected: malformed query";
+        respond(*connection, 400, rejected);
+        return;
+    }
+    int stateCount = 0;
+    bool stateMatches = false;
+    bool hasError = false;
+    for (const auto &p : *parameters) {
+        if (p.first == "state") {
+            ++stateCount;
+            // No expected state yet (set after listen(), once the redirect URI is known) → nothing matches.
+            stateMatches = !expectedState.isEmpty() && Crypto::constantTimeEquals(p.second, expectedState);
+        } else if (p.first == "error") {
+            hasError = true;
+        }
+    }
+    if (stateCount != 1 || !stateMatches) {
+        qCDebug(lcRedirect) << (stateCount == 0 ? "callback rejected: no state"
+                                : stateCount > 1 ? "callback rejected: duplicate state"
+                                                 : "callback rejected: state mismatch");
+        respond(*connection, 400, rejected);
+        return;
+    }
+
+    // Accepted: answer, stop listening, drop everything else, then tell the app.
+    accepted = true;
+    qCDebug(lcRedirect) << (hasError ? "callback accepted (error response)" : "callback accepted");
+    const QUrl &redirect = hasError ? failureUrl : successUrl;
+    if (!redirect.isEmpty())
+        respond(*connection, 303, QByteArray(), "Location: " + redirect.toEncoded(QUrl::FullyEncoded) + "\r\n");
+    else
+        respond(*connection, 200, QByteArray(hasError ? kFailurePage : kSuccessPage));
+    // The answer outlives the receiver (the app may delete it from callbackReceived): the
+    // socket deletes itself once written, or at its deadline.
+    connection->socket->setParent(nullptr);
+    const QByteArray rawQuery = request.rawQuery();
+    connection.reset();
+    closeServers();
+    dropAll();
+    Q_EMIT q->callbackReceived(rawQuery);
+}
+
+QByteArray LoopbackReceiverPrivate::redirectUriAuthority() const
+{
+    const QByteArray port = ':' + QByteArray::number(boundPort);
+    switch (host) {
+    case LoopbackReceiver::RedirectHost::Ipv4: return "127.0.0.1" + port;
+    case LoopbackReceiver::RedirectHost::Localhost: return "localhost" + port;
+    case LoopbackReceiver::RedirectHost::Ipv6: return "[::1]" + port;
+    }
+    return QByteArray();
+}
+
+void LoopbackReceiverPrivate::closeServers()
+{
+    for (QTcpServer *server : std::as_const(servers)) {
+        QObject::disconnect(server, nullptr, q, nullptr);
+        server->close();
+        server->deleteLater();
+    }
+    servers.clear();
+    boundPort = 0;
+}
+
+void LoopbackReceiverPrivate::dropAll()
+{
+    auto all = std::move(connections);
+    connections.clear();
+    for (auto &c : all)
+        drop(std::move(c));
+}
+
+LoopbackReceiver::LoopbackReceiver(QObject *parent)
+    : QObject(parent), d(std::make_unique<LoopbackReceiverPrivate>(this))
+{
+}
+
+LoopbackReceiver::~LoopbackReceiver()
+{
+    close();
+}
+
+LoopbackReceiver::RedirectHost LoopbackReceiver::redirectHost() const { return d->host; }
+void LoopbackReceiver::setRedirectHost(RedirectHost host) { d->host = host; }
+QList<quint16> LoopbackReceiver::ports() const { return d->ports; }
+void LoopbackReceiver::setPorts(const QList<quint16> &ports) { d->ports = ports; }
+QString LoopbackReceiver::path() const { return d->path; }
+void LoopbackReceiver::setPath(const QString &path) { d->path = path; }
+QByteArray LoopbackReceiver::expectedState() const { return d->expectedState; }
+void LoopbackReceiver::setExpectedState(const QByteArray &state) { d->expectedState = state; }
+QUrl LoopbackReceiver::successRedirectUrl() const { return d->successUrl; }
+void LoopbackReceiver::setSuccessRedirectUrl(const QUrl &url) { d->successUrl = url; }
+QUrl LoopbackReceiver::failureRedirectUrl() const { return d->failureUrl; }
+void LoopbackReceiver::setFailureRedirectUrl(const QUrl &url) { d->failureUrl = url; }
+std::chrono::milliseconds LoopbackReceiver::connectionTimeout() const { return d->timeout; }
+void LoopbackReceiver::setConnectionTimeout(std::chrono::milliseconds timeout) { d->timeout = timeout; }
+int LoopbackReceiver::maxConnections() const { return d->maxConnections; }
+void LoopbackReceiver::setMaxConnections(int count) { d->maxConnections = qMax(1, count); }
+
+Error LoopbackReceiver::listen()
+{
+    if (isListening())
+        return Error(Error::Code::ListenFailed, QStringLiteral("the loopback receiver is already listening"));
+    // The expected state may be set after listen(): the authorization request (and its state) is
+    // built from the redirect URI, which needs the bound port. Until it is set, every callback is
+    // rejected (RFC 6749 §10.12).
+    if (!d->path.startsWith(u'/') || d->path.contains(u'?') || d->path.contains(u'#')) {
+        return Error(Error::Code::InvalidConfiguration,
+                     QStringLiteral("the redirect path must be absolute, without query or fragment"));
+    }
+    for (const QUrl *url : {&d->successUrl, &d->failureUrl}) {
+        if (!url->isEmpty() && (!url->isValid() || url->isRelative())) {
+            return Error(Error::Code::InvalidConfiguration,
+                         QStringLiteral("the page redirect URL after sign-in must be absolute"));
+        }
+    }
+    QUrl pathUrl;
+    pathUrl.setPath(d->path);
+    d->encodedPath = pathUrl.path(QUrl::FullyEncoded).toUtf8();
+    d->accepted = false;
+
+    const QList<quint16> candidates = d->ports.isEmpty() ? QList<quint16>{0} : d->ports;
+    QString why;
+    for (const quint16 port : candidates) {
+        // An ephemeral port may be free on 127.0.0.1 but taken on ::1 (Localhost): retry.
+        const int attempts = port == 0 ? kEphemeralAttempts : 1;
+        for (int i = 0; i < attempts; ++i) {
+            if (d->tryBind(port, &why)) {
+                qCDebug(lcRedirect) << "listening on loopback port" << d->boundPort;
+                return Error();
+            }
+        }
+    }
+    return Error(Error::Code::ListenFailed, QStringLiteral("RFC 8252 §7.3: the loopback redirect listener "
+                                                           "could not bind: %1").arg(why));
+}
+
+bool LoopbackReceiver::isListening() const
+{
+    return !d->servers.isEmpty();
+}
+
+quint16 LoopbackReceiver::port() const
+{
+    return d->boundPort;
+}
+
+QUrl LoopbackReceiver::redirectUri() const
+{
+    if (!isListening())
+        return QUrl();
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    switch (d->host) {
+    case RedirectHost::Ipv4: url.setHost(QStringLiteral("127.0.0.1")); break;
+    case RedirectHost::Localhost: url.setHost(QStringLiteral("localhost")); break;
+    case RedirectHost::Ipv6: url.setHost(QStringLiteral("::1")); break;
+    }
+    url.setPort(d->boundPort);
+    url.setPath(d->path);
+    return url;
+}
+
+void LoopbackReceiver::close()
+{
+    if (!d->servers.isEmpty() || !d->connections.empty())
+        qCDebug(lcRedirect) << "loopback receiver closed";
+    d->closeServers();
+    d->dropAll();
+}
+
+} // namespace Keyloop

@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: MIT
+// The loopback redirect receiver (RFC 8252 §7.3, §8.3) against real sockets: redirect hosts,
+// ports, and everything a browser or a hostile local process may send.
+#include <keyloop/loopbackreceiver.h>
+
+#include "core/crypto_p.h"
+
+#include <QtNetwork/QNetworkProxy>
+#include <QtNetwork/QTcpServer>
+#include <QtNetwork/QTcpSocket>
+#include <QtTest/QtTest>
+
+#include <memory>
+
+// QSKIP(message) leaves Qt's variadic macro part empty: clang's -Wpedantic flags it in C++17.
+#if defined(__clang__)
+#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+
+using Keyloop::Error;
+using Keyloop::LoopbackReceiver;
+using RedirectHost = LoopbackReceiver::RedirectHost;
+using namespace std::chrono_literals;
+
+Q_DECLARE_METATYPE(LoopbackReceiver::RedirectHost)
+
+namespace {
+
+// A raw HTTP client: writes bytes as given, collects everything until the server closes.
+class Client : public QObject
+{
+public:
+    Client(const QHostAddress &address, quint16 port)
+    {
+        socket.setProxy(QNetworkProxy::NoProxy);
+        connect(&socket, &QTcpSocket::readyRead, this, [this] { received += socket.readAll(); });
+        socket.connectToHost(address, port);
+    }
+
+    void send(const QByteArray &data) { socket.write(data); }
+    bool isConnected() const { return socket.state() == QAbstractSocket::ConnectedState; }
+    bool isClosed() const { return socket.state() == QAbstractSocket::UnconnectedState; }
+
+    QByteArray all()
+    {
+        received += socket.readAll();
+        return received;
+    }
+    /// The HTTP status of the answer, 0 if none.
+    int status()
+    {
+        const QByteArray r = all();
+        if (!r.startsWith("HTTP/1.1 ") || r.size() < 12)
+            return 0;
+        return r.mid(9, 3).toInt();
+    }
+    QByteArray head()
+    {
+        const QByteArray r = all();
+        return r.left(r.indexOf("\r\n\r\n") + 2);
+    }
+    QByteArray body()
+    {
+        const QByteArray r = all();
+        const qsizetype i = r.indexOf("\r\n\r\n");
+        return i < 0 ? QByteArray() : r.mid(i + 4);
+    }
+    bool hasHeaderLine(const QByteArray &line) { return head().contains("\r\n" + line + "\r\n"); }
+
+    QTcpSocket socket;
+    QByteArray received;
+};
+
+QByteArray request(const QByteArray &target, const QByteArray &host)
+{
+    return "GET " + target + " HTTP/1.1\r\nHost: " + host
+        + "\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64) Test\r\nAccept: text/html\r\n\r\n";
+}
+
+QHostAddress addressFor(RedirectHost host)
+{
+    return host == RedirectHost::Ipv6 ? QHostAddress(QHostAddress::LocalHostIPv6) : QHostAddress(QHostAddress::LocalHost);
+}
+
+bool hasIpv6Loopback()
+{
+    QTcpServer server;
+    return server.listen(QHostAddress::LocalHostIPv6, 0);
+}
+
+quint16 freePort()
+{
+    QTcpServer server;
+    server.listen(QHostAddress::LocalHost, 0);
+    return server.serverPort();
+}
+
+} // namespace
+
+class TestLoopbackReceiver : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    // Binding and redirect hosts
+    void bindsLoopbackOnlyWithoutProxy_data();
+    void bindsLoopbackOnlyWithoutProxy();
+    void acceptsCallbackOnEachRedirectHost_data();
+    void acceptsCallbackOnEachRedirectHost();
+    void usesEphemeralPortByDefault();
+    void usesFixedPort();
+    void portListSkipsBusyPort();
+    void localhostNeedsThePortOnBothAddresses();
+    void failsWhenAllPortsAreBusy();
+    void rejectsCallbacksUntilStateIsSet_data();
+    void rejectsCallbacksUntilStateIsSet();
+    void refusesInvalidPath_data();
+    void refusesInvalidPath();
+    void refusesToListenTwice();
+
+    // Hostile loopback
+    void ignoresOtherPaths_data();
+    void ignoresOtherPaths();
+    void rejectsWrongHostHeader_data();
+    void rejectsWrongHostHeader();
+    void rejectsOtherMethods_data();
+    void rejectsOtherMethods();
+    void rejectsOversizedRequests_data();
+    void rejectsOversizedRequests();
+    void rejectsMalformedRequests_data();
+    void rejectsMalformedRequests();
+    void idleConnectionDoesNotBlockCallback();
+    void idleConnectionIsDroppedAtDeadline();
+    void slowConnectionDoesNotBlockCallback();
+    void slowConnectionIsDroppedAtDeadline();
+    void connectionLimitDropsLeastRecentlyActive();
+    void manyIdleConnectionsDoNotBlockCallback();
+    void rejectsForgedCallbacks_data();
+    void rejectsForgedCallbacks();
+    void peerClosingEarlyDoesNotEndTheFlow();
+
+    // Accepting
+    void acceptsRightCallbackExactlyOnce();
+    void concurrentCallbacksAreAcceptedOnce();
+    void decodesStateBeforeComparing();
+    void answersErrorResponseWithFailurePage();
+    void redirectsToAppSuppliedPages_data();
+    void redirectsToAppSuppliedPages();
+    void closeStopsEverything();
+    void deletingReceiverFromSlotIsSafe();
+
+private:
+    std::unique_ptr<LoopbackReceiver> listening(RedirectHost host = RedirectHost::Ipv4);
+    std::unique_ptr<Client> send(const LoopbackReceiver &receiver, const QByteArray &data);
+    QByteArray goodQuery() const { return "code=SplxlOBeZQQYbYS6WxSbIA&state=" + m_state + "&iss=https%3A%2F%2Fissuer.example"; }
+    QByteArray authority(const LoopbackReceiver &receiver) const { return receiver.redirectUri().authority().toUtf8(); }
+    void expectAccepted(LoopbackReceiver &receiver, QSignalSpy &spy);
+
+    QByteArray m_state;
+};
+
+void TestLoopbackReceiver::init()
+{
+    m_state = Keyloop::Crypto::randomToken(32);
+}
+
+void TestLoopbackReceiver::cleanup()
+{
+    // Let answered sockets finish and delete themselves before the next test.
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+}
+
+std::unique_ptr<LoopbackReceiver> TestLoopbackReceiver::listening(RedirectHost host)
+{
+    auto receiver = std::make_unique<LoopbackReceiver>();
+    receiver->setRedirectHost(host);
+    receiver->setExpectedState(m_state);
+    const Error error = receiver->listen();
+    if (error)
+        qWarning() << error;
+    return receiver;
+}
+
+std::unique_ptr<Client> TestLoopbackReceiver::send(const LoopbackReceiver &receiver, const QByteArray &data)
+{
+    auto client = std::make_unique<Client>(addressFor(receiver.redirectHost()), receiver.port());
+    client->send(data);
+    return client;
+}
+
+// The flow is still waiting: the right callback is accepted now.
+void TestLoopbackReceiver::expectAccepted(LoopbackReceiver &receiver, QSignalSpy &spy)
+{
+    QVERIFY(receiver.isListening());
+    QCOMPARE(spy.count(), 0);
+    auto client = send(receiver, request("/callback?" + goodQuery(), authority(receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 200);
+    QCOMPARE(spy.count(), 1);
+    QVERIFY(spy.at(0).at(0).toByteArray() == goodQuery());
+    QVERIFY(!receiver.isListening());
+}
+
+void TestLoopbackReceiver::bindsLoopbackOnlyWithoutProxy_data()
+{
+    QTest::addColumn<RedirectHost>("host");
+    QTest::addColumn<QString>("uriHost");
+    QTest::addColumn<QList<QHostAddress>>("addresses");
+    QTest::newRow("127.0.0.1") << RedirectHost::Ipv4 << QStringLiteral("127.0.0.1")
+                               << QList<QHostAddress>{QHostAddress(QHostAddress::LocalHost)};
+    QTest::newRow("localhost") << RedirectHost::Localhost << QStringLiteral("localhost")
+                               << QList<QHostAddress>{QHostAddress(QHostAddress::LocalHost), QHostAddress(QHostAddress::LocalHostIPv6)};
+    QTest::newRow("[::1]") << RedirectHost::Ipv6 << QStringLiteral("::1")
+                           << QList<QHostAddress>{QHostAddress(QHostAddress::LocalHostIPv6)};
+}
+
+void TestLoopbackReceiver::bindsLoopbackOnlyWithoutProxy()
+{
+    QFETCH(RedirectHost, host);
+    QFETCH(QString, uriHost);
+    QFETCH(QList<QHostAddress>, addresses);
+    if (host != RedirectHost::Ipv4 && !hasIpv6Loopback()) {
+        if (host == RedirectHost::Ipv6)
+            QSKIP("this machine has no IPv6 loopback (::1)");
+        addresses = {QHostAddress(QHostAddress::LocalHost)}; // documented fallback
+    }
+    auto receiver = listening(host);
+    QVERIFY(receiver->isListening());
+    QVERIFY(receiver->port() != 0);
+
+    const QList<QTcpServer *> servers = receiver->findChildren<QTcpServer *>();
+    QCOMPARE(servers.size(), addresses.size());
+    QList<QHostAddress> bound;
+    for (const QTcpServer *server : servers) {
+        QVERIFY(server->isListening());
+        // RFC 8252 §8.3: never any-address.
+        QVERIFY(server->serverAddress() != QHostAddress(QHostAddress::Any));
+        QVERIFY(server->serverAddress() != QHostAddress(QHostAddress::AnyIPv4));
+        QVERIFY(server->serverAddress() != QHostAddress(QHostAddress::AnyIPv6));
+        QVERIFY(server->serverAddress().isLoopback());
+        QCOMPARE(server->serverPort(), receiver->port());
+        QCOMPARE(server->proxy().type(), QNetworkProxy::NoProxy);
+        bound.append(server->serverAddress());
+    }
+    for (const QHostAddress &address : addresses)
+        QVERIFY2(bound.contains(address), qPrintable(address.toString()));
+
+    const QUrl uri = receiver->redirectUri();
+    QCOMPARE(uri.scheme(), QStringLiteral("http"));
+    QCOMPARE(uri.host(), uriHost);
+    QCOMPARE(uri.port(), int(receiver->port()));
+    QCOMPARE(uri.path(), QStringLiteral("/callback"));
+    QVERIFY(!uri.hasQuery());
+    const QString expected = QStringLiteral("http://%1:%2/callback")
+                                 .arg(host == RedirectHost::Ipv6 ? QStringLiteral("[::1]") : uriHost)
+                                 .arg(receiver->port());
+    QCOMPARE(uri.toString(), expected);
+}
+
+void TestLoopbackReceiver::acceptsCallbackOnEachRedirectHost_data()
+{
+    QTest::addColumn<RedirectHost>("host");
+    QTest::addColumn<QHostAddress>("connectTo");
+    QTest::newRow("127.0.0.1") << RedirectHost::Ipv4 << QHostAddress(QHostAddress::LocalHost);
+    QTest::newRow("localhost via 127.0.0.1") << RedirectHost::Localhost << QHostAddress(QHostAddress::LocalHost);
+    QTest::newRow("localhost via ::1") << RedirectHost::Localhost << QHostAddress(QHostAddress::LocalHostIPv6);
+    QTest::newRow("[::1]") << RedirectHost::Ipv6 << QHostAddress(QHostAddress::LocalHostIPv6);
+}
+
+void TestLoopbackReceiver::acceptsCallbackOnEachRedirectHost()
+{
+    QFETCH(RedirectHost, host);
+    QFETCH(QHostAddress, connectTo);
+    if (connectTo.protocol() == QAbstractSocket::IPv6Protocol && !hasIpv6Loopback())
+        QSKIP("this machine has no IPv6 loopback (::1)");
+    auto receiver = listening(host);
+    QVERIFY(receiver->isListening());
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+
+    Client client(connectTo, receiver->port());
+    client.send(request("/callback?" + goodQuery(), authority(*receiver)));
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.status(), 200);
+    QCOMPARE(spy.count(), 1);
+    QVERIFY(spy.at(0).at(0).toByteArray() == goodQuery());
+}
+
+void TestLoopbackReceiver::usesEphemeralPortByDefault()
+{
+    auto a = listening();
+    auto b = listening();
+    QVERIFY(a->isListening() && b->isListening());
+    QVERIFY(a->port() != 0 && b->port() != 0);
+    QVERIFY(a->port() != b->port());
+    QCOMPARE(a->redirectUri().port(), int(a->port()));
+}
+
+void TestLoopbackReceiver::usesFixedPort()
+{
+    const quint16 port = freePort();
+    LoopbackReceiver receiver;
+    receiver.setExpectedState(m_state);
+    receiver.setPorts({port});
+    QVERIFY(!receiver.listen());
+    QCOMPARE(receiver.port(), port);
+    QCOMPARE(receiver.redirectUri().port(), int(port));
+}
+
+void TestLoopbackReceiver::portListSkipsBusyPort()
+{
+    QTcpServer busy;
+    QVERIFY(busy.listen(QHostAddress::LocalHost, 0));
+    const quint16 next = freePort();
+    QVERIFY(next != busy.serverPort());
+
+    LoopbackReceiver receiver;
+    receiver.setExpectedState(m_state);
+    receiver.setPorts({busy.serverPort(), next});
+    QVERIFY(!receiver.listen());
+    QCOMPARE(receiver.port(), next);
+}
+
+void TestLoopbackReceiver::localhostNeedsThePortOnBothAddresses()
+{
+    if (!hasIpv6Loopback())
+        QSKIP("this machine has no IPv6 loopback (::1)");
+    QTcpServer busy6; // taken on ::1 only
+    QVERIFY(busy6.listen(QHostAddress::LocalHostIPv6, 0));
+    QTcpServer probe;
+    QVERIFY2(probe.listen(QHostAddress::LocalHost, busy6.serverPort()), "127.0.0.1 side unexpectedly busy");
+    probe.close();
+    const quint16 next = freePort();
+
+    LoopbackReceiver receiver;
+    receiver.setRedirectHost(RedirectHost::Localhost);
+    receiver.setExpectedState(m_state);
+    receiver.setPorts({busy6.serverPort(), next});
+    QVERIFY(!receiver.listen());
+    QCOMPARE(receiver.port(), next);
+    QCOMPARE(receiver.findChildren<QTcpServer *>().size(), 2);
+}
+
+void TestLoopbackReceiver::failsWhenAllPortsAreBusy()
+{
+    QTcpServer busy1, busy2;
+    QVERIFY(busy1.listen(QHostAddress::LocalHost, 0));
+    QVERIFY(busy2.listen(QHostAddress::LocalHost, 0));
+    LoopbackReceiver receiver;
+    receiver.setExpectedState(m_state);
+    receiver.setPorts({busy1.serverPort(), busy2.serverPort()});
+    const Error error = receiver.listen();
+    QCOMPARE(error.code(), Error::Code::ListenFailed);
+    QVERIFY(!receiver.isListening());
+    QCOMPARE(receiver.port(), quint16(0));
+    QVERIFY(receiver.redirectUri().isEmpty());
+    QVERIFY(receiver.findChildren<QTcpServer *>().isEmpty());
+}
+
+void TestLoopbackReceiver::rejectsCallbacksUntilStateIsSet_data()
+{
+    QTest::addColumn<QByteArray>("query");
+    QTest::newRow("empty state") << QByteArray("code=evil&state=");
+    QTest::newRow("no state") << QByteArray("code=evil");
+    QTest::newRow("some state") << QByteArray("code=evil&state=guess");
+}
+
+void TestLoopbackReceiver::rejectsCallbacksUntilStateIsSet()
+{
+    QFETCH(QByteArray, query);
+    LoopbackReceiver receiver; // the state may be set after listen(), once the URI is known
+    QVERIFY(!receiver.listen());
+    QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
+    auto client = send(receiver, request("/callback?" + query, authority(receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 400);
+    receiver.setExpectedState(m_state);
+    expectAccepted(receiver, spy);
+}
+
+void TestLoopbackReceiver::refusesInvalidPath_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::newRow("relative") << QStringLiteral("callback");
+    QTest::newRow("empty") << QString();
+    QTest::newRow("query") << QStringLiteral("/callback?x=1");
+    QTest::newRow("fragment") << QStringLiteral("/callback#x");
+}
+
+void TestLoopbackReceiver::refusesInvalidPath()
+{
+    QFETCH(QString, path);
+    LoopbackReceiver receiver;
+    receiver.setExpectedState(m_state);
+    receiver.setPath(path);
+    QCOMPARE(receiver.listen().code(), Error::Code::InvalidConfiguration);
+}
+
+void TestLoopbackReceiver::refusesToListenTwice()
+{
+    auto receiver = listening();
+    const quint16 port = receiver->port();
+    QCOMPARE(receiver->listen().code(), Error::Code::ListenFailed);
+    QVERIFY(receiver->isListening());
+    QCOMPARE(receiver->port(), port);
+}
+
+void TestLoopbackReceiver::ignoresOtherPaths_data()
+{
+    QTest::addColumn<QByteArray>("target");
+    QTest::newRow("favicon") << QByteArray("/favicon.ico");
+    QTest::newRow("root") << QByteArray("/");
+    QTest::newRow("trailing slash") << QByteArray("/callback/");
+    QTest::newRow("other case") << QByteArray("/CALLBACK");
+    QTest::newRow("prefix") << QByteArray("/callbackx");
+    QTest::newRow("encoded path") << QByteArray("/%63allback");
+    QTest::newRow("dot segment") << QByteArray("/x/../callback");
+    QTest::newRow("favicon with state") << QByteArray("/favicon.ico?state=STATE");
+}
+
+void TestLoopbackReceiver::ignoresOtherPaths()
+{
+    QFETCH(QByteArray, target);
+    target.replace("STATE", m_state);
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request(target, authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 404);
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::rejectsWrongHostHeader_data()
+{
+    QTest::addColumn<QByteArray>("hostHeader");
+    QTest::addColumn<int>("status");
+    QTest::newRow("rebinding name") << QByteArray("evil.example:PORT") << 421;
+    QTest::newRow("no port") << QByteArray("127.0.0.1") << 421;
+    QTest::newRow("other port") << QByteArray("127.0.0.1:OTHER") << 421;
+    QTest::newRow("localhost for 127.0.0.1") << QByteArray("localhost:PORT") << 421;
+    QTest::newRow("other loopback address") << QByteArray("127.0.0.2:PORT") << 421;
+    QTest::newRow("trailing dot") << QByteArray("127.0.0.1.:PORT") << 421;
+    QTest::newRow("userinfo") << QByteArray("a@127.0.0.1:PORT") << 421;
+    QTest::newRow("empty") << QByteArray("") << 421;
+}
+
+void TestLoopbackReceiver::rejectsWrongHostHeader()
+{
+    QFETCH(QByteArray, hostHeader);
+    QFETCH(int, status);
+    auto receiver = listening();
+    hostHeader.replace("OTHER", QByteArray::number(receiver->port() + 1));
+    hostHeader.replace("PORT", QByteArray::number(receiver->port()));
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    // A DNS-rebinding page sends the right path and even a right-looking state.
+    auto client = send(*receiver, request("/callback?" + goodQuery(), hostHeader));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), status);
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::rejectsOtherMethods_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::newRow("POST") << QByteArray("POST");
+    QTest::newRow("HEAD") << QByteArray("HEAD");
+    QTest::newRow("PUT") << QByteArray("PUT");
+    QTest::newRow("OPTIONS") << QByteArray("OPTIONS");
+    QTest::newRow("lowercase get") << QByteArray("get");
+}
+
+void TestLoopbackReceiver::rejectsOtherMethods()
+{
+    QFETCH(QByteArray, method);
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, method + " /callback?" + goodQuery() + " HTTP/1.1\r\nHost: " + authority(*receiver)
+                                      + "\r\nContent-Length: 4\r\n\r\nbody");
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 405);
+    QVERIFY(client->hasHeaderLine("Allow: GET"));
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::rejectsOversizedRequests_data()
+{
+    QTest::addColumn<QByteArray>("data");
+    QTest::addColumn<int>("status");
+    QTest::newRow("request line") << "GET /callback?state=STATE&x=" + QByteArray(9000, 'a') + " HTTP/1.1\r\nHost: HOST\r\n\r\n" << 414;
+    QByteArray many = "GET /callback?state=STATE HTTP/1.1\r\nHost: HOST\r\n";
+    for (int i = 0; i < 60; ++i)
+        many += "X-" + QByteArray::number(i) + ": 1\r\n";
+    QTest::newRow("too many headers") << many + "\r\n" << 431;
+    QByteArray large = "GET /callback?state=STATE HTTP/1.1\r\nHost: HOST\r\n";
+    for (int i = 0; i < 10; ++i)
+        large += "X-" + QByteArray::number(i) + ": " + QByteArray(2000, 'b') + "\r\n";
+    QTest::newRow("headers too large") << large + "\r\n" << 431;
+    QTest::newRow("endless header") << "GET /callback HTTP/1.1\r\nHost: HOST\r\nX: " + QByteArray(64 * 1024, 'c') << 431;
+}
+
+void TestLoopbackReceiver::rejectsOversizedRequests()
+{
+    QFETCH(QByteArray, data);
+    QFETCH(int, status);
+    auto receiver = listening();
+    data.replace("STATE", m_state).replace("HOST", authority(*receiver));
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, data);
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), status);
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::rejectsMalformedRequests_data()
+{
+    QTest::addColumn<QByteArray>("data");
+    QTest::addColumn<int>("status");
+    QTest::newRow("bare LF") << QByteArray("GET /callback?state=STATE HTTP/1.1\nHost: HOST\n\n") << 400;
+    QTest::newRow("NUL byte") << QByteArray("GET /callback?state=STATE") + '\0' + QByteArray(" HTTP/1.1\r\nHost: HOST\r\n\r\n") << 400;
+    QTest::newRow("obs-fold") << QByteArray("GET /callback?state=STATE HTTP/1.1\r\nHost: HOST\r\nX: a\r\n b\r\n\r\n") << 400;
+    QTest::newRow("absolute-form") << QByteArray("GET http://HOST/callback?state=STATE HTTP/1.1\r\nHost: HOST\r\n\r\n") << 400;
+    QTest::newRow("HTTP/0.9") << QByteArray("GET /callback?state=STATE\r\n\r\n") << 505;
+    QTest::newRow("HTTP/2") << QByteArray("GET /callback?state=STATE HTTP/2.0\r\nHost: HOST\r\n\r\n") << 505;
+    QTest::newRow("duplicate Host") << QByteArray("GET /callback?state=STATE HTTP/1.1\r\nHost: HOST\r\nHost: HOST\r\n\r\n") << 400;
+    QTest::newRow("missing Host") << QByteArray("GET /callback?state=STATE HTTP/1.1\r\n\r\n") << 400;
+    QTest::newRow("HTTP/1.0 without Host") << QByteArray("GET /callback?state=STATE HTTP/1.0\r\n\r\n") << 400;
+    QTest::newRow("GET with body") << QByteArray("GET /callback?state=STATE HTTP/1.1\r\nHost: HOST\r\nContent-Length: 3\r\n\r\nabc") << 400;
+    QTest::newRow("invalid method") << QByteArray("G@T /callback?state=STATE HTTP/1.1\r\nHost: HOST\r\n\r\n") << 400;
+    QTest::newRow("TLS ClientHello") << QByteArray("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) << 400;
+    QTest::newRow("binary junk") << QByteArray("\xff\xfe\xfd\r\n\r\n") << 400;
+    QTest::newRow("malformed query escape") << QByteArray("GET /callback?state=STATE&x=%zz HTTP/1.1\r\nHost: HOST\r\n\r\n") << 400;
+}
+
+void TestLoopbackReceiver::rejectsMalformedRequests()
+{
+    QFETCH(QByteArray, data);
+    QFETCH(int, status);
+    auto receiver = listening();
+    data.replace("STATE", m_state).replace("HOST", authority(*receiver));
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, data);
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), status);
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::idleConnectionDoesNotBlockCallback()
+{
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    Client idle(QHostAddress(QHostAddress::LocalHost), receiver->port()); // a browser's preconnect
+    QTRY_VERIFY(idle.isConnected());
+    expectAccepted(*receiver, spy);
+    QTRY_VERIFY(idle.isClosed()); // dropped once the flow is done
+    QVERIFY(idle.all().isEmpty());
+}
+
+void TestLoopbackReceiver::idleConnectionIsDroppedAtDeadline()
+{
+    auto receiver = listening();
+    receiver->setConnectionTimeout(200ms);
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    Client idle(QHostAddress(QHostAddress::LocalHost), receiver->port());
+    QTRY_VERIFY(idle.isConnected());
+    QTRY_VERIFY_WITH_TIMEOUT(idle.isClosed(), 5000);
+    QVERIFY(idle.all().isEmpty());
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::slowConnectionDoesNotBlockCallback()
+{
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    // Slow loris: one byte per event loop turn, a request that never ends.
+    Client slow(QHostAddress(QHostAddress::LocalHost), receiver->port());
+    const QByteArray start = "GET /callback?" + goodQuery() + " HTTP/1.1\r\nHost: " + authority(*receiver) + "\r\nX-Slow: ";
+    qsizetype sent = 0;
+    QTimer drip;
+    drip.setInterval(1);
+    connect(&drip, &QTimer::timeout, &slow, [&] {
+        slow.send(sent < start.size() ? start.mid(sent, 1) : QByteArray("a"));
+        slow.socket.flush();
+        ++sent;
+    });
+    QTRY_VERIFY(slow.isConnected());
+    drip.start();
+    QTRY_VERIFY(sent > 20);
+    expectAccepted(*receiver, spy);
+    QTRY_VERIFY(slow.isClosed());
+    drip.stop();
+    QVERIFY(slow.all().isEmpty());
+}
+
+void TestLoopbackReceiver::slowConnectionIsDroppedAtDeadline()
+{
+    auto receiver = listening();
+    receiver->setConnectionTimeout(300ms);
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    Client slow(QHostAddress(QHostAddress::LocalHost), receiver->port());
+    const QByteArray start = "GET /callback HTTP/1.1\r\nHost: " + authority(*receiver) + "\r\nX-Slow: ";
+    qsizetype sent = 0;
+    QTimer drip;
+    drip.setInterval(10); // 16 KiB would take minutes: only the deadline can end this
+    connect(&drip, &QTimer::timeout, &slow, [&] {
+        slow.send(sent < start.size() ? start.mid(sent, 1) : QByteArray("a"));
+        ++sent;
+    });
+    QTRY_VERIFY(slow.isConnected());
+    drip.start();
+    QTRY_VERIFY_WITH_TIMEOUT(slow.isClosed(), 5000);
+    drip.stop();
+    QVERIFY(sent > 5);
+    QVERIFY(slow.all().isEmpty()); // dropped, not answered
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::connectionLimitDropsLeastRecentlyActive()
+{
+    auto receiver = listening();
+    receiver->setMaxConnections(3);
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    std::vector<std::unique_ptr<Client>> idle;
+    for (int i = 0; i < 3; ++i) {
+        idle.push_back(std::make_unique<Client>(QHostAddress(QHostAddress::LocalHost), receiver->port()));
+        QTRY_VERIFY(idle.back()->isConnected());
+    }
+    auto fourth = std::make_unique<Client>(QHostAddress(QHostAddress::LocalHost), receiver->port());
+    QTRY_VERIFY(fourth->isConnected());
+    QTRY_VERIFY(idle[0]->isClosed()); // the oldest idle one made room
+    QVERIFY(idle[1]->isConnected());
+    QVERIFY(idle[2]->isConnected());
+    QVERIFY(fourth->isConnected());
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::manyIdleConnectionsDoNotBlockCallback()
+{
+    auto receiver = listening(); // default limit 16
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    std::vector<std::unique_ptr<Client>> idle;
+    for (int i = 0; i < 40; ++i)
+        idle.push_back(std::make_unique<Client>(QHostAddress(QHostAddress::LocalHost), receiver->port()));
+    for (const auto &c : idle)
+        QTRY_VERIFY(c->isConnected() || c->isClosed());
+    expectAccepted(*receiver, spy);
+    for (const auto &c : idle)
+        QTRY_VERIFY(c->isClosed());
+}
+
+void TestLoopbackReceiver::rejectsForgedCallbacks_data()
+{
+    QTest::addColumn<QByteArray>("query");
+    QTest::newRow("wrong state") << QByteArray("code=evil&state=not-the-state");
+    QTest::newRow("missing state") << QByteArray("code=evil");
+    QTest::newRow("no query") << QByteArray();
+    QTest::newRow("empty state") << QByteArray("code=evil&state=");
+    QTest::newRow("state without =") << QByteArray("code=evil&state");
+    QTest::newRow("duplicate state, same") << QByteArray("code=evil&state=STATE&state=STATE");
+    QTest::newRow("duplicate state, right then wrong") << QByteArray("code=evil&state=STATE&state=x");
+    QTest::newRow("duplicate state, wrong then right") << QByteArray("code=evil&state=x&state=STATE");
+    QTest::newRow("encoded duplicate name") << QByteArray("code=evil&state=STATE&st%61te=STATE");
+    QTest::newRow("state prefix") << QByteArray("code=evil&state=STATEx");
+    QTest::newRow("state truncated") << QByteArray("code=evil&state=TRUNCATED");
+    QTest::newRow("error without state") << QByteArray("error=access_denied");
+    QTest::newRow("error with wrong state") << QByteArray("error=access_denied&state=x");
+    QTest::newRow("malformed escape") << QByteArray("code=evil&state=STATE&x=%g0");
+}
+
+void TestLoopbackReceiver::rejectsForgedCallbacks()
+{
+    QFETCH(QByteArray, query);
+    query.replace("TRUNCATED", m_state.left(m_state.size() - 1)).replace("STATE", m_state);
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request(query.isNull() ? QByteArray("/callback") : "/callback?" + query, authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 400);
+    QVERIFY(client->body().contains("Request not accepted"));
+    QVERIFY(client->hasHeaderLine("Cache-Control: no-store"));
+    QVERIFY(!client->all().contains(m_state)); // nothing reflected
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::peerClosingEarlyDoesNotEndTheFlow()
+{
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    Client quitter(QHostAddress(QHostAddress::LocalHost), receiver->port());
+    quitter.send("GET /callback?state=");
+    QTRY_VERIFY(quitter.isConnected());
+    quitter.socket.flush();
+    quitter.socket.abort();
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::acceptsRightCallbackExactlyOnce()
+{
+    auto receiver = listening();
+    const quint16 port = receiver->port();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    Client earlier(QHostAddress(QHostAddress::LocalHost), port);
+    QTRY_VERIFY(earlier.isConnected());
+
+    auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 200);
+    QVERIFY(client->body().contains("Signed in"));
+    QVERIFY(client->hasHeaderLine("Content-Type: text/html; charset=utf-8"));
+    QVERIFY(client->hasHeaderLine("Content-Length: " + QByteArray::number(client->body().size())));
+    QVERIFY(client->hasHeaderLine("Cache-Control: no-store"));
+    QVERIFY(client->hasHeaderLine("Referrer-Policy: no-referrer"));
+    QVERIFY(client->head().contains("\r\nContent-Security-Policy: default-src 'none'"));
+    QVERIFY(client->hasHeaderLine("Connection: close"));
+    QVERIFY(!client->body().contains("<script"));
+    QVERIFY(!client->all().contains(m_state));
+
+    QCOMPARE(spy.count(), 1);
+    QVERIFY(spy.at(0).at(0).toByteArray() == goodQuery());
+    QVERIFY(!receiver->isListening());
+    QVERIFY(receiver->redirectUri().isEmpty());
+
+    // Connections opened before are dropped; the same callback again is refused.
+    QTRY_VERIFY(earlier.isClosed());
+    QVERIFY(earlier.all().isEmpty());
+    QTcpSocket late;
+    late.setProxy(QNetworkProxy::NoProxy);
+    late.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_COMPARE(late.state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(late.error(), QAbstractSocket::ConnectionRefusedError);
+    QCOMPARE(spy.count(), 1);
+}
+
+void TestLoopbackReceiver::concurrentCallbacksAreAcceptedOnce()
+{
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 5; ++i)
+        clients.push_back(send(*receiver, request("/callback?" + goodQuery(), authority(*receiver))));
+    int answered = 0;
+    for (const auto &c : clients) {
+        QTRY_VERIFY(c->isClosed());
+        if (c->status() == 200)
+            ++answered;
+        else
+            QCOMPARE(c->status(), 0); // dropped without an answer
+    }
+    QCOMPARE(answered, 1);
+    QCOMPARE(spy.count(), 1);
+}
+
+void TestLoopbackReceiver::decodesStateBeforeComparing()
+{
+    m_state = "a b+c/=";
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    const QByteArray query = "code=x&state=a+b%2Bc%2F%3D";
+    auto client = send(*receiver, request("/callback?" + query, authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 200);
+    QCOMPARE(spy.count(), 1);
+    QVERIFY(spy.at(0).at(0).toByteArray() == query); // handed over raw
+}
+
+void TestLoopbackReceiver::answersErrorResponseWithFailurePage()
+{
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    const QByteArray query = "error=access_denied&error_description=User+said+no&state=" + m_state;
+    auto client = send(*receiver, request("/callback?" + query, authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 200);
+    QVERIFY(client->body().contains("Sign-in failed"));
+    QVERIFY(!client->body().contains("User said no")); // nothing reflected
+    QCOMPARE(spy.count(), 1);
+    QVERIFY(spy.at(0).at(0).toByteArray() == query);
+    QVERIFY(!receiver->isListening());
+}
+
+void TestLoopbackReceiver::redirectsToAppSuppliedPages_data()
+{
+    QTest::addColumn<bool>("error");
+    QTest::newRow("success") << false;
+    QTest::newRow("failure") << true;
+}
+
+void TestLoopbackReceiver::redirectsToAppSuppliedPages()
+{
+    QFETCH(bool, error);
+    LoopbackReceiver receiver;
+    receiver.setExpectedState(m_state);
+    receiver.setSuccessRedirectUrl(QUrl(QStringLiteral("https://app.example/signed-in")));
+    receiver.setFailureRedirectUrl(QUrl(QStringLiteral("https://app.example/failed?reason=x")));
+    QVERIFY(!receiver.listen());
+    QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
+    const QByteArray query = (error ? "error=access_denied&state=" : "code=x&state=") + m_state;
+    auto client = send(receiver, request("/callback?" + query, authority(receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 303);
+    QVERIFY(client->hasHeaderLine(error ? "Location: https://app.example/failed?reason=x"
+                                        : "Location: https://app.example/signed-in"));
+    QVERIFY(client->hasHeaderLine("Referrer-Policy: no-referrer"));
+    QCOMPARE(spy.count(), 1);
+
+    LoopbackReceiver relative;
+    relative.setExpectedState(m_state);
+    relative.setSuccessRedirectUrl(QUrl(QStringLiteral("/relative")));
+    QCOMPARE(relative.listen().code(), Error::Code::InvalidConfiguration);
+}
+
+void TestLoopbackReceiver::closeStopsEverything()
+{
+    auto receiver = listening();
+    const quint16 port = receiver->port();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    Client open(QHostAddress(QHostAddress::LocalHost), port);
+    open.send("GET /callback?state=" + m_state);
+    QTRY_VERIFY(open.isConnected());
+    receiver->close();
+    QVERIFY(!receiver->isListening());
+    QCOMPARE(receiver->port(), quint16(0));
+    QTRY_VERIFY(open.isClosed());
+
+    QTcpSocket late;
+    late.setProxy(QNetworkProxy::NoProxy);
+    late.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_COMPARE(late.state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(late.error(), QAbstractSocket::ConnectionRefusedError);
+    QCOMPARE(spy.count(), 0);
+
+    // It can listen again afterwards.
+    QVERIFY(!receiver->listen());
+    expectAccepted(*receiver, spy);
+}
+
+void TestLoopbackReceiver::deletingReceiverFromSlotIsSafe()
+{
+    auto *receiver = listening().release();
+    int received = 0;
+    connect(receiver, &LoopbackReceiver::callbackReceived, this, [&](const QByteArray &) {
+        ++received;
+        delete receiver;
+        receiver = nullptr;
+    });
+    auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(received, 1);
+    QVERIFY(!receiver);
+    QCOMPARE(client->status(), 200); // the answer outlives the receiver
+    QVERIFY(client->body().contains("Signed in"));
+}
+
+QTEST_GUILESS_MAIN(TestLoopbackReceiver)
+#include "tst_loopbackreceiver.moc"

@@ -129,16 +129,6 @@ void SignInPrivate::begin()
     discovery->start();
 }
 
-static LoopbackReceiver::RedirectHost toReceiverHost(RedirectHost host)
-{
-    switch (host) {
-    case RedirectHost::Ipv4: return LoopbackReceiver::RedirectHost::Ipv4;
-    case RedirectHost::Localhost: return LoopbackReceiver::RedirectHost::Localhost;
-    case RedirectHost::Ipv6: return LoopbackReceiver::RedirectHost::Ipv6;
-    }
-    return LoopbackReceiver::RedirectHost::Ipv4;
-}
-
 void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
 {
     if (stage == Stage::Done)
@@ -151,7 +141,7 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
 
     // RFC 8252 §7.3 / §8.3: bind the loopback listener before the browser is opened.
     receiver = new LoopbackReceiver(q);
-    receiver->setRedirectHost(toReceiverHost(client.redirectHost()));
+    receiver->setRedirectHost(client.redirectHost());
     receiver->setPorts(client.redirectPorts());
     receiver->setPath(client.redirectPath());
     receiver->setSuccessRedirectUrl(client.successRedirectUrl());

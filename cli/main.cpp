@@ -9,6 +9,7 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QLoggingCategory>
 #include <QtCore/QSocketNotifier>
+#include <QtNetwork/QNetworkProxyFactory>
 
 #include <csignal>
 #include <cstdio>
@@ -144,6 +145,10 @@ int main(int argc, char **argv)
     if (verbose || parser.isSet(QStringLiteral("verbose")))
         QLoggingCategory::setFilterRules(QStringLiteral("keyloop.*.debug=true"));
     QCoreApplication::setOrganizationDomain(appId);
+    // Provider and API traffic follow the system's proxy settings (http_proxy/https_proxy/no_proxy on
+    // Linux). The SDK itself uses whatever the app's QNetworkAccessManager is configured with, and
+    // its loopback listener never uses a proxy.
+    QNetworkProxyFactory::setUseSystemConfiguration(true);
 
     // Ctrl-C / SIGTERM cancel cleanly (exit code 130) through a self-pipe.
     if (::pipe(g_signalPipe) == 0) {

@@ -1,0 +1,523 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+//
+// Keyloop devstack: a real OpenID Provider (oidc-provider 9.x), a protected API that validates
+// the provider's JWT access tokens, and a loopback admin endpoint for tests. Everything listens on
+// 127.0.0.1 only, on free ports, and is described in STATE/devstack.json once it is ready.
+//
+//   node devstack.mjs --state DIR [--https|--http] [--access-token-ttl SECONDS] [--ready-file PATH]
+//
+//   --https (default)  TLS with a leaf certificate (IP 127.0.0.1, DNS localhost) signed by a local
+//                      CA generated into DIR/ca.pem with the openssl CLI (tests).
+//   --http             plain http on 127.0.0.1 (the demo, with the SDK's loopback dev opt-in).
+//
+// The admin endpoint (always plain http on 127.0.0.1) serves JSON:
+//   GET  /counters                 per-endpoint request counts
+//   POST /counters/reset           zero the counters
+//   POST /rotate-keys              new signing keys (new kids) in place; same issuer and port
+//   POST /access-token-ttl         {"seconds": n}
+//   POST /revoke-all               forget every session, grant and token
+//   POST /reset                    counters, TTL and signing keys back to their start values
+//   GET  /                         the devstack.json content (without the client secret)
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+
+import { Store } from './lib/store.mjs';
+import { ensureCertificates } from './lib/tls.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const API_RESOURCE = 'https://api.keyloop.test';
+const API_SCOPES = ['api:read', 'api:write'];
+const PUBLIC_CLIENT_ID = 'keyloop-demo';
+const SERVICE_CLIENT_ID = 'keyloop-service';
+const LOOPBACK_REDIRECTS = ['http://127.0.0.1/callback', 'http://localhost/callback', 'http://[::1]/callback'];
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+function usage(message) {
+  if (message) process.stderr.write(`devstack: ${message}\n`);
+  process.stderr.write('usage: devstack.mjs --state DIR [--https|--http] [--access-token-ttl SECONDS] [--ready-file PATH]\n');
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const options = { state: path.join(HERE, '.state'), https: true, accessTokenTtl: 3600, readyFile: undefined };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) usage(`${arg} needs a value`);
+      i += 1;
+      return argv[i];
+    };
+    switch (arg) {
+      case '--state': options.state = path.resolve(value()); break;
+      case '--http': options.https = false; break;
+      case '--https': options.https = true; break;
+      case '--access-token-ttl': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1) usage('--access-token-ttl must be a positive integer');
+        options.accessTokenTtl = n;
+        break;
+      }
+      case '--ready-file': options.readyFile = path.resolve(value()); break;
+      case '-h': case '--help': usage(); break;
+      default: usage(`unknown argument ${arg}`);
+    }
+  }
+  return options;
+}
+
+const options = parseArgs(process.argv.slice(2));
+
+// A signal during start-up is remembered and acted on once start-up reaches a safe point
+// (process.exit() while a dynamic import is in flight can hang node 20); stop() takes over later.
+let pendingSignal;
+let stopHandler = (signal) => { pendingSignal ??= signal; };
+process.on('SIGTERM', () => stopHandler('SIGTERM'));
+process.on('SIGINT', () => stopHandler('SIGINT'));
+
+// Loaded after the signal handlers, so that even an early SIGTERM ends the process cleanly.
+const { default: Provider, errors } = await import('oidc-provider');
+const { createLocalJWKSet, jwtVerify } = await import('jose');
+if (pendingSignal) process.exit(pendingSignal === 'SIGINT' ? 130 : 0);
+fs.mkdirSync(options.state, { recursive: true, mode: 0o700 });
+const jsonPath = path.join(options.state, 'devstack.json');
+fs.rmSync(jsonPath, { force: true });
+
+// ---------------------------------------------------------------------------------------------
+// Mutable state changed by the admin endpoint
+
+const COUNTER_NAMES = ['discovery', 'authorization', 'token', 'refresh', 'jwks', 'revocation',
+  'introspection', 'userinfo', 'endSession', 'api'];
+const counters = {};
+function resetCounters() {
+  for (const name of COUNTER_NAMES) counters[name] = 0;
+}
+resetCounters();
+
+const settings = { accessTokenTtl: options.accessTokenTtl };
+const store = new Store();
+const cookieKeys = [randomBytes(32).toString('base64url')];
+const serviceClientSecret = randomBytes(32).toString('base64url');
+
+function generateSigningKeys() {
+  const stamp = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+  // The first key of a type is the one oidc-provider signs with: RS256 (the default for ID tokens
+  // and JWT access tokens), ES256 published too for clients that ask for it.
+  return [
+    { ...rsa, kid: `rsa-${stamp}`, use: 'sig', alg: 'RS256' },
+    { ...ec, kid: `ec-${stamp}`, use: 'sig', alg: 'ES256' },
+  ];
+}
+
+function publicJwks(keys) {
+  return {
+    keys: keys.map(({ kty, kid, use, alg, n, e, crv, x, y }) => JSON.parse(JSON.stringify({ kty, kid, use, alg, n, e, crv, x, y }))),
+  };
+}
+
+const initialKeys = generateSigningKeys();
+let signingKeys = initialKeys;
+let apiKeySet = createLocalJWKSet(publicJwks(signingKeys));
+
+// ---------------------------------------------------------------------------------------------
+// Accounts: the dev login accepts any name; the name becomes `sub` and derives the claims.
+
+function accountFor(id) {
+  const login = String(id);
+  const display = login.charAt(0).toUpperCase() + login.slice(1);
+  return {
+    accountId: login,
+    async claims() {
+      return {
+        sub: login,
+        name: `${display} Example`,
+        given_name: display,
+        family_name: 'Example',
+        preferred_username: login,
+        email: `${login.toLowerCase().replace(/[^a-z0-9._-]/g, '_')}@keyloop.test`,
+        email_verified: true,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider. It is rebuilt (same issuer, same storage, same cookie keys) to rotate keys.
+
+function providerConfiguration(keys) {
+  return {
+    adapter: store.adapterFactory(),
+    clients: [
+      {
+        client_id: PUBLIC_CLIENT_ID,
+        client_name: 'Keyloop demo (native, public)',
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        // RFC 8252 §7.3: oidc-provider matches loopback redirects of native clients on any port.
+        redirect_uris: LOOPBACK_REDIRECTS,
+        post_logout_redirect_uris: LOOPBACK_REDIRECTS,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+      {
+        client_id: SERVICE_CLIENT_ID,
+        client_name: 'Keyloop service (confidential)',
+        client_secret: serviceClientSecret,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+    ],
+    jwks: { keys },
+    cookies: { keys: cookieKeys },
+    clockTolerance: 0,
+    responseTypes: ['code'], // RFC 9700 §2.1.2: no implicit grant
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+    },
+    findAccount: (_ctx, id) => accountFor(id),
+    // PKCE: required for public clients (the default), S256 only (the default in 9.x).
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // oidc-provider drops offline_access when the request carries a prompt without "consent"; the
+    // demo client gets a refresh token with every code anyway. Public clients' refresh tokens
+    // rotate, and reusing a rotated one revokes the whole grant (oidc-provider's default).
+    async issueRefreshToken(_ctx, client, source) {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      return client.clientId === PUBLIC_CLIENT_ID || source.scopes.has('offline_access');
+    },
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: () => settings.accessTokenTtl,
+      ClientCredentials: () => settings.accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+    },
+    features: {
+      devInteractions: { enabled: true },
+      userinfo: { enabled: true },
+      // RFC 7009 §2.1: a client may revoke only its own tokens (anything else: a silent no-op).
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      // RFC 7662 §2.1: public clients may introspect their own tokens; confidential ones any token.
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client.clientId,
+      },
+      rpInitiatedLogout: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // No resource asked → an opaque access token for userinfo (/me).
+        defaultResource: async (_ctx, _client, oneOf) => oneOf,
+        useGrantedResource: async () => false,
+        async getResourceServerInfo(_ctx, resourceIndicator) {
+          if (resourceIndicator !== API_RESOURCE) throw new errors.InvalidTarget();
+          return {
+            scope: API_SCOPES.join(' '),
+            audience: API_RESOURCE,
+            accessTokenTTL: settings.accessTokenTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
+        },
+      },
+    },
+  };
+}
+
+const GOOGLE_FONTS = /@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g;
+
+function countProviderRequest(ctx) {
+  const p = ctx.path;
+  if (p === '/.well-known/openid-configuration' || p === '/.well-known/oauth-authorization-server') counters.discovery += 1;
+  else if (p === '/auth') counters.authorization += 1;
+  else if (p === '/token') counters.token += 1;
+  else if (p === '/jwks') counters.jwks += 1;
+  else if (p === '/token/revocation') counters.revocation += 1;
+  else if (p === '/token/introspection') counters.introspection += 1;
+  else if (p === '/me') counters.userinfo += 1;
+  else if (p === '/session/end') counters.endSession += 1;
+}
+
+function buildProvider(issuer, keys) {
+  const provider = new Provider(issuer, providerConfiguration(keys));
+  provider.use(async (ctx, next) => {
+    countProviderRequest(ctx);
+    try {
+      await next();
+    } finally {
+      if (ctx.path === '/token' && ctx.oidc?.params?.grant_type === 'refresh_token') counters.refresh += 1;
+    }
+    // Keep a browser on loopback: the dev pages @import Google Fonts.
+    if (typeof ctx.body === 'string' && ctx.body.includes('fonts.googleapis.com')) {
+      ctx.body = ctx.body.replace(GOOGLE_FONTS, '');
+    }
+  });
+  // oidc-provider logs its own errors only through events; keep stderr for real faults.
+  provider.on('server_error', (_ctx, err) => process.stderr.write(`devstack: provider server_error: ${err?.stack ?? err}\n`));
+  return { provider, callback: provider.callback() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(server.address().port);
+    });
+  });
+}
+
+const tls = options.https ? ensureCertificates(options.state) : undefined;
+const scheme = options.https ? 'https' : 'http';
+const createServer = (handler) => (tls
+  ? https.createServer({ cert: tls.cert, key: tls.key }, handler)
+  : http.createServer(handler));
+
+let current; // { provider, callback }
+const providerServer = createServer((req, res) => current.callback(req, res));
+const apiServer = createServer((req, res) => { handleApi(req, res).catch((err) => internalError(res, err)); });
+const adminServer = http.createServer((req, res) => { handleAdmin(req, res).catch((err) => internalError(res, err)); });
+const sockets = new Set();
+for (const server of [providerServer, apiServer, adminServer]) {
+  server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });
+}
+
+const providerPort = await listen(providerServer);
+const apiPort = await listen(apiServer);
+const adminPort = await listen(adminServer);
+const issuer = `${scheme}://127.0.0.1:${providerPort}`;
+const apiUrl = `${scheme}://127.0.0.1:${apiPort}`;
+const adminUrl = `http://127.0.0.1:${adminPort}`;
+current = buildProvider(issuer, signingKeys);
+
+function setSigningKeys(keys) {
+  signingKeys = keys;
+  current = buildProvider(issuer, keys);
+  apiKeySet = createLocalJWKSet(publicJwks(keys));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protected API (RFC 6750 bearer tokens, RFC 9068 JWT access tokens)
+
+function sendJson(res, status, body, headers = {}) {
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(data);
+}
+
+function internalError(res, err) {
+  process.stderr.write(`devstack: internal error: ${err?.stack ?? err}\n`);
+  if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
+  else res.destroy();
+}
+
+function bearerChallenge(error, description, scope) {
+  let value = 'Bearer realm="keyloop-api"';
+  if (error) value += `, error="${error}"`;
+  if (description) value += `, error_description="${description.replace(/["\\]/g, '')}"`;
+  if (scope) value += `, scope="${scope}"`;
+  return value;
+}
+
+const ITEMS = [
+  { id: 1, name: 'Loopback redirect', spec: 'RFC 8252 §7.3' },
+  { id: 2, name: 'PKCE S256', spec: 'RFC 7636 §4.2' },
+  { id: 3, name: 'Refresh token rotation', spec: 'OAuth 2.0 Security BCP §4.14' },
+];
+
+const API_ROUTES = {
+  'GET /api/me': { scope: 'api:read', handle: (claims, scopes) => ({ sub: claims.sub, client_id: claims.client_id, scopes, exp: claims.exp }) },
+  'GET /api/items': { scope: 'api:read', handle: () => ({ items: ITEMS }) },
+  'POST /api/items': { scope: 'api:write', status: 201, handle: () => ({ created: true }) },
+};
+
+async function handleApi(req, res) {
+  counters.api += 1;
+  const { pathname } = new URL(req.url, apiUrl);
+  req.resume();
+  const route = API_ROUTES[`${req.method} ${pathname}`];
+  if (!route) {
+    sendJson(res, 404, { error: 'not_found' });
+    return;
+  }
+  const authorization = req.headers.authorization ?? '';
+  const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
+  if (!match) {
+    // RFC 6750 §3.1: no error code when the request has no authentication information.
+    const malformed = authorization !== '';
+    sendJson(res, malformed ? 400 : 401, { error: malformed ? 'invalid_request' : 'unauthorized' }, {
+      'www-authenticate': malformed ? bearerChallenge('invalid_request', 'malformed Authorization header') : bearerChallenge(),
+    });
+    return;
+  }
+  let claims;
+  try {
+    ({ payload: claims } = await jwtVerify(match[1], apiKeySet, {
+      issuer,
+      audience: API_RESOURCE,
+      typ: 'at+jwt', // RFC 9068 §4
+      algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      clockTolerance: 0,
+      requiredClaims: ['exp', 'iat', 'sub', 'client_id'],
+    }));
+  } catch (err) {
+    sendJson(res, 401, { error: 'invalid_token' }, {
+      'www-authenticate': bearerChallenge('invalid_token', err?.code ?? 'token rejected'),
+    });
+    return;
+  }
+  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+  if (!scopes.includes(route.scope)) {
+    sendJson(res, 403, { error: 'insufficient_scope' }, {
+      'www-authenticate': bearerChallenge('insufficient_scope', `requires ${route.scope}`, route.scope),
+    });
+    return;
+  }
+  sendJson(res, route.status ?? 200, route.handle(claims, scopes));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin
+
+function readBody(req, limit = 65536) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > limit) { reject(new Error('body too large')); req.destroy(); return; }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function info(includeSecret) {
+  const out = {
+    issuer,
+    api: apiUrl,
+    apiResource: API_RESOURCE,
+    admin: adminUrl,
+    caFile: tls ? tls.caFile : '',
+    publicClientId: PUBLIC_CLIENT_ID,
+    serviceClientId: SERVICE_CLIENT_ID,
+    serviceClientSecret: includeSecret ? serviceClientSecret : undefined,
+    // Extra keys (not part of the architecture contract, but handy):
+    scheme,
+    certFile: tls ? tls.certFile : '',
+    leafSpkiSha256: tls ? tls.leafSpkiSha256 : '',
+    apiScopes: API_SCOPES,
+    redirectUris: LOOPBACK_REDIRECTS,
+    testUser: 'alice',
+    accessTokenTtl: settings.accessTokenTtl,
+    pid: process.pid,
+  };
+  return JSON.parse(JSON.stringify(out));
+}
+
+async function handleAdmin(req, res) {
+  const { pathname } = new URL(req.url, adminUrl);
+  const body = await readBody(req);
+  const route = `${req.method} ${pathname}`;
+  switch (route) {
+    case 'GET /':
+      sendJson(res, 200, info(false));
+      return;
+    case 'GET /counters':
+      sendJson(res, 200, counters);
+      return;
+    case 'POST /counters/reset':
+      resetCounters();
+      sendJson(res, 200, counters);
+      return;
+    case 'POST /rotate-keys':
+      setSigningKeys(generateSigningKeys());
+      sendJson(res, 200, { kids: signingKeys.map((k) => k.kid) });
+      return;
+    case 'GET /keys':
+      sendJson(res, 200, { kids: signingKeys.map((k) => k.kid) });
+      return;
+    case 'POST /access-token-ttl': {
+      let seconds;
+      try {
+        ({ seconds } = JSON.parse(body));
+      } catch {
+        seconds = undefined;
+      }
+      if (!Number.isInteger(seconds) || seconds < 1) {
+        sendJson(res, 400, { error: 'expected {"seconds": positive integer}' });
+        return;
+      }
+      settings.accessTokenTtl = seconds;
+      sendJson(res, 200, { seconds });
+      return;
+    }
+    case 'POST /revoke-all':
+      store.clear();
+      sendJson(res, 200, { revoked: true });
+      return;
+    case 'POST /reset':
+      resetCounters();
+      settings.accessTokenTtl = options.accessTokenTtl;
+      if (signingKeys !== initialKeys) setSigningKeys(initialKeys);
+      sendJson(res, 200, { counters, accessTokenTtl: settings.accessTokenTtl, kids: signingKeys.map((k) => k.kid) });
+      return;
+    default:
+      sendJson(res, 404, { error: 'not_found', routes: ['GET /', 'GET /counters', 'POST /counters/reset',
+        'POST /rotate-keys', 'GET /keys', 'POST /access-token-ttl', 'POST /revoke-all', 'POST /reset'] });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ready: write devstack.json atomically, then say so.
+
+function writeAtomically(file, content, mode = 0o600) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, content, { mode });
+  fs.renameSync(tmp, file);
+}
+
+let stopping = false;
+function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  try {
+    const written = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+    if (written.pid === process.pid) fs.rmSync(jsonPath, { force: true });
+  } catch { /* already gone */ }
+  if (options.readyFile) fs.rmSync(options.readyFile, { force: true });
+  let pending = 3;
+  const done = () => { pending -= 1; if (pending === 0) process.exit(signal === 'SIGINT' ? 130 : 0); };
+  for (const server of [providerServer, apiServer, adminServer]) server.close(done);
+  for (const socket of sockets) socket.destroy();
+  setTimeout(() => process.exit(signal === 'SIGINT' ? 130 : 0), 2000).unref();
+}
+if (pendingSignal) stop(pendingSignal);
+stopHandler = stop;
+if (!stopping) { // a signal during start-up: exiting, never announce readiness
+  writeAtomically(jsonPath, `${JSON.stringify(info(true), null, 2)}\n`);
+  if (options.readyFile) writeAtomically(options.readyFile, `${jsonPath}\n`, 0o644);
+  process.stdout.write('devstack ready\n');
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: MIT
+//
+// A tiny scripted "browser" for the devstack's dev login:
+//
+//   node scripted-login.mjs AUTHORIZATION_URL
+//
+// It follows the authorization URL with manual redirects and a cookie jar, fills the dev login
+// (user $KEYLOOP_TEST_USER, default "alice"; any password), clicks "Continue" on the consent page
+// and finally issues the GET to the loopback redirect URI, like a browser would. It only ever
+// contacts loopback hosts and exits 0 once the redirect has been delivered (even an error
+// redirect such as access_denied: delivering it is the browser's whole job).
+//
+// Environment:
+//   KEYLOOP_TEST_USER       login name (becomes `sub`), default alice
+//   KEYLOOP_TEST_PASSWORD   password, default "test" (the dev login accepts anything)
+//   KEYLOOP_LOGIN_ACTION    "login" (default) or "cancel": press the page's Cancel link instead
+//   KEYLOOP_DEVSTACK_JSON   devstack.json; its caFile is trusted for https (NODE_EXTRA_CA_CERTS works too)
+//
+// Nothing secret is printed: URLs appear without their query.
+
+import http from 'node:http';
+import https from 'node:https';
+import process from 'node:process';
+import tls from 'node:tls';
+
+import { devstackCaPem, fail as failWith, isLoopbackUrl, redact } from './lib/loopback.mjs';
+
+const TOOL = 'scripted-login';
+const fail = (message) => failWith(TOOL, message);
+const MAX_STEPS = 30;
+const TIMEOUT_MS = Number(process.env.KEYLOOP_LOGIN_TIMEOUT_MS ?? 30000);
+
+const target = process.argv[process.argv.length - 1];
+if (process.argv.length < 3 || target.startsWith('-')) {
+  process.stderr.write('usage: scripted-login.mjs AUTHORIZATION_URL\n');
+  process.exit(2);
+}
+if (!isLoopbackUrl(target)) fail('refusing to open a non-loopback authorization URL');
+
+const user = process.env.KEYLOOP_TEST_USER || 'alice';
+const password = process.env.KEYLOOP_TEST_PASSWORD || 'test';
+const action = process.env.KEYLOOP_LOGIN_ACTION || 'login';
+if (!['login', 'cancel'].includes(action)) fail('KEYLOOP_LOGIN_ACTION must be "login" or "cancel"');
+
+let ca;
+try {
+  const pem = devstackCaPem();
+  if (pem) ca = [...tls.rootCertificates, pem];
+} catch (err) {
+  fail(err.message);
+}
+
+const timer = setTimeout(() => fail(`timed out after ${TIMEOUT_MS} ms`), TIMEOUT_MS);
+
+// --- cookie jar (RFC 6265, reduced to what oidc-provider uses: host-only cookies with a path) ---
+const jar = new Map(); // `${host}|${path}|${name}` -> { host, path, name, value }
+
+function storeCookies(url, setCookies) {
+  for (const header of setCookies) {
+    const [pair, ...attributes] = header.split(';').map((s) => s.trim());
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    let path = '/';
+    let expired = false;
+    for (const attribute of attributes) {
+      const [k, v = ''] = attribute.split('=');
+      const key = k.toLowerCase();
+      if (key === 'path' && v.startsWith('/')) path = v;
+      if (key === 'max-age' && Number(v) <= 0) expired = true;
+      if (key === 'expires' && Date.parse(v) <= Date.now()) expired = true;
+    }
+    const id = `${url.hostname}|${path}|${name}`;
+    if (expired) jar.delete(id);
+    else jar.set(id, { host: url.hostname, path, name, value });
+  }
+}
+
+function cookieHeader(url) {
+  const pathMatches = (cookiePath) => url.pathname === cookiePath
+    || url.pathname.startsWith(cookiePath.endsWith('/') ? cookiePath : `${cookiePath}/`);
+  return [...jar.values()]
+    .filter((c) => c.host === url.hostname && pathMatches(c.path))
+    .sort((a, b) => b.path.length - a.path.length)
+    .map((c) => `${c.name}=${c.value}`)
+    .join('; ');
+}
+
+// --- one HTTP exchange, loopback only ---
+function request(method, url, body) {
+  if (!isLoopbackUrl(url)) fail(`refusing to contact non-loopback ${redact(url.href)}`);
+  const mod = url.protocol === 'https:' ? https : http;
+  const headers = { 'user-agent': 'keyloop-scripted-login', accept: 'text/html,*/*' };
+  const cookies = cookieHeader(url);
+  if (cookies) headers.cookie = cookies;
+  if (body !== undefined) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    headers['content-length'] = Buffer.byteLength(body);
+  }
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method, headers, ca, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+function decodeEntities(s) {
+  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'")
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x2F;|&#47;/g, '/');
+}
+
+function parseForm(html) {
+  const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  if (!form) return undefined;
+  const fields = {};
+  for (const input of form[2].matchAll(/<input\b([^>]*)>/gi)) {
+    const name = /\bname="([^"]*)"/i.exec(input[1])?.[1];
+    if (!name) continue;
+    fields[decodeEntities(name)] = decodeEntities(/\bvalue="([^"]*)"/i.exec(input[1])?.[1] ?? '');
+  }
+  return { action: decodeEntities(form[1]), fields };
+}
+
+function describeErrorPage(html) {
+  const text = html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  const error = /\berror:?\s*([a-z_]+)/i.exec(text)?.[1];
+  const description = /error_description:?\s*([^<]{1,200}?)(?:\s{2}|$|state:|iss:)/i.exec(text)?.[1];
+  return [error, description].filter(Boolean).join(': ') || 'no form on the page';
+}
+
+// --- the walk ---
+async function main() {
+  const start = new URL(target);
+  const providerOrigin = start.origin;
+  let method = 'GET';
+  let url = start;
+  let body;
+  let loggedIn = false;
+  let consented = false;
+
+  for (let step = 0; step < MAX_STEPS; step += 1) {
+    // Leaving the provider's origin for another loopback origin is the redirect to the app.
+    if (url.origin !== providerOrigin) {
+      const res = await request('GET', url);
+      clearTimeout(timer);
+      const error = url.searchParams.get('error');
+      process.stderr.write(`${TOOL}: delivered the redirect to ${redact(url.href)}${error ? ` (error=${error})` : ''}, app answered HTTP ${res.status}\n`);
+      process.exit(0);
+    }
+    const res = await request(method, url, body);
+    storeCookies(url, [res.headers['set-cookie'] ?? []].flat());
+    method = 'GET';
+    body = undefined;
+
+    if (res.status >= 300 && res.status < 400 && res.headers.location) {
+      url = new URL(res.headers.location, url);
+      continue;
+    }
+    if (res.status !== 200) fail(`provider answered HTTP ${res.status} at ${redact(url.href)}: ${describeErrorPage(res.body)}`);
+
+    if (action === 'cancel') {
+      const abort = /<a\b[^>]*href="([^"]*\/abort)"/i.exec(res.body);
+      if (!abort) fail('no Cancel link on the page');
+      url = new URL(decodeEntities(abort[1]), url);
+      continue;
+    }
+    const form = parseForm(res.body);
+    if (!form) fail(`unexpected page at ${redact(url.href)}: ${describeErrorPage(res.body)}`);
+    const fields = new URLSearchParams(form.fields);
+    if (form.fields.prompt === 'login') {
+      if (loggedIn) fail('the provider asked for the login twice (cookies lost?)');
+      loggedIn = true;
+      fields.set('login', user);
+      fields.set('password', password);
+    } else if (form.fields.prompt === 'consent') {
+      if (consented) fail('the provider asked for consent twice');
+      consented = true;
+    } else {
+      fail(`unexpected form (prompt=${form.fields.prompt ?? 'none'}) at ${redact(url.href)}`);
+    }
+    method = 'POST';
+    body = fields.toString();
+    url = new URL(form.action, url);
+  }
+  fail(`gave up after ${MAX_STEPS} steps without reaching the redirect URI`);
+}
+
+main().catch((err) => fail(`${err.code ?? 'error'}: ${err.message}`));

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/error.h>
+#include <keyloop/idtokenclaims.h>
+#include <keyloop/idtokenvalidator.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QUrl>
+
+#include <memory>
+
+namespace Keyloop {
+
+class JwksCache;
+class IdTokenValidationJobPrivate;
+
+/*!
+ * \brief Validates an ID token against the issuer's JWKS, following key rotation.
+ *
+ * Gets the keys from a JwksCache (fetching `jwks_uri` when needed), validates with
+ * IdTokenValidator::validate(), and when no key matches (JoseKeyNotFound, e.g. the provider
+ * rotated its keys) asks the cache for one rate-limited refetch and validates once more
+ * (OIDC Core §10.1.1).
+ *
+ * Job pattern: configure, start() (the work begins from the event loop, so connecting after
+ * start() is safe), finished() is emitted exactly once, then the job deletes itself later
+ * unless setAutoDelete(false).
+ *
+ * \code
+ * auto *job = new Keyloop::IdTokenValidationJob(validator, cache, jwksUri, idToken, expect);
+ * connect(job, &Keyloop::IdTokenValidationJob::finished, this, [job] {
+ *     if (job->error()) qWarning() << job->error(); else use(job->claims());
+ * });
+ * job->start();
+ * \endcode
+ */
+class KEYLOOP_EXPORT IdTokenValidationJob : public QObject
+{
+    Q_OBJECT
+public:
+    IdTokenValidationJob(const IdTokenValidator &validator, JwksCache *cache, const QUrl &jwksUri,
+                         const QByteArray &idToken, const IdTokenExpectations &expectations,
+                         QObject *parent = nullptr);
+    ~IdTokenValidationJob() override;
+
+    void start();
+
+    Error error() const;
+    /// The validated claims; null unless finished without error.
+    IdTokenClaims claims() const;
+    /// True if the JWKS was refetched because of an unknown key.
+    bool keysWereRefetched() const;
+
+    bool autoDelete() const;
+    void setAutoDelete(bool autoDelete);
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    std::unique_ptr<IdTokenValidationJobPrivate> d;
+};
+
+} // namespace Keyloop

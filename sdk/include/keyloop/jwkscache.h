@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/clock.h>
+#include <keyloop/error.h>
+#include <keyloop/jsonwebkeyset.h>
+#include <keyloop/transportoptions.h>
+
+#include <QtCore/QObject>
+#include <QtCore/QUrl>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class JwksCachePrivate;
+
+/*!
+ * \brief Caches providers' JWK Sets (the `jwks_uri` document, OIDC Discovery §3), one entry per
+ * jwks_uri — that is, per issuer.
+ *
+ * - Freshness follows the HTTP response (RFC 9111): `Cache-Control: max-age` (preferred), else
+ *   `Expires`; without either, defaultLifetime() (1 h). The lifetime is bounded to
+ *   [minimumLifetime(), maximumLifetime()] (5 min … 24 h) so that a hostile or misconfigured
+ *   server can neither make every sign-in refetch nor pin old keys for ever.
+ *   `Cache-Control: no-store` keys are used for the requests that were waiting and not kept.
+ * - Key rotation (OIDC Core §10.1.1): refreshForUnknownKey() refetches when a token names a kid
+ *   the cached set lacks, but at most once per minimumRefetchInterval() (30 s) per jwks_uri, so
+ *   a stream of tokens with made-up kids cannot hammer the provider.
+ * - Concurrent requests share one fetch.
+ *
+ * Callbacks run exactly once, queued (never from inside the call), in the thread of
+ * \a context, and are dropped if \a context is destroyed first.
+ *
+ * The fetching itself is a Fetcher (by default an HTTPS GET with the SDK's transport rules), so
+ * that tests can count fetches without a network.
+ */
+class KEYLOOP_EXPORT JwksCache : public QObject
+{
+    Q_OBJECT
+public:
+    /// One fetch of a jwks_uri as the fetcher saw it.
+    struct FetchResult
+    {
+        Error error;              ///< transport error (network, TLS, timeout, redirect, too large)
+        int httpStatus = 0;
+        QByteArray body;
+        QByteArray cacheControl;  ///< the Cache-Control header, empty when absent
+        QByteArray expires;       ///< the Expires header, empty when absent
+    };
+    using FetchCallback = std::function<void(const FetchResult &result)>;
+    /// Performs one GET of \a jwksUri and calls \a done exactly once (it may be called later,
+    /// from the event loop). \a context is the cache itself: stop when it is destroyed.
+    using Fetcher = std::function<void(const QUrl &jwksUri, QObject *context, FetchCallback done)>;
+
+    struct KeysResult
+    {
+        JsonWebKeySet keys;
+        Error error;
+        bool fetched = false;     ///< true when this answer comes from a fetch made for the request
+    };
+    using KeysCallback = std::function<void(const KeysResult &result)>;
+
+    /// Fetches with HTTPS GET through \a nam (not owned) under \a options.
+    JwksCache(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent = nullptr);
+    /// Fetches through \a fetcher (tests, or an app's own transport).
+    explicit JwksCache(Fetcher fetcher, QObject *parent = nullptr);
+    ~JwksCache() override;
+
+    const Clock *clock() const;
+    void setClock(const Clock *clock);
+
+    std::chrono::seconds minimumRefetchInterval() const;
+    void setMinimumRefetchInterval(std::chrono::seconds interval);
+    std::chrono::seconds defaultLifetime() const;
+    void setDefaultLifetime(std::chrono::seconds lifetime);
+    std::chrono::seconds minimumLifetime() const;
+    void setMinimumLifetime(std::chrono::seconds lifetime);
+    std::chrono::seconds maximumLifetime() const;
+    void setMaximumLifetime(std::chrono::seconds lifetime);
+
+    /// The keys for \a jwksUri: the cached set while fresh, else a (shared) fetch.
+    void keys(const QUrl &jwksUri, QObject *context, KeysCallback callback);
+    /// After a JoseKeyNotFound: one refetch unless the last such refetch of \a jwksUri started less than
+    /// minimumRefetchInterval() ago; then the answer has fetched == false and the cached keys.
+    void refreshForUnknownKey(const QUrl &jwksUri, QObject *context, KeysCallback callback);
+
+    /// The cached set if present and fresh.
+    std::optional<JsonWebKeySet> cachedKeys(const QUrl &jwksUri) const;
+    /// Number of fetches started since construction (diagnostics, tests).
+    int fetchCount() const;
+    /// Forgets every cached set (in-flight fetches still complete).
+    void clear();
+
+private:
+    std::unique_ptr<JwksCachePrivate> d;
+};
+
+} // namespace Keyloop

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+#include <keyloop/jwkscache.h>
+
+#include "core/logging_p.h"
+
+// qCDebug(category) << … passes zero variadic arguments: fine in C++20, flagged by clang's
+// -Wpedantic in C++17 (better placed once in core/logging_p.h).
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+#include "network/httpexchange_p.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QHash>
+#include <QtCore/QList>
+#include <QtCore/QPointer>
+
+#include <algorithm>
+
+namespace Keyloop {
+
+namespace {
+
+struct Waiter
+{
+    QPointer<QObject> context;
+    bool hasContext = false;
+    JwksCache::KeysCallback callback;
+};
+
+struct Entry
+{
+    std::optional<JsonWebKeySet> keys;
+    std::chrono::system_clock::time_point expiresAt{};
+    std::optional<std::chrono::system_clock::time_point> lastRefetch; ///< last refetch for an unknown kid
+    bool fetching = false;
+    QList<Waiter> waiters;
+};
+
+} // namespace
+
+class JwksCachePrivate
+{
+public:
+    JwksCache *q = nullptr;
+    JwksCache::Fetcher fetcher;
+    const Clock *clock = Clock::system();
+    std::chrono::seconds minRefetch{30};
+    std::chrono::seconds defaultLifetime{3600};
+    std::chrono::seconds minLifetime{300};
+    std::chrono::seconds maxLifetime{86400};
+    QHash<QUrl, Entry> entries;
+    int fetchCount = 0;
+
+    void deliver(QObject *context, bool hasContext, const JwksCache::KeysCallback &callback,
+                 const JwksCache::KeysResult &result)
+    {
+        QObject *target = context ? context : q;
+        if (hasContext && !context)
+            return; // the caller's context is gone
+        QMetaObject::invokeMethod(target, [callback, result] { callback(result); }, Qt::QueuedConnection);
+    }
+
+    void startFetch(const QUrl &uri);
+    void onFetched(const QUrl &uri, const JwksCache::FetchResult &result);
+    std::chrono::seconds lifetimeOf(const JwksCache::FetchResult &result, bool *noStore) const;
+};
+
+JwksCache::JwksCache(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent)
+    : JwksCache(Fetcher([nam, options](const QUrl &uri, QObject *context, FetchCallback done) {
+          HttpExchange *exchange = HttpExchange::get(nam, uri, options,
+                                                     {{QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json")}},
+                                                     context);
+          QObject::connect(exchange, &HttpExchange::finished, context, [exchange, done] {
+              FetchResult result;
+              result.error = exchange->error();
+              result.httpStatus = exchange->status();
+              result.body = exchange->body();
+              result.cacheControl = exchange->rawHeader(QByteArrayLiteral("Cache-Control"));
+              result.expires = exchange->rawHeader(QByteArrayLiteral("Expires"));
+              done(result);
+          });
+      }), parent)
+{
+}
+
+JwksCache::JwksCache(Fetcher fetcher, QObject *parent)
+    : QObject(parent), d(new JwksCachePrivate)
+{
+    d->q = this;
+    d->fetcher = std::move(fetcher);
+}
+
+JwksCache::~JwksCache() = default;
+
+const Clock *JwksCache::clock() const { return d->clock; }
+void JwksCache::setClock(const Clock *clock) { d->clock = clock ? clock : Clock::system(); }
+std::chrono::seconds JwksCache::minimumRefetchInterval() const { return d->minRefetch; }
+void JwksCache::setMinimumRefetchInterval(std::chrono::seconds interval) { d->minRefetch = interval; }
+std::chrono::seconds JwksCache::defaultLifetime() const { return d->defaultLifetime; }
+void JwksCache::setDefaultLifetime(std::chrono::seconds lifetime) { d->defaultLifetime = lifetime; }
+std::chrono::seconds JwksCache::minimumLifetime() const { return d->minLifetime; }
+void JwksCache::setMinimumLifetime(std::chrono::seconds lifetime) { d->minLifetime = lifetime; }
+std::chrono::seconds JwksCache::maximumLifetime() const { return d->maxLifetime; }
+void JwksCache::setMaximumLifetime(std::chrono::seconds lifetime) { d->maxLifetime = lifetime; }
+int JwksCache::fetchCount() const { return d->fetchCount; }
+
+void JwksCache::clear()
+{
+    for (Entry &entry : d->entries)
+        entry.keys.reset();
+}
+
+std::optional<JsonWebKeySet> JwksCache::cachedKeys(const QUrl &jwksUri) const
+{
+    const auto it = d->entries.constFind(jwksUri);
+    if (it == d->entries.cend() || !it->keys || d->clock->now() >= it->expiresAt)
+        return std::nullopt;
+    return it->keys;
+}
+
+void JwksCache::keys(const QUrl &jwksUri, QObject *context, KeysCallback callback)
+{
+    Entry &entry = d->entries[jwksUri];
+    if (entry.keys && d->clock->now() < entry.expiresAt && !entry.fetching) {
+        d->deliver(context, context != nullptr, callback, KeysResult{*entry.keys, Error(), false});
+        return;
+    }
+    entry.waiters.append(Waiter{context, context != nullptr, std::move(callback)});
+    if (!entry.fetching)
+        d->startFetch(jwksUri);
+}
+
+void JwksCache::refreshForUnknownKey(const QUrl &jwksUri, QObject *context, KeysCallback callback)
+{
+    Entry &entry = d->entries[jwksUri];
+    if (entry.fetching) { // share the fetch in flight
+        entry.waiters.append(Waiter{context, context != nullptr, std::move(callback)});
+        return;
+    }
+    const auto now = d->clock->now();
+    // OIDC Core §10.1.1 allows refetching on an unknown kid; rate-limit it per jwks_uri.
+    // Only refetches for unknown kids count: a sign-in right after a regular fetch must still
+    // be able to pick up a rotation.
+    if (entry.lastRefetch && now - *entry.lastRefetch < d->minRefetch && now >= *entry.lastRefetch) {
+        qCDebug(lcJose) << "JWKS refetch skipped: rate-limited";
+        d->deliver(context, context != nullptr, callback,
+                   KeysResult{entry.keys.value_or(JsonWebKeySet()), Error(), false});
+        return;
+    }
+    entry.lastRefetch = now;
+    entry.waiters.append(Waiter{context, context != nullptr, std::move(callback)});
+    d->startFetch(jwksUri);
+}
+
+void JwksCachePrivate::startFetch(const QUrl &uri)
+{
+    Entry &entry = entries[uri];
+    entry.fetching = true;
+    ++fetchCount;
+    qCDebug(lcJose) << "JWKS fetch started for" << uri.host() << uri.path();
+    QPointer<JwksCache> guard(q);
+    fetcher(uri, q, [guard, self = this, uri](const JwksCache::FetchResult &result) {
+        if (guard) // the private part lives as long as the cache
+            self->onFetched(uri, result);
+    });
+}
+
+std::chrono::seconds JwksCachePrivate::lifetimeOf(const JwksCache::FetchResult &result, bool *noStore) const
+{
+    // RFC 9111 §5.2.2: response directives; §4.2.1: max-age wins over Expires.
+    std::optional<qint64> seconds;
+    *noStore = false;
+    const QList<QByteArray> directives = result.cacheControl.split(',');
+    for (const QByteArray &raw : directives) {
+        const QByteArray directive = raw.trimmed().toLower();
+        if (directive == "no-store") {
+            *noStore = true;
+        } else if (directive == "no-cache") {
+            seconds = 0; // we cannot revalidate: treat as stale at once (then bounded below)
+        } else if (directive.startsWith("max-age=") && !seconds) {
+            bool ok = false;
+            const qint64 v = directive.mid(8).toLongLong(&ok);
+            if (ok && v >= 0)
+                seconds = v;
+        }
+    }
+    if (!seconds && !result.expires.isEmpty()) {
+        // RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+        const QDateTime expires = QDateTime::fromString(QString::fromLatin1(result.expires.trimmed()), Qt::RFC2822Date);
+        if (expires.isValid()) {
+            const qint64 nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch()).count();
+            seconds = std::max<qint64>(0, (expires.toMSecsSinceEpoch() - nowMs) / 1000);
+        } else {
+            seconds = 0; // RFC 9111 §5.3: an invalid Expires means already expired
+        }
+    }
+    const qint64 value = seconds.value_or(defaultLifetime.count());
+    return std::chrono::seconds(std::clamp<qint64>(value, minLifetime.count(), std::max(minLifetime, maxLifetime).count()));
+}
+
+void JwksCachePrivate::onFetched(const QUrl &uri, const JwksCache::FetchResult &result)
+{
+    Entry &entry = entries[uri];
+    entry.fetching = false;
+    JwksCache::KeysResult answer;
+    answer.fetched = true;
+    if (result.error) {
+        answer.error = result.error;
+    } else if (result.httpStatus != 200) {
+        answer.error = Error(Error::Code::HttpError, QStringLiteral("jwks_uri answered with an unexpected HTTP status"))
+                           .setHttpStatus(result.httpStatus);
+    } else {
+        Error parseError;
+        std::optional<JsonWebKeySet> set = JsonWebKeySet::fromJson(result.body, &parseError);
+        if (!set) {
+            answer.error = parseError;
+        } else {
+            answer.keys = *set;
+            bool noStore = false;
+            const std::chrono::seconds lifetime = lifetimeOf(result, &noStore);
+            if (noStore) {
+                entry.keys.reset();
+            } else {
+                entry.keys = *set;
+                entry.expiresAt = clock->now() + lifetime;
+            }
+            qCDebug(lcJose) << "JWKS fetched:" << set->size() << "usable keys," << set->skippedKeyCount() << "skipped";
+        }
+    }
+    if (answer.error && entry.keys)
+        answer.keys = *entry.keys; // keep what we had; the caller decides
+    const QList<Waiter> waiters = std::exchange(entry.waiters, {});
+    for (const Waiter &w : waiters)
+        deliver(w.context.data(), w.hasContext, w.callback, answer);
+}
+
+} // namespace Keyloop

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+#include "jose/jws_p.h"
+
+#include "jose/base64url_p.h"
+#include "jose/jsonwebkey_p.h"
+#include "jose/strictjson_p.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include <cstring>
+
+namespace Keyloop {
+
+// ---------------------------------------------------------------------------------------------
+// Algorithm names (RFC 7518 §3.1, RFC 8037 §3.1)
+
+namespace {
+struct AlgName
+{
+    const char *name;
+    JwsAlgorithm alg;
+};
+constexpr AlgName kAlgNames[] = {
+    {"RS256", JwsAlgorithm::RS256}, {"RS384", JwsAlgorithm::RS384}, {"RS512", JwsAlgorithm::RS512},
+    {"PS256", JwsAlgorithm::PS256}, {"PS384", JwsAlgorithm::PS384}, {"PS512", JwsAlgorithm::PS512},
+    {"ES256", JwsAlgorithm::ES256}, {"ES384", JwsAlgorithm::ES384}, {"ES512", JwsAlgorithm::ES512},
+    {"EdDSA", JwsAlgorithm::EdDSA},
+    {"HS256", JwsAlgorithm::HS256}, {"HS384", JwsAlgorithm::HS384}, {"HS512", JwsAlgorithm::HS512},
+};
+} // namespace
+
+JwsAlgorithm Jwa::fromName(QByteArrayView name)
+{
+    for (const AlgName &entry : kAlgNames) {
+        if (name == QByteArrayView(entry.name))
+            return entry.alg;
+    }
+    // RFC 7518 §3.6: "none" — refused in every spelling (none, None, NONE, nOnE …).
+    if (name.size() == 4 && QByteArrayView(name).compare("none", Qt::CaseInsensitive) == 0)
+        return JwsAlgorithm::None;
+    return JwsAlgorithm::Unknown;
+}
+
+JwsAlgorithm Jwa::fromName(QStringView name)
+{
+    if (name.size() > 8)
+        return JwsAlgorithm::Unknown;
+    char buffer[8];
+    for (qsizetype i = 0; i < name.size(); ++i) {
+        const char16_t c = name[i].unicode();
+        if (c > 0x7e)
+            return JwsAlgorithm::Unknown;
+        buffer[i] = char(c);
+    }
+    return fromName(QByteArrayView(buffer, name.size()));
+}
+
+QString Jwa::name(JwsAlgorithm alg)
+{
+    if (alg == JwsAlgorithm::None)
+        return QStringLiteral("none");
+    for (const AlgName &entry : kAlgNames) {
+        if (entry.alg == alg)
+            return QString::fromLatin1(entry.name);
+    }
+    return QString();
+}
+
+bool Jwa::isAsymmetric(JwsAlgorithm alg)
+{
+    return alg >= JwsAlgorithm::RS256 && alg <= JwsAlgorithm::EdDSA;
+}
+
+int Jwa::hashSize(JwsAlgorithm alg)
+{
+    switch (alg) {
+    case JwsAlgorithm::RS256: case JwsAlgorithm::PS256: case JwsAlgorithm::ES256: case JwsAlgorithm::HS256:
+        return 32;
+    case JwsAlgorithm::RS384: case JwsAlgorithm::PS384: case JwsAlgorithm::ES384: case JwsAlgorithm::HS384:
+        return 48;
+    case JwsAlgorithm::RS512: case JwsAlgorithm::PS512: case JwsAlgorithm::ES512: case JwsAlgorithm::HS512:
+    case JwsAlgorithm::EdDSA:
+        return 64;
+    default:
+        return 0;
+    }
+}
+
+JwsAlgorithmSet JwsAlgorithmSet::fromNames(const QStringList &names)
+{
+    JwsAlgorithmSet set;
+    for (const QString &name : names) {
+        const JwsAlgorithm alg = Jwa::fromName(QStringView(name));
+        if (Jwa::isAsymmetric(alg))
+            set.insert(alg);
+    }
+    return set;
+}
+
+QStringList JwsAlgorithmSet::names() const
+{
+    QStringList out;
+    for (int i = int(JwsAlgorithm::RS256); i <= int(JwsAlgorithm::EdDSA); ++i) {
+        if (contains(JwsAlgorithm(i)))
+            out.append(Jwa::name(JwsAlgorithm(i)));
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compact serialization (RFC 7515 §7.1, §5.2)
+
+static Error malformed(const char *what)
+{
+    return Error(Error::Code::JoseMalformed, QStringLiteral("RFC 7515 §5.2: %1").arg(QLatin1String(what)));
+}
+
+std::optional<JwsCompact> JwsCompact::parse(QByteArrayView token, Error *error, qsizetype maxSize)
+{
+    auto fail = [error](Error e) -> std::optional<JwsCompact> {
+        if (error)
+            *error = std::move(e);
+        return std::nullopt;
+    };
+    if (token.size() > maxSize)
+        return fail(Error(Error::Code::JoseTooLarge, QStringLiteral("the JWS exceeds the size limit")));
+
+    const qsizetype dot1 = token.indexOf('.');
+    if (dot1 < 0)
+        return fail(malformed("a JWS needs exactly three parts"));
+    const qsizetype dot2 = token.indexOf('.', dot1 + 1);
+    if (dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0)
+        return fail(malformed("a JWS needs exactly three parts")); // a 5-part JWE lands here too
+    if (dot1 == 0)
+        return fail(malformed("empty protected header"));
+
+    JwsCompact jws;
+    jws.signingInput = token.first(dot2);
+    jws.encodedPayload = token.sliced(dot1 + 1, dot2 - dot1 - 1);
+
+    const std::optional<QByteArray> headerBytes = Jose::base64UrlDecode(token.first(dot1));
+    if (!headerBytes)
+        return fail(malformed("the protected header is not base64url without padding"));
+    const std::optional<QByteArray> signature = Jose::base64UrlDecode(token.sliced(dot2 + 1));
+    if (!signature)
+        return fail(malformed("the signature is not base64url without padding"));
+    jws.signature = *signature;
+
+    jws.headerJson = *headerBytes;
+
+    struct HeaderMembers
+    {
+        StrictJson::Member alg{{}, {}, StrictJson::ValueType::Null};
+        StrictJson::Member kid{{}, {}, StrictJson::ValueType::Null};
+        bool hasAlg = false;
+        bool hasKid = false;
+        bool hasCrit = false;
+    } members;
+    StrictJson::Limits limits;
+    limits.maxSize = maxSize;
+    limits.maxDepth = 16;
+    const Error jsonError = StrictJson::scanObject(jws.headerJson, limits, [](void *context, const StrictJson::Member &m) {
+        auto *h = static_cast<HeaderMembers *>(context);
+        if (m.name == "alg") {
+            h->alg = m;
+            h->hasAlg = true;
+        } else if (m.name == "kid") {
+            h->kid = m;
+            h->hasKid = true;
+        } else if (m.name == "crit") {
+            h->hasCrit = true;
+        }
+    }, &members);
+    if (jsonError) {
+        if (jsonError.code() == Error::Code::DuplicateParameter)
+            return fail(Error(Error::Code::DuplicateParameter,
+                              QStringLiteral("RFC 7515 §5.2: duplicate member name in the JOSE header")));
+        return fail(malformed("the protected header is not a JSON object"));
+    }
+
+    // RFC 7515 §4.1.1: alg is required, a case-sensitive string.
+    if (!members.hasAlg || members.alg.type != StrictJson::ValueType::String)
+        return fail(Error(Error::Code::JoseMalformed, QStringLiteral("RFC 7515 §4.1.1: the alg header is missing")));
+    const QByteArrayView algName = members.alg.value.sliced(1, members.alg.value.size() - 2);
+    jws.algorithm = algName.contains('\\') ? Jwa::fromName(QStringView(StrictJson::decodeString(members.alg.value)))
+                                            : Jwa::fromName(algName);
+    if (jws.algorithm == JwsAlgorithm::Unknown)
+        return fail(Error(Error::Code::JoseUnsupportedAlgorithm, QStringLiteral("RFC 7515 §4.1.1: unknown alg")));
+
+    // RFC 7515 §4.1.11: crit lists extensions that MUST be understood. Keyloop implements no
+    // JWS extension (b64, …), so any crit header is refused.
+    if (members.hasCrit)
+        return fail(Error(Error::Code::JoseUnknownCritical,
+                          QStringLiteral("RFC 7515 §4.1.11: crit names a header parameter that is not understood")));
+
+    // RFC 7515 §4.1.4
+    if (members.hasKid) {
+        if (members.kid.type != StrictJson::ValueType::String)
+            return fail(Error(Error::Code::JoseMalformed, QStringLiteral("RFC 7515 §4.1.4: kid is not a string")));
+        jws.keyId = StrictJson::decodeString(members.kid.value);
+        jws.hasKeyId = true;
+    }
+    // jku, jwk, x5u, x5c (RFC 7515 §4.1.2-4.1.6) are deliberately ignored: a key named by the
+    // token itself proves nothing. Keys come only from the issuer's jwks_uri (OIDC Core §10.1).
+    return jws;
+}
+
+std::optional<QByteArray> JwsCompact::decodePayload(Error *error) const
+{
+    std::optional<QByteArray> payload = Jose::base64UrlDecode(encodedPayload);
+    if (!payload && error)
+        *error = malformed("the payload is not base64url without padding");
+    return payload;
+}
+
+QJsonObject JwsCompact::header() const
+{
+    return StrictJson::parseObject(headerJson).value_or(QJsonObject());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signature verification on OpenSSL 3
+
+namespace {
+
+const EVP_MD *fetchedDigest(int hashSize)
+{
+    // Fetched once: EVP_sha256() & co. would trigger an implicit provider fetch on every init.
+    static const EVP_MD *sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    static const EVP_MD *sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
+    static const EVP_MD *sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
+    switch (hashSize) {
+    case 32: return sha256;
+    case 48: return sha384;
+    case 64: return sha512;
+    default: return nullptr;
+    }
+}
+
+struct MdCtx
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ~MdCtx() { EVP_MD_CTX_free(ctx); }
+};
+
+// One EVP_MD_CTX per thread, reset before every use (reset frees the previous EVP_PKEY_CTX,
+// so a context never carries one key's state into another verification).
+EVP_MD_CTX *threadContext()
+{
+    thread_local MdCtx holder;
+    EVP_MD_CTX_reset(holder.ctx);
+    return holder.ctx;
+}
+
+Error invalidSignature(const char *what)
+{
+    ERR_clear_error(); // leave no OpenSSL errors behind on this thread
+    return Error(Error::Code::JoseInvalidSignature, QLatin1String(what));
+}
+
+// DER INTEGER for a big-endian unsigned value (X.690 §8.3): minimal, with a 0x00 pad when the
+// top bit is set.
+int derInteger(unsigned char *out, const unsigned char *value, int length)
+{
+    while (length > 1 && value[0] == 0) {
+        ++value;
+        --length;
+    }
+    const int pad = (value[0] & 0x80) ? 1 : 0;
+    out[0] = 0x02;
+    out[1] = static_cast<unsigned char>(length + pad);
+    if (pad)
+        out[2] = 0;
+    std::memcpy(out + 2 + pad, value, size_t(length));
+    return 2 + pad + length;
+}
+
+bool isZero(const unsigned char *p, int n)
+{
+    unsigned char acc = 0;
+    for (int i = 0; i < n; ++i)
+        acc |= p[i];
+    return acc == 0;
+}
+
+} // namespace
+
+Error verifyJwsSignature(JwsAlgorithm alg, const JsonWebKeyPrivate &key, QByteArrayView signingInput,
+                         QByteArrayView signature)
+{
+    if (!key.pkey || !key.supports(alg))
+        return Error(Error::Code::JoseInvalidKey, QStringLiteral("RFC 7515 §6: the key does not suit the alg"));
+    const auto *sig = reinterpret_cast<const unsigned char *>(signature.data());
+    size_t sigLength = size_t(signature.size());
+
+    // Exact sizes: RFC 7518 §3.3 (RSA: k octets), §3.4 (ECDSA: 2×coordinate), RFC 8032 §5.1.7 (64).
+    if (signature.size() != key.signatureSize)
+        return invalidSignature("RFC 7518 §3: the signature has the wrong length");
+
+    unsigned char der[3 + 2 * (3 + 66)];
+    if (alg == JwsAlgorithm::ES256 || alg == JwsAlgorithm::ES384 || alg == JwsAlgorithm::ES512) {
+        // RFC 7518 §3.4: R||S, each exactly the coordinate size. Both must be in [1, n-1]:
+        // Java's CVE-2022-21449 accepted r = s = 0 for any message.
+        const int half = key.signatureSize / 2;
+        const unsigned char *r = sig;
+        const unsigned char *s = sig + half;
+        if (isZero(r, half) || isZero(s, half) || std::memcmp(r, key.ecOrder, size_t(half)) >= 0
+            || std::memcmp(s, key.ecOrder, size_t(half)) >= 0)
+            return invalidSignature("RFC 7518 §3.4: ECDSA r or s is out of range");
+        unsigned char body[2 * (3 + 66)];
+        int bodyLength = derInteger(body, r, half);
+        bodyLength += derInteger(body + bodyLength, s, half);
+        int offset = 0;
+        der[offset++] = 0x30;
+        if (bodyLength >= 0x80)
+            der[offset++] = 0x81;
+        der[offset++] = static_cast<unsigned char>(bodyLength);
+        std::memcpy(der + offset, body, size_t(bodyLength));
+        sig = der;
+        sigLength = size_t(offset + bodyLength);
+    }
+
+    EVP_MD_CTX *ctx = threadContext();
+    if (!ctx)
+        return invalidSignature("OpenSSL could not allocate a digest context");
+    EVP_PKEY_CTX *pctx = nullptr;
+    const EVP_MD *md = alg == JwsAlgorithm::EdDSA ? nullptr : fetchedDigest(Jwa::hashSize(alg));
+    if (alg != JwsAlgorithm::EdDSA && !md)
+        return invalidSignature("OpenSSL has no digest for the alg");
+    if (EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, key.pkey) != 1)
+        return invalidSignature("OpenSSL could not initialise the verification");
+    if (alg == JwsAlgorithm::PS256 || alg == JwsAlgorithm::PS384 || alg == JwsAlgorithm::PS512) {
+        // RFC 7518 §3.5: MGF1 with the same hash, salt length = hash length.
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
+            return invalidSignature("OpenSSL could not set up RSASSA-PSS");
+    }
+    const int ok = EVP_DigestVerify(ctx, sig, sigLength,
+                                    reinterpret_cast<const unsigned char *>(signingInput.data()),
+                                    size_t(signingInput.size()));
+    if (ok != 1)
+        return invalidSignature("RFC 7515 §5.2: the signature does not verify");
+    return Error();
+}
+
+} // namespace Keyloop

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+#include <keyloop/idtokenclaims.h>
+#include <keyloop/providerconfiguration.h>
+#include <keyloop/transportoptions.h>
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QObject>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QNetworkAccessManager;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class UserInfoJobPrivate;
+
+/*!
+ * \brief Fetches the UserInfo claims (OpenID Connect Core §5.3) and checks them against the ID token.
+ *
+ * The access token must be one meant for the provider itself — issued without a resource
+ * indicator (RFC 8707) — e.g. Session::freshAccessToken(QString(), …). It is sent in the
+ * Authorization header (RFC 6750 §2.1), never in the URL. The returned `sub` must equal the ID
+ * token's (§5.3.2): otherwise the response is discarded with UserInfoSubjectMismatch.
+ *
+ * Errors: a 401 with `WWW-Authenticate: Bearer error="invalid_token"` becomes an OAuth error
+ * (RFC 6750 §3.1) with that code; other statuses HttpError; a body that is not a strict JSON object
+ * (signed/encrypted UserInfo JWTs are not supported) MalformedResponse.
+ *
+ * The job follows the SDK's job pattern: start() is queued, finished() comes exactly once, then
+ * the job deletes itself (unless setAutoDelete(false)).
+ */
+class KEYLOOP_EXPORT UserInfoJob : public QObject
+{
+    Q_OBJECT
+public:
+    UserInfoJob(QNetworkAccessManager *nam, const ProviderConfiguration &provider,
+                const TransportOptions &transport, const QByteArray &accessToken,
+                const IdTokenClaims &idTokenClaims, QObject *parent = nullptr);
+    ~UserInfoJob() override;
+
+    void start();
+    bool isFinished() const;
+    Error error() const;
+    /// The UserInfo claims; empty unless finished without error.
+    QJsonObject claims() const;
+
+    bool autoDelete() const;
+    void setAutoDelete(bool autoDelete);
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    std::unique_ptr<UserInfoJobPrivate> d;
+};
+
+} // namespace Keyloop

@@ -4,6 +4,7 @@
 #include <keyloop/browserlauncher.h>
 #include <keyloop/jwkscache.h>
 #include <keyloop/signin.h>
+#include <keyloop/userinfojob.h>
 
 #include "testsupport.h"
 
@@ -53,6 +54,8 @@ private Q_SLOTS:
     void cancelEndsTheSignInAndClosesTheListener();
     void overallTimeoutEndsAWaitingSignIn();
     void neverLogsSecrets();
+    void userInfoIsFetchedAndMatchesTheIdToken();
+    void userInfoOfAnotherSubjectIsRejected();
 
 private:
     ClientConfiguration config() const;
@@ -272,6 +275,53 @@ void tst_SignIn::neverLogsSecrets()
     QDebug(&printed) << tokens << signIn->idTokenClaims();
     QVERIFY(!printed.toUtf8().contains(tokens.accessToken()));
     QVERIFY(!printed.toUtf8().contains(tokens.refreshToken()));
+}
+
+void tst_SignIn::userInfoIsFetchedAndMatchesTheIdToken()
+{
+    const auto signIn = runSignIn(config(), m_scripted.get());
+    QVERIFY2(!signIn->error(), qPrintable(signIn->error().toString()));
+    UserInfoJob job(&m_nam, signIn->providerConfiguration(), config().transport(),
+                    signIn->tokenResponse().accessToken(), signIn->idTokenClaims());
+    job.setAutoDelete(false);
+    QSignalSpy finished(&job, &UserInfoJob::finished);
+    const int before = Admin(m_devstack.admin).counter(QStringLiteral("userinfo"));
+    job.start();
+    QVERIFY(finished.wait(20000));
+    QVERIFY2(!job.error(), qPrintable(job.error().toString()));
+    QCOMPARE(job.claims().value(QStringLiteral("sub")).toString(), QStringLiteral("alice"));
+    QCOMPARE(Admin(m_devstack.admin).counter(QStringLiteral("userinfo")), before + 1);
+
+    // A bad token is a typed OAuth error from the WWW-Authenticate challenge (RFC 6750 §3.1).
+    UserInfoJob bad(&m_nam, signIn->providerConfiguration(), config().transport(), "not-a-token",
+                    signIn->idTokenClaims());
+    bad.setAutoDelete(false);
+    QSignalSpy badFinished(&bad, &UserInfoJob::finished);
+    bad.start();
+    QVERIFY(badFinished.wait(20000));
+    QCOMPARE(bad.error().oauthError(), QStringLiteral("invalid_token"));
+    QCOMPARE(bad.error().httpStatus(), 401);
+}
+
+void tst_SignIn::userInfoOfAnotherSubjectIsRejected()
+{
+    const auto alice = runSignIn(config(), m_scripted.get());
+    QVERIFY2(!alice->error(), qPrintable(alice->error().toString()));
+    qputenv("KEYLOOP_TEST_USER", "bob");
+    const auto bob = runSignIn(config(), m_scripted.get());
+    qunsetenv("KEYLOOP_TEST_USER");
+    QVERIFY2(!bob->error(), qPrintable(bob->error().toString()));
+    QCOMPARE(bob->idTokenClaims().subject(), QStringLiteral("bob"));
+
+    // OIDC Core §5.3.2: alice's UserInfo must not be accepted for bob's ID token.
+    UserInfoJob job(&m_nam, alice->providerConfiguration(), config().transport(),
+                    alice->tokenResponse().accessToken(), bob->idTokenClaims());
+    job.setAutoDelete(false);
+    QSignalSpy finished(&job, &UserInfoJob::finished);
+    job.start();
+    QVERIFY(finished.wait(20000));
+    QCOMPARE(job.error().code(), Error::Code::UserInfoSubjectMismatch);
+    QVERIFY(job.claims().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(tst_SignIn)

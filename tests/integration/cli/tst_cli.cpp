@@ -53,6 +53,7 @@ private Q_SLOTS:
     void crashBetweenReceivingAndSavingNeverCorrupts_data();
     void crashBetweenReceivingAndSavingNeverCorrupts();
     void logoutRemovesTheSession();
+    void verboseLoggingNeverPrintsSecrets();
 
 private:
     QProcess *startCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment());
@@ -390,6 +391,32 @@ void tst_Cli::logoutRemovesTheSession()
     QCOMPARE(cli({QStringLiteral("token")}).exitCode, 3);
     const Run status = cli({QStringLiteral("status"), QStringLiteral("--json")});
     QVERIFY(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("sessions")).toArray().isEmpty());
+}
+
+void tst_Cli::verboseLoggingNeverPrintsSecrets()
+{
+    const Run login = cli({QStringLiteral("-v"), QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                           QStringLiteral("--client-id"), m_devstack.publicClientId,
+                           QStringLiteral("--ca-file"), m_devstack.caFile,
+                           QStringLiteral("--browser-command"), m_scripted});
+    QVERIFY2(login.exitCode == 0, login.err.constData());
+    QVERIFY(login.err.contains("keyloop.")); // debug categories are on
+    m_lastTokenAt = QDateTime::currentDateTimeUtc();
+    const QByteArray firstRefresh = storedRecord().refreshToken();
+    QVERIFY(!firstRefresh.isEmpty());
+    QVERIFY(!login.err.contains(firstRefresh) && !login.out.contains(firstRefresh));
+
+    waitUntilAccessTokenIsStale();
+    const Run token = cli({QStringLiteral("token"), QStringLiteral("--verbose")});
+    QVERIFY2(token.exitCode == 0, token.err.constData());
+    QVERIFY(token.err.contains("keyloop."));
+    const QByteArray accessToken = token.out.trimmed();
+    const SessionRecord after = storedRecord();
+    QVERIFY(after.refreshToken() != firstRefresh); // a refresh (with rotation) did happen
+    for (const QByteArray &secret : {accessToken, firstRefresh, after.refreshToken(), after.idToken()}) {
+        QVERIFY(!secret.isEmpty());
+        QVERIFY2(!token.err.contains(secret), "a secret reached the debug log");
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

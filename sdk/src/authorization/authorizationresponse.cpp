@@ -2,6 +2,7 @@
 #include <keyloop/authorizationresponse.h>
 
 #include "core/crypto_p.h"
+#include "core/formencoding_p.h"
 #include "core/logging_p.h"
 
 // qCDebug(category) << … passes zero variadic arguments, which C++20 allows and clang's
@@ -27,40 +28,6 @@ public:
 
 namespace {
 
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// application/x-www-form-urlencoded decoding: '+' is a space; every '%' must start a valid
-// two-hex-digit escape (a lone '%' is an error, not a literal).
-std::optional<QByteArray> formDecode(QByteArrayView in)
-{
-    QByteArray out;
-    out.reserve(in.size());
-    for (qsizetype i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '+') {
-            out.append(' ');
-        } else if (c == '%') {
-            if (i + 2 >= in.size())
-                return std::nullopt;
-            const int hi = hexValue(in[i + 1]);
-            const int lo = hexValue(in[i + 2]);
-            if (hi < 0 || lo < 0)
-                return std::nullopt;
-            out.append(char((hi << 4) | lo));
-            i += 2;
-        } else {
-            out.append(c);
-        }
-    }
-    return out;
-}
-
 Error fail(Error::Code code, const QString &message)
 {
     qCDebug(lcAuthorization) << "authorization response rejected:" << code;
@@ -85,26 +52,19 @@ AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,
     // 1. Decode; RFC 6749 §3.1: request and response parameters MUST NOT be included more
     //    than once.
     QHash<QByteArray, QByteArray> params;
-    const QList<QByteArray> pairs = rawQuery.split('&');
-    for (const QByteArray &pair : pairs) {
-        if (pair.isEmpty())
-            continue;
-        const qsizetype eq = pair.indexOf('=');
-        const QByteArrayView rawName = eq < 0 ? QByteArrayView(pair) : QByteArrayView(pair).first(eq);
-        const QByteArrayView rawValue = eq < 0 ? QByteArrayView() : QByteArrayView(pair).sliced(eq + 1);
-        const std::optional<QByteArray> name = formDecode(rawName);
-        const std::optional<QByteArray> value = formDecode(rawValue);
-        if (!name || !value) {
-            err = fail(Error::Code::MalformedResponse,
-                       QStringLiteral("the authorization response has an invalid percent-encoding"));
-            return {};
-        }
-        if (params.contains(*name)) {
+    const auto pairs = splitFormQuery(rawQuery);
+    if (!pairs) {
+        err = fail(Error::Code::MalformedResponse,
+                   QStringLiteral("the authorization response has an invalid percent-encoding"));
+        return {};
+    }
+    for (const auto &[name, value] : *pairs) {
+        if (params.contains(name)) {
             err = fail(Error::Code::DuplicateParameter,
                        QStringLiteral("the authorization response repeats a parameter (RFC 6749 §3.1)"));
             return {};
         }
-        params.insert(*name, *value);
+        params.insert(name, value);
     }
 
     // 2. state first (RFC 6749 §10.12): a response for another login must not be able to end

@@ -4,6 +4,8 @@
 // (tests/fuzz/fuzz_http_request.cpp). Private to the SDK.
 #pragma once
 
+#include "core/formencoding_p.h" // splitFormQuery(), used with the parsed request
+
 #include <QtCore/QByteArray>
 #include <QtCore/QByteArrayView>
 #include <QtCore/QList>
@@ -131,13 +133,5 @@ private:
     bool m_hasBody = false;
 };
 
-/*!
- * Splits an application/x-www-form-urlencoded query (RFC 6749 Appendix B, as used by the
- * authorization response, RFC 6749 §4.1.2) strictly: pairs separated by '&', name and value
- * separated by the first '='; '+' means a space; every '%' must be followed by two hex digits.
- * Empty segments (`a=1&&b=2`) are skipped. Returns std::nullopt on a malformed escape.
- * Names and values are returned decoded, in order, duplicates included.
- */
-std::optional<QList<QPair<QByteArray, QByteArray>>> splitFormQuery(QByteArrayView query);
 
 } // namespace Keyloop

@@ -76,9 +76,8 @@ private:
                         QStringLiteral("the stored session has no usable provider endpoints (%1): run `keyloop login` again")
                             .arg(providerError.message()));
 
-        m_resource = parser().isSet(QStringLiteral("resource")) || qEnvironmentVariableIsSet("KEYLOOP_RESOURCE")
-            ? settings.resources.value(0)
-            : stored.resources.value(0);
+        // Default: the first resource named at login (the API), else the provider's own token.
+        m_resource = settings.resources.value(0);
         m_session = new Keyloop::Session(client, provider, m_store, networkAccessManager(), appId(),
                                          Keyloop::Clock::system(), this);
         m_session->setAccount(entry.account);

@@ -24,6 +24,7 @@ namespace Keyloop {
 
 class AccountIndex;
 class IdTokenClaims;
+class JwksCache;
 class Session;
 class SessionJobPrivate;
 class SessionPrivate;
@@ -122,6 +123,15 @@ public:
     /// Optional non-secret index updated on save and removal (not owned).
     void setAccountIndex(AccountIndex *index);
 
+    /*!
+     * The cache of the provider's keys used to verify ID tokens returned by a refresh (OIDC
+     * Core §12.2, §3.1.3.7 rule 6). By default the session owns one; apps share one cache
+     * (with SignIn::setJwksCache() and other sessions) by passing it here. Not owned; must
+     * outlive the session, or pass nullptr to go back to the session's own cache.
+     */
+    JwksCache *jwksCache() const;
+    void setJwksCache(JwksCache *cache);
+
     /// Default 60 s; capped at half of each token's lifetime.
     std::chrono::seconds refreshLeadTime() const;
     void setRefreshLeadTime(std::chrono::seconds leadTime);
@@ -160,8 +170,15 @@ public:
      * Calls \a callback on \a context with a fresh access token for \a resource, refreshing
      * first when needed. The callback is always queued (never called before this function
      * returns) and called exactly once, unless \a context is destroyed first.
-     * Errors: SignInRequired (requiresSignIn()), transient network/5xx errors (isTransient()),
-     * IdTokenRefreshMismatch, and lock/storage errors.
+     * Errors: SignInRequired (requiresSignIn()), transient network/5xx/408/429 errors
+     * (isTransient()), lock/storage errors, and ID token errors. A refresh that returns an ID
+     * token is used only once that token is validated like the original one (signature with
+     * the provider's keys from jwksCache(), §3.1.3.7 claims, at_hash; no login nonce) and keeps
+     * the original iss, sub, aud, azp and auth_time (OIDC Core §12.2):
+     * - it fails (IdTokenRefreshMismatch, Jose*, IdToken*): nothing of the response is used, the
+     *   stored session is removed and signInRequired() is emitted; the callers get that error.
+     * - it cannot be checked (the JWKS unreachable: a transient or network error): the callers
+     *   get that error and the session stays; a rotated refresh token is still saved.
      */
     void freshAccessToken(const QString &resource, QObject *context, TokenCallback callback);
 

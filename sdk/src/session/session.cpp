@@ -3,11 +3,15 @@
 
 #include <keyloop/accountindex.h>
 #include <keyloop/idtokenclaims.h>
+#include <keyloop/idtokenvalidationjob.h>
+#include <keyloop/idtokenvalidator.h>
+#include <keyloop/jwkscache.h>
 #include <keyloop/tokenclient.h>
 #include <keyloop/tokenstore.h>
 
 #include "core/crypto_p.h"
 #include "core/logging_p.h"
+#include "jose/idtokenclaims_p.h"
 #include "session/freshness_p.h"
 #include "session/testhooks_p.h"
 #include "store/processlock_p.h"
@@ -91,13 +95,32 @@ QDateTime nowOf(const Clock *clock)
 
 // A refresh answered with invalid_grant, or any 4xx from the token endpoint (some providers
 // answer a dead refresh token with a bare 400/401): the grant is gone (RFC 6749 §5.2).
+// 408 Request Timeout (RFC 9110 §15.5.9) and 429 Too Many Requests (RFC 6585 §4) say nothing
+// about the grant: they are worth retrying later, like a 5xx.
+bool isRetryableStatus(int status)
+{
+    return status == 408 || status == 429;
+}
+
+// OAuth errors that blame the request or the client's configuration, not the grant: the refresh
+// token may still be good (e.g. a typo in a resource indicator, RFC 8707 §2 invalid_target), so
+// the session must not be thrown away for them.
+bool blamesTheRequest(const Error &e)
+{
+    static const QStringList codes{QStringLiteral("invalid_scope"), QStringLiteral("invalid_target"),
+                                   QStringLiteral("unsupported_grant_type"), QStringLiteral("invalid_request")};
+    return e.code() == Error::Code::OAuthError && codes.contains(e.oauthError());
+}
+
 bool rejectsGrant(const Error &e)
 {
     if (e.requiresSignIn())
         return true;
-    if (e.isTransient())
+    if (e.isTransient() || blamesTheRequest(e))
         return false;
     const int status = e.httpStatus();
+    if (isRetryableStatus(status))
+        return false;
     return (e.code() == Error::Code::OAuthError || e.code() == Error::Code::HttpError) && status >= 400 && status < 500;
 }
 
@@ -114,8 +137,9 @@ QStringList audienceOf(const QJsonValue &aud)
 }
 
 // OIDC Core §12.2: a refreshed ID token must keep iss, sub, aud and azp (and auth_time, if
-// present, still names the original authentication). Its signature is not verified here:
-// it came straight from the token endpoint over TLS (OIDC Core 3.1.3.7 rule 6).
+// present, still names the original authentication). A quick comparison on the payload,
+// before any key is fetched; the full validation (signature and every §3.1.3.7 rule, with
+// the same §12.2 comparison) follows with IdTokenValidationJob.
 Error checkRefreshedIdToken(const QByteArray &idToken, const QJsonObject &original)
 {
     const QList<QByteArray> parts = idToken.split('.');
@@ -147,6 +171,47 @@ Error checkRefreshedIdToken(const QByteArray &idToken, const QJsonObject &origin
     return {};
 }
 
+// The original ID token's claims as IdTokenExpectations::previousClaims() for the §12.2
+// comparison. A refresh has no authentication request, so no login nonce is expected; a nonce
+// the refreshed token carries must be the original's (OIDC Core §12.2), which can be checked
+// only when the original nonce is known (SessionRecord keeps iss, sub, aud, azp, auth_time).
+IdTokenClaims previousClaimsFrom(const QJsonObject &original)
+{
+    auto *p = new IdTokenClaimsPrivate;
+    IdTokenClaims claims = IdTokenClaimsPrivate::create(p);
+    p->payload = QJsonDocument(original).toJson(QJsonDocument::Compact);
+    const QJsonValue nonce = original.value(QStringLiteral("nonce"));
+    if (nonce.isString()) {
+        p->nonce = nonce.toString();
+        p->hasNonce = true;
+    }
+    p->issuer = original.value(QStringLiteral("iss")).toString();
+    p->subject = original.value(QStringLiteral("sub")).toString();
+    const QJsonValue aud = original.value(QStringLiteral("aud"));
+    if (aud.isString())
+        p->audiences.append(aud.toString());
+    else
+        for (const QJsonValue &v : aud.toArray())
+            p->audiences.append(v.toString());
+    const QJsonValue azp = original.value(QStringLiteral("azp"));
+    if (azp.isString()) {
+        p->authorizedParty = azp.toString();
+        p->hasAuthorizedParty = true;
+    }
+    const QJsonValue authTime = original.value(QStringLiteral("auth_time"));
+    if (authTime.isDouble())
+        p->authTime = authTime.toDouble();
+    p->valid = true;
+    return claims;
+}
+
+// Could the refreshed ID token not be checked at all (the JWKS unreachable: network, TLS, an
+// HTTP error; no usable jwks_uri), as opposed to checked and found bad (Jose*, IdToken*)?
+bool isUnverifiable(const Error &e)
+{
+    return e.isTransient() || e.domain() == Error::Domain::Network || e.domain() == Error::Domain::Configuration;
+}
+
 struct Waiter
 {
     QPointer<QObject> context;
@@ -169,6 +234,8 @@ public:
     QPointer<AccountIndex> index;
     std::chrono::seconds leadTime{60};
     TokenClient *tokenClient = nullptr;
+    JwksCache *ownJwks = nullptr;     // created with the session, used unless one is injected
+    QPointer<JwksCache> sharedJwks;   // setJwksCache(); not owned
 
     SessionRecord record;
     bool signedIn = false;
@@ -274,10 +341,16 @@ public:
         job->start();
     }
 
-    void updateIndex()
+    // The non-secret account index follows the store. \a done runs once the index file is
+    // written (or failed, which is only logged: the index is a convenience, the keychain is
+    // the truth), so a job that reports "saved" really is saved when the app exits.
+    void updateIndex(std::function<void()> done = {})
     {
-        if (!index)
+        if (!index) {
+            if (done)
+                done();
             return;
+        }
         AccountIndexEntry e;
         e.issuer = record.issuer();
         e.clientId = record.clientId();
@@ -285,24 +358,35 @@ public:
         e.subject = record.subject();
         e.displayName = record.displayName();
         e.updatedAt = record.updatedAt();
-        index->upsert(e, q, [](const Error &err) {
+        index->upsert(e, q, [done](const Error &err) {
             if (err)
                 qCWarning(lcSession) << "could not update the account index:" << err.code();
+            if (done)
+                done();
         });
     }
 
     void removeStored(std::function<void(const Error &)> then)
     {
-        if (index)
-            index->remove(record.issuer().isEmpty() ? issuer() : record.issuer(), client.clientId(), account, q,
-                          [](const Error &) {});
-        if (!store) {
-            then(Error());
+        const auto removeFromStore = [this, then] {
+            if (!store) {
+                then(Error());
+                return;
+            }
+            TokenStoreJob *job = store->remove(key());
+            QObject::connect(job, &TokenStoreJob::finished, q, [then](TokenStoreJob *j) { then(j->error()); });
+            job->start();
+        };
+        if (!index) {
+            removeFromStore();
             return;
         }
-        TokenStoreJob *job = store->remove(key());
-        QObject::connect(job, &TokenStoreJob::finished, q, [then](TokenStoreJob *j) { then(j->error()); });
-        job->start();
+        index->remove(record.issuer().isEmpty() ? issuer() : record.issuer(), client.clientId(), account, q,
+                      [removeFromStore](const Error &err) {
+                          if (err)
+                              qCWarning(lcSession) << "could not update the account index:" << err.code();
+                          removeFromStore();
+                      });
     }
 
     // ---- fresh tokens ------------------------------------------------------------------
@@ -428,9 +512,12 @@ public:
     void onRefreshFailed(const QString &resource, const QByteArray &usedToken, bool retriedAfterReread, const Error &error)
     {
         if (!rejectsGrant(error)) {
-            // Network trouble, 5xx: keep everything (RFC 6749 §5.2 does not apply).
+            // Network trouble, 5xx, 408/429: keep everything (RFC 6749 §5.2 does not apply).
             qCDebug(lcSession) << "refresh failed, keeping the session:" << error.code();
-            finishRefresh(resource, error);
+            Error e = error;
+            if (isRetryableStatus(e.httpStatus()))
+                e.setTransient(true);
+            finishRefresh(resource, e);
             return;
         }
         if (!retriedAfterReread) {
@@ -469,21 +556,121 @@ public:
         });
     }
 
+    JwksCache *jwks() const { return sharedJwks ? sharedJwks.data() : ownJwks; }
+
     void onRefreshSucceeded(const QString &resource, const TokenResponse &response)
     {
-        if (response.hasIdToken()) {
-            if (Error e = checkRefreshedIdToken(response.idToken(), record.originalClaims())) {
-                // The response cannot be trusted; the old refresh token may already be spent.
-                qCWarning(lcSession) << "refreshed ID token rejected:" << e.message();
-                removeStored([this, e](const Error &) {
-                    unlock();
-                    refreshing = false;
-                    failAll(e);
-                    requireSignIn(e.message());
-                });
+        if (!response.hasIdToken()) {
+            adoptRefreshed(resource, response); // OIDC Core §12.2: the ID token may be absent
+            return;
+        }
+        validateRefreshedIdToken(response, [this, resource, response](const Error &e, bool keepIdToken) {
+            if (!e) {
+                TokenResponse adopted = response;
+                if (!keepIdToken)
+                    adopted.setIdToken(QByteArray());
+                adoptRefreshed(resource, adopted);
+            } else if (isUnverifiable(e)) {
+                keepRefreshTokenOnly(resource, response, e);
+            } else {
+                rejectRefreshed(e);
+            }
+        });
+    }
+
+    // OIDC Core §12.2 and §3.1.3.7: the refreshed ID token is validated like the original one
+    // (signature with the issuer's keys, iss, aud, azp, exp, iat, at_hash) except the nonce,
+    // and must keep the original's iss, sub, aud, azp and auth_time.
+    void validateRefreshedIdToken(const TokenResponse &response, std::function<void(const Error &, bool keepIdToken)> then)
+    {
+        const QJsonObject original = record.originalClaims();
+        // Cheap comparison first: a changed identity needs no key to be refused.
+        if (Error e = checkRefreshedIdToken(response.idToken(), original)) {
+            then(e, false);
+            return;
+        }
+        if (provider.jwksUri().isEmpty()) {
+            if (original.isEmpty()) {
+                // A plain OAuth 2.0 session (no OpenID provider metadata): an ID token that
+                // cannot be verified is not kept (OIDC Core 3.1.3.7 rule 6), the rest is.
+                qCDebug(lcSession) << "ignoring an ID token that cannot be verified (no jwks_uri)";
+                then(Error(), false);
                 return;
             }
+            then(Error(Error::Code::InvalidConfiguration,
+                       QStringLiteral("OIDC Core 3.1.3.7 rule 6: the refreshed ID token cannot be verified: the provider configuration has no jwks_uri")),
+                 false);
+            return;
         }
+        IdTokenValidator validator(provider.issuer().isEmpty() ? issuer() : provider.issuer().toString(), client.clientId());
+        validator.setAllowedAlgorithms(IdTokenValidator::intersectAlgorithms(
+            client.idTokenAlgorithms(), provider.idTokenSigningAlgValuesSupported()));
+        validator.setLeeway(client.clockLeeway());
+        validator.setClock(clock);
+        IdTokenExpectations expect;
+        if (!original.isEmpty())
+            expect.setPreviousClaims(previousClaimsFrom(original));
+        expect.setAccessToken(response.accessToken()); // OIDC Core 3.1.3.8, when at_hash is present
+        auto *job = new IdTokenValidationJob(validator, jwks(), provider.jwksUri(), response.idToken(), expect, q);
+        QObject::connect(job, &IdTokenValidationJob::finished, q, [job, then] { then(job->error(), true); });
+        job->start();
+    }
+
+    // The refreshed ID token failed validation: nothing of the response is used (OIDC Core
+    // §12.2). The old refresh token may already be spent (rotation), and a response that names
+    // another identity cannot be trusted anyway: the session ends.
+    void rejectRefreshed(const Error &e)
+    {
+        qCWarning(lcSession) << "refreshed ID token rejected:" << e.code() << e.message();
+        removeStored([this, e](const Error &) {
+            unlock();
+            refreshing = false;
+            failAll(e);
+            requireSignIn(e.message());
+        });
+    }
+
+    // The refreshed ID token could not be checked (keys unreachable): its tokens are not
+    // handed out, but a rotated refresh token is kept and saved, since the old one is spent
+    // (RFC 9700 §4.14: never drop the new refresh token). The callers get the error; the
+    // next call refreshes again.
+    void keepRefreshTokenOnly(const QString &resource, const TokenResponse &response, const Error &e)
+    {
+        qCDebug(lcSession) << "the refreshed ID token could not be verified, keeping the session:" << e.code();
+        if (!response.hasRefreshToken() || response.refreshToken() == record.refreshToken()) {
+            finishRefresh(resource, e);
+            return;
+        }
+        SessionRecord updated = record;
+        updated.setRefreshToken(response.refreshToken());
+        updated.setUpdatedAt(now());
+        record = updated;
+        persistThen(updated, [this, resource, e] { finishRefresh(resource, e); });
+    }
+
+    // RFC 9700 §4.14: save (bounded retries under the lock), then continue; a failed save
+    // leaves the tokens in memory and reports storageFailed().
+    void persistThen(const SessionRecord &updated, std::function<void()> then)
+    {
+        const QByteArray savedToken = updated.refreshToken();
+        writeStore(updated, 0, [this, savedToken, then](const Error &saveError) {
+            if (saveError) {
+                qCWarning(lcSession) << "could not save the refreshed session:" << saveError.code();
+                setPersistent(false);
+            } else {
+                stored = true;
+                knownStoredRefreshToken = savedToken;
+                setPersistent(true);
+            }
+            then();
+            Q_EMIT q->tokensChanged();
+            if (saveError)
+                Q_EMIT q->storageFailed(saveError);
+        });
+    }
+
+    void adoptRefreshed(const QString &resource, const TokenResponse &response)
+    {
         SessionRecord updated = record;
         SessionAccessToken token;
         token.token = response.accessToken();
@@ -502,21 +689,7 @@ public:
 
         // RFC 9700 §4.14: persist (a rotated refresh token above all) before anyone uses the
         // new tokens; retries happen while we still hold the lock.
-        const QByteArray savedToken = updated.refreshToken();
-        writeStore(updated, 0, [this, resource, savedToken](const Error &saveError) {
-            if (saveError) {
-                qCWarning(lcSession) << "could not save the refreshed session:" << saveError.code();
-                setPersistent(false);
-            } else {
-                stored = true;
-                knownStoredRefreshToken = savedToken;
-                setPersistent(true);
-            }
-            finishRefresh(resource, Error());
-            Q_EMIT q->tokensChanged();
-            if (saveError)
-                Q_EMIT q->storageFailed(saveError);
-        });
+        persistThen(updated, [this, resource] { finishRefresh(resource, Error()); });
     }
 };
 
@@ -532,6 +705,8 @@ Session::Session(const ClientConfiguration &client, const ProviderConfiguration 
     d->clock = clock ? clock : Clock::system();
     d->tokenClient = new TokenClient(nam, client.transport(), this);
     d->tokenClient->setClock(d->clock);
+    d->ownJwks = new JwksCache(nam, client.transport(), this);
+    d->ownJwks->setClock(d->clock);
 }
 
 Session::~Session() = default;
@@ -543,6 +718,8 @@ QString Session::account() const { return d->account; }
 void Session::setAccount(const QString &account) { d->account = account; }
 QString Session::storeKey() const { return d->key(); }
 void Session::setAccountIndex(AccountIndex *index) { d->index = index; }
+JwksCache *Session::jwksCache() const { return d->jwks(); }
+void Session::setJwksCache(JwksCache *cache) { d->sharedJwks = cache; }
 std::chrono::seconds Session::refreshLeadTime() const { return d->leadTime; }
 void Session::setRefreshLeadTime(std::chrono::seconds leadTime) { d->leadTime = std::max(leadTime, std::chrono::seconds(0)); }
 bool Session::isSignedIn() const { return d->signedIn; }
@@ -629,13 +806,13 @@ SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObjec
                     d->unlock();
                     if (e) {
                         d->setPersistent(false);
-                    } else {
-                        d->stored = true;
-                        d->knownStoredRefreshToken = r.refreshToken();
-                        d->setPersistent(true);
-                        d->updateIndex();
+                        SessionJobPrivate::finish(j, e);
+                        return;
                     }
-                    SessionJobPrivate::finish(j, e);
+                    d->stored = true;
+                    d->knownStoredRefreshToken = r.refreshToken();
+                    d->setPersistent(true);
+                    d->updateIndex([j] { SessionJobPrivate::finish(j, Error()); });
                 });
             });
         };

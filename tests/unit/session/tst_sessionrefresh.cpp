@@ -1,0 +1,939 @@
+// SPDX-License-Identifier: MIT
+// Session refresh against a fake token endpoint: the faults a real provider will not produce on
+// demand (issue 6 "Refresh failures"), freshness and lead time, one access token per resource
+// (RFC 8707 §2.2), rotation persisted before use (RFC 9700 §4.14), and validation of ID tokens
+// returned by a refresh (OIDC Core §12.2). Tokens go stale through an injected clock, never sleeps.
+#include <keyloop/jwkscache.h>
+#include <keyloop/memorytokenstore.h>
+#include <keyloop/session.h>
+#include <keyloop/tokenresponse.h>
+
+#include "fakeprovider.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QJsonArray>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtTest/QtTest>
+
+#include <memory>
+
+using namespace Keyloop;
+using namespace KeyloopSessionTest;
+using namespace std::chrono_literals;
+
+namespace {
+
+const QString kClientId = QStringLiteral("keyloop-test-app");
+const QString kApi = QStringLiteral("https://api.example.test");
+
+// A frozen wall clock that tests move by hand.
+class TestClock : public Clock
+{
+public:
+    std::chrono::system_clock::time_point now() const override { return t; }
+    qint64 seconds() const { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
+    QDateTime dateTime() const
+    {
+        return QDateTime::fromMSecsSinceEpoch(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(), Qt::UTC);
+    }
+    void advance(std::chrono::milliseconds by) { t += by; }
+    std::chrono::system_clock::time_point t = std::chrono::system_clock::time_point(std::chrono::seconds(1893456000)); // 2030-01-01
+};
+
+// MemoryTokenStore that counts operations and remembers what was committed, synchronously,
+// so that a callback can check what the store holds at that very moment.
+class CountingStore : public MemoryTokenStore
+{
+public:
+    int reads = 0;
+    int writes = 0;
+    int removes = 0;
+    QHash<QString, SessionRecord> committed;
+    QList<QByteArray> writtenRefreshTokens;
+
+    void resetCounters() { reads = writes = removes = 0; }
+
+protected:
+    void startJob(TokenStoreJob *job) override
+    {
+        switch (job->operation()) {
+        case TokenStoreJob::Operation::Read: ++reads; break;
+        case TokenStoreJob::Operation::Write:
+            ++writes;
+            committed.insert(job->key(), job->record());
+            writtenRefreshTokens.append(job->record().refreshToken());
+            break;
+        case TokenStoreJob::Operation::Remove:
+            ++removes;
+            committed.remove(job->key());
+            break;
+        case TokenStoreJob::Operation::Probe: break;
+        }
+        MemoryTokenStore::startJob(job);
+    }
+};
+
+struct Result
+{
+    QByteArray token;
+    Error error;
+    bool called = false;
+};
+
+QByteArray tokenJson(const QByteArray &accessToken, const QByteArray &refreshToken, const QByteArray &idToken, int expiresIn)
+{
+    QJsonObject o{{QStringLiteral("access_token"), QString::fromLatin1(accessToken)},
+                  {QStringLiteral("token_type"), QStringLiteral("Bearer")},
+                  {QStringLiteral("expires_in"), expiresIn}};
+    if (!refreshToken.isEmpty())
+        o[QStringLiteral("refresh_token")] = QString::fromLatin1(refreshToken);
+    if (!idToken.isEmpty())
+        o[QStringLiteral("id_token")] = QString::fromLatin1(idToken);
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+QByteArray noStore() { return QByteArrayLiteral("Cache-Control: no-store"); }
+
+} // namespace
+
+class TestSessionRefresh : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<SigningKey> m_key;
+    std::unique_ptr<SigningKey> m_otherKey; // same kid, different key: a forged signature
+    std::unique_ptr<FakeServer> m_server;
+    std::unique_ptr<CountingStore> m_store;
+    std::unique_ptr<QNetworkAccessManager> m_nam;
+    TestClock m_clock;
+    int m_issued = 0; // tokens issued by the fake endpoint: at-N / rt-N
+
+    QString issuer() const { return m_server->url(QString()).toString(); }
+    QString appId() const { return QStringLiteral("org.keyloop.test.sessionrefresh.%1").arg(QCoreApplication::applicationPid()); }
+
+    QJsonObject originalClaims() const
+    {
+        return {{QStringLiteral("iss"), issuer()},
+                {QStringLiteral("sub"), QStringLiteral("alice")},
+                {QStringLiteral("aud"), kClientId},
+                {QStringLiteral("iat"), m_clock.seconds()},
+                {QStringLiteral("exp"), m_clock.seconds() + 3600},
+                {QStringLiteral("auth_time"), m_clock.seconds() - 10},
+                {QStringLiteral("nonce"), QStringLiteral("n-0")}};
+    }
+
+    // What a well-behaved provider returns on refresh (OIDC Core §12.2): same iss, sub, aud,
+    // auth_time; new iat/exp; no nonce.
+    QJsonObject refreshedClaims(const QJsonObject &original) const
+    {
+        QJsonObject c = original;
+        c.remove(QStringLiteral("nonce"));
+        c[QStringLiteral("iat")] = m_clock.seconds();
+        c[QStringLiteral("exp")] = m_clock.seconds() + 3600;
+        return c;
+    }
+
+    Session *newSession(std::chrono::milliseconds timeout = 5s)
+    {
+        ClientConfiguration client;
+        client.setIssuer(QUrl(issuer()));
+        client.setClientId(kClientId);
+        client.setScopes({QStringLiteral("openid"), QStringLiteral("offline_access")});
+        TransportOptions transport;
+        transport.setAllowInsecureLoopbackForDevelopment(true);
+        transport.setRequestTimeout(timeout);
+        client.setTransport(transport);
+        ProviderConfiguration provider;
+        provider.setIssuer(QUrl(issuer()));
+        provider.setAuthorizationEndpoint(m_server->url(QStringLiteral("/authorize")));
+        provider.setTokenEndpoint(m_server->url(QStringLiteral("/token")));
+        provider.setJwksUri(m_server->url(QStringLiteral("/jwks")));
+        provider.setIdTokenSigningAlgValuesSupported({QStringLiteral("RS256")});
+        auto *s = new Session(client, provider, m_store.get(), m_nam.get(), appId(), &m_clock, this);
+        s->setAccount(QStringLiteral("alice"));
+        return s;
+    }
+
+    static Error runJob(SessionJob *job)
+    {
+        job->setAutoDelete(false);
+        QSignalSpy spy(job, &SessionJob::finished);
+        job->start();
+        const Error e = spy.wait(5000) ? job->error() : Error(Error::Code::Timeout, QStringLiteral("session job hung"));
+        delete job;
+        return e;
+    }
+
+    // A signed-in, stored session: access token at-0 for \a resource with \a lifetime, refresh
+    // token rt-0, and an ID token with originalClaims().
+    bool signIn(Session *s, std::chrono::seconds lifetime = 60s, const QString &resource = QString())
+    {
+        TokenResponse r;
+        r.setAccessToken("at-0");
+        r.setTokenType(QStringLiteral("Bearer"));
+        r.setExpiresIn(lifetime);
+        r.setReceivedAt(m_clock.dateTime());
+        r.setRefreshToken("rt-0");
+        const QJsonObject claims = originalClaims();
+        r.setIdToken(m_key->sign(claims));
+        const Error e = runJob(s->adoptSignIn(r, claims, resource));
+        if (e)
+            qWarning() << "adoptSignIn:" << e;
+        m_store->resetCounters();
+        m_server->clearRequests();
+        return !e && s->isPersistent();
+    }
+
+    static Result fresh(Session *s, const QString &resource = QString())
+    {
+        Result r;
+        QObject context;
+        s->freshAccessToken(resource, &context, [&r](const QByteArray &token, const Error &e) {
+            r.token = token;
+            r.error = e;
+            r.called = true;
+        });
+        if (!QTest::qWaitFor([&] { return r.called; }, 10000))
+            r.error = Error(Error::Code::Cancelled, QStringLiteral("freshAccessToken never called back"));
+        return r;
+    }
+
+    std::pair<Error, SessionRecord> stored(Session *s)
+    {
+        TokenStoreJob *job = m_store->read(s->storeKey());
+        job->setAutoDelete(false);
+        QSignalSpy spy(job, &TokenStoreJob::finished);
+        job->start();
+        std::pair<Error, SessionRecord> out{Error(Error::Code::Timeout, QStringLiteral("store read hung")), SessionRecord()};
+        if (spy.wait(5000))
+            out = {job->error(), job->record()};
+        delete job;
+        return out;
+    }
+
+    bool writeStored(Session *s, const SessionRecord &record)
+    {
+        TokenStoreJob *job = m_store->write(s->storeKey(), record);
+        QSignalSpy spy(job, &TokenStoreJob::finished);
+        job->start();
+        return spy.wait(5000);
+    }
+
+    // The endpoint answers every refresh with at-N (and rt-N when \a rotate), with an ID token
+    // made by \a idToken when given.
+    void answerTokens(bool rotate = true, std::function<QByteArray()> idToken = {}, int expiresIn = 60)
+    {
+        m_server->setHandler("/token", [this, rotate, idToken, expiresIn](const Request &, QTcpSocket *socket) {
+            const QByteArray n = QByteArray::number(++m_issued);
+            FakeServer::reply(socket, httpResponse(200, tokenJson("at-" + n, rotate ? "rt-" + n : QByteArray(),
+                                                                  idToken ? idToken() : QByteArray(), expiresIn),
+                                                   "application/json", {noStore()}));
+        });
+    }
+
+    void serveJwks()
+    {
+        m_server->setHandler("/jwks", [this](const Request &, QTcpSocket *socket) {
+            const QJsonObject jwks{{QStringLiteral("keys"), QJsonArray{m_key->publicJwk()}}};
+            FakeServer::reply(socket, httpResponse(200, QJsonDocument(jwks).toJson(QJsonDocument::Compact),
+                                                   "application/json", {"Cache-Control: max-age=3600"}));
+        });
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_key = std::make_unique<SigningKey>(QStringLiteral("key-1"));
+        m_otherKey = std::make_unique<SigningKey>(QStringLiteral("key-1"));
+        QVERIFY(m_key->isValid());
+        QVERIFY(m_otherKey->isValid());
+    }
+
+    void init()
+    {
+        m_server = std::make_unique<FakeServer>();
+        QVERIFY(m_server->listen());
+        m_server->pinPort();
+        m_store = std::make_unique<CountingStore>();
+        m_nam = std::make_unique<QNetworkAccessManager>();
+        m_issued = 0;
+        answerTokens();
+        serveJwks();
+    }
+
+    void cleanup()
+    {
+        qDeleteAll(findChildren<Session *>(Qt::FindDirectChildrenOnly));
+        m_nam.reset();
+        m_store.reset();
+        m_server.reset();
+    }
+
+    // ---- freshness and lead time --------------------------------------------------------
+
+    void freshTokenIsHandedOutWithoutRequest()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        bool called = false;
+        QByteArray token;
+        s->freshAccessToken(QString(), this, [&](const QByteArray &t, const Error &e) {
+            QVERIFY(!e);
+            token = t;
+            called = true;
+        });
+        QVERIFY2(!called, "the callback must be queued, never called from inside freshAccessToken()");
+        QTRY_VERIFY(called);
+        QVERIFY(token == "at-0");
+        QCOMPARE(m_server->count("/token"), 0);
+        QCOMPARE(m_store->reads, 0); // a fresh token costs no keychain read
+    }
+
+    void staleTokenIsRefreshedOnceForManyCallers()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        m_clock.advance(120s);
+        constexpr int callers = 100;
+        int done = 0;
+        int good = 0;
+        QObject context;
+        for (int i = 0; i < callers; ++i)
+            s->freshAccessToken(QString(), &context, [&](const QByteArray &t, const Error &e) {
+                ++done;
+                if (!e && t == "at-1")
+                    ++good;
+            });
+        QTRY_COMPARE(done, callers);
+        QCOMPARE(good, callers);
+        QCOMPARE(m_server->count("/token"), 1);
+        QVERIFY(m_server->requests("/token").at(0).field(QStringLiteral("grant_type")) == "refresh_token");
+        QVERIFY(m_server->requests("/token").at(0).field(QStringLiteral("refresh_token")) == "rt-0");
+    }
+
+    void leadTimeIsCappedAtHalfTheLifetime_data()
+    {
+        QTest::addColumn<int>("lifetime");   // s
+        QTest::addColumn<int>("leadTime");   // s
+        QTest::addColumn<int>("elapsed");    // ms after issue
+        QTest::addColumn<bool>("refreshed");
+        QTest::newRow("2 s token at birth, 60 s lead") << 2 << 60 << 0 << false;
+        QTest::newRow("2 s token after 0.9 s") << 2 << 60 << 900 << false;
+        QTest::newRow("2 s token after 1.1 s") << 2 << 60 << 1100 << true;
+        QTest::newRow("300 s token, 60 s lead, 239 s") << 300 << 60 << 239000 << false;
+        QTest::newRow("300 s token, 60 s lead, 241 s") << 300 << 60 << 241000 << true;
+        QTest::newRow("300 s token, 10 s lead, 289 s") << 300 << 10 << 289000 << false;
+        QTest::newRow("300 s token, 10 s lead, 291 s") << 300 << 10 << 291000 << true;
+        QTest::newRow("300 s token, no lead, 299.9 s") << 300 << 0 << 299900 << false;
+        QTest::newRow("300 s token, no lead, expired") << 300 << 0 << 300000 << true;
+    }
+
+    void leadTimeIsCappedAtHalfTheLifetime()
+    {
+        QFETCH(int, lifetime);
+        QFETCH(int, leadTime);
+        QFETCH(int, elapsed);
+        QFETCH(bool, refreshed);
+        Session *s = newSession();
+        s->setRefreshLeadTime(std::chrono::seconds(leadTime));
+        QVERIFY(signIn(s, std::chrono::seconds(lifetime)));
+        m_clock.advance(std::chrono::milliseconds(elapsed));
+        const Result r = fresh(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QCOMPARE(m_server->count("/token"), refreshed ? 1 : 0);
+        QVERIFY(r.token == (refreshed ? QByteArray("at-1") : QByteArray("at-0")));
+    }
+
+    // ---- one access token per resource (RFC 8707 §2.2) ---------------------------------
+
+    void keepsOneAccessTokenPerResource()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s)); // at-0 is the provider's token (no resource)
+
+        const Result api = fresh(s, kApi);
+        QVERIFY2(!api.error, qPrintable(api.error.toString()));
+        QVERIFY(api.token == "at-1");
+        QCOMPARE(m_server->count("/token"), 1);
+        const Request first = m_server->requests("/token").at(0);
+        QCOMPARE(first.form().allQueryItemValues(QStringLiteral("resource"), QUrl::FullyDecoded), QStringList{kApi});
+
+        const Result provider = fresh(s);
+        QVERIFY(!provider.error);
+        QVERIFY(provider.token == "at-0"); // still fresh, kept apart from the API's token
+        QCOMPARE(m_server->count("/token"), 1);
+        QVERIFY(s->record().accessToken(QString()).token == "at-0");
+        QVERIFY(s->record().accessToken(kApi).token == "at-1");
+        QVERIFY(stored(s).second.accessToken(kApi).token == "at-1");
+
+        // Both stale: the provider's token is refreshed without a resource indicator.
+        m_clock.advance(120s);
+        const Result again = fresh(s);
+        QVERIFY(!again.error);
+        QVERIFY(again.token == "at-2");
+        QCOMPARE(m_server->count("/token"), 2);
+        QVERIFY(!m_server->requests("/token").at(1).hasField(QStringLiteral("resource")));
+        QVERIFY(m_server->requests("/token").at(1).field(QStringLiteral("refresh_token")) == "rt-1");
+        QVERIFY(s->record().accessToken(kApi).token == "at-1");
+    }
+
+    void concurrentCallersForTwoResourcesGetOneRefreshEach()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        m_clock.advance(120s);
+        Result provider, api;
+        QObject context;
+        s->freshAccessToken(QString(), &context, [&](const QByteArray &t, const Error &e) { provider = {t, e, true}; });
+        s->freshAccessToken(kApi, &context, [&](const QByteArray &t, const Error &e) { api = {t, e, true}; });
+        s->freshAccessToken(kApi, &context, [&](const QByteArray &, const Error &) {});
+        QTRY_VERIFY(provider.called && api.called);
+        QVERIFY(!provider.error && !api.error);
+        QVERIFY(provider.token != api.token);
+        QCOMPARE(m_server->count("/token"), 2);
+        // Sequential: the second refresh spends the token the first one rotated in.
+        QVERIFY(m_server->requests("/token").at(1).field(QStringLiteral("refresh_token")) == "rt-1");
+        int withResource = 0;
+        for (const Request &r : m_server->requests("/token"))
+            withResource += r.hasField(QStringLiteral("resource")) ? 1 : 0;
+        QCOMPARE(withResource, 1);
+    }
+
+    // ---- rotation (RFC 9700 §4.14, RFC 6749 §6) ----------------------------------------
+
+    void rotatedRefreshTokenIsStoredBeforeTheCallback()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        m_clock.advance(120s);
+        bool called = false;
+        bool storedFirst = false;
+        const QString key = s->storeKey();
+        s->freshAccessToken(QString(), this, [&](const QByteArray &t, const Error &e) {
+            called = true;
+            // What the store holds right now, before the new access token is used.
+            storedFirst = !e && t == "at-1" && m_store->committed.value(key).refreshToken() == "rt-1"
+                && m_store->committed.value(key).accessToken(QString()).token == "at-1";
+        });
+        QTRY_VERIFY(called);
+        QVERIFY(storedFirst);
+        QVERIFY(s->record().refreshToken() == "rt-1");
+        QVERIFY(s->isPersistent());
+    }
+
+    void responseWithoutRefreshTokenKeepsTheOldOne()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        answerTokens(/*rotate*/ false);
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QVERIFY(r.token == "at-1");
+        QVERIFY(s->record().refreshToken() == "rt-0");
+        const auto [error, record] = stored(s);
+        QVERIFY(!error);
+        QVERIFY(record.refreshToken() == "rt-0");
+        QVERIFY(record.accessToken(QString()).token == "at-1");
+        QVERIFY(s->isPersistent());
+    }
+
+    // ---- transient failures keep everything ---------------------------------------------
+
+    void transientFailureKeepsTheSession_data()
+    {
+        QTest::addColumn<QString>("fault");
+        QTest::addColumn<Error::Code>("code");
+        QTest::newRow("503 with Retry-After") << QStringLiteral("503") << Error::Code::HttpError;
+        QTest::newRow("500 with a JSON body") << QStringLiteral("500") << Error::Code::HttpError;
+        QTest::newRow("502 HTML") << QStringLiteral("502") << Error::Code::HttpError;
+        QTest::newRow("429 Too Many Requests") << QStringLiteral("429") << Error::Code::HttpError;
+        QTest::newRow("408 Request Timeout") << QStringLiteral("408") << Error::Code::HttpError;
+        QTest::newRow("400 temporarily_unavailable") << QStringLiteral("temporarily_unavailable") << Error::Code::OAuthError;
+        QTest::newRow("dropped mid-response") << QStringLiteral("drop") << Error::Code::NetworkError;
+        QTest::newRow("closed before any answer") << QStringLiteral("close") << Error::Code::NetworkError;
+        QTest::newRow("connection refused") << QStringLiteral("refused") << Error::Code::NetworkError;
+        QTest::newRow("timeout") << QStringLiteral("silence") << Error::Code::Timeout;
+    }
+
+    void transientFailureKeepsTheSession()
+    {
+        QFETCH(QString, fault);
+        QFETCH(Error::Code, code);
+        Session *s = newSession(fault == QLatin1String("silence") ? 300ms : 5000ms);
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        const SessionRecord before = stored(s).second;
+        QVERIFY(!before.isNull());
+        m_store->resetCounters();
+
+        FakeServer::Handler handler;
+        if (fault == QLatin1String("503")) {
+            handler = [](const Request &, QTcpSocket *sock) {
+                FakeServer::reply(sock, httpResponse(503, "{\"error\":\"server_error\"}", "application/json", {"Retry-After: 120"}));
+            };
+        } else if (fault == QLatin1String("500")) {
+            handler = [](const Request &, QTcpSocket *sock) {
+                FakeServer::reply(sock, httpResponse(500, "{\"error\":\"invalid_grant\"}"));
+            };
+        } else if (fault == QLatin1String("502")) {
+            handler = [](const Request &, QTcpSocket *sock) {
+                FakeServer::reply(sock, httpResponse(502, "<html>Bad Gateway</html>", "text/html"));
+            };
+        } else if (fault == QLatin1String("429")) {
+            handler = [](const Request &, QTcpSocket *sock) {
+                FakeServer::reply(sock, httpResponse(429, QByteArray(), QByteArray(), {"Retry-After: 5"}));
+            };
+        } else if (fault == QLatin1String("408")) {
+            handler = [](const Request &, QTcpSocket *sock) { FakeServer::reply(sock, httpResponse(408)); };
+        } else if (fault == QLatin1String("temporarily_unavailable")) {
+            handler = [](const Request &, QTcpSocket *sock) {
+                FakeServer::reply(sock, httpResponse(400, "{\"error\":\"temporarily_unavailable\"}"));
+            };
+        } else if (fault == QLatin1String("drop")) {
+            handler = [](const Request &, QTcpSocket *sock) {
+                // Headers promise 400 bytes; the connection ends after a few.
+                sock->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"access_token\":\"at-");
+                sock->flush();
+                sock->disconnectFromHost();
+            };
+        } else if (fault == QLatin1String("close")) {
+            handler = [](const Request &, QTcpSocket *sock) { sock->disconnectFromHost(); };
+        } else if (fault == QLatin1String("silence")) {
+            handler = [](const Request &, QTcpSocket *) {}; // accepts, reads, never answers
+        } else if (fault == QLatin1String("refused")) {
+            m_server->close();
+        }
+        if (handler)
+            m_server->setHandler("/token", handler);
+
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QVERIFY(r.called);
+        // A connection dropped after the status line: Qt reports RemoteHostClosedError with
+        // status 200; HttpExchange turns that into a transient network error.
+        QCOMPARE(r.error.code(), code);
+        QVERIFY(r.error.isTransient());
+        QVERIFY(!r.error.requiresSignIn());
+        QVERIFY(r.token.isEmpty());
+        QVERIFY(!r.error.message().contains(QLatin1String("rt-0")));
+        QVERIFY(!r.error.message().contains(QLatin1String("at-")));
+        if (fault == QLatin1String("refused"))
+            QCOMPARE(m_server->count("/token"), 0);
+        else if (fault == QLatin1String("close"))
+            QVERIFY(m_server->count("/token") >= 1); // Qt may resend once on a connection closed unanswered
+        else
+            QCOMPARE(m_server->count("/token"), 1);
+
+        // Everything kept: memory, store, no sign-in asked for.
+        QCOMPARE(signInRequired.count(), 0);
+        QVERIFY(s->isSignedIn());
+        QVERIFY(s->isPersistent());
+        QVERIFY(s->record().refreshToken() == "rt-0");
+        QVERIFY(s->record().accessToken(QString()).token == "at-0");
+        QCOMPARE(m_store->writes, 0);
+        QCOMPARE(m_store->removes, 0);
+        const auto [error, after] = stored(s);
+        QVERIFY(!error);
+        QVERIFY(after == before);
+
+        // The provider recovers: the next call refreshes with the kept token.
+        if (fault == QLatin1String("refused"))
+            QVERIFY(m_server->listen(m_server->port()));
+        m_server->clearRequests();
+        answerTokens();
+        const Result later = fresh(s);
+        QVERIFY2(!later.error, qPrintable(later.error.toString()));
+        QVERIFY(later.token == "at-1");
+        QCOMPARE(m_server->count("/token"), 1);
+        QVERIFY(m_server->requests("/token").at(0).field(QStringLiteral("refresh_token")) == "rt-0");
+        QCOMPARE(signInRequired.count(), 0);
+    }
+
+    // ---- the grant is gone: after one re-read, sign in again ---------------------------
+
+    void rejectedGrantRequiresSignIn_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("body");
+        QTest::newRow("bare 400") << 400 << QByteArray();
+        QTest::newRow("bare 401") << 401 << QByteArray();
+        QTest::newRow("400 invalid_grant") << 400 << QByteArray("{\"error\":\"invalid_grant\",\"error_description\":\"grant revoked\"}");
+        QTest::newRow("401 invalid_client") << 401 << QByteArray("{\"error\":\"invalid_client\"}");
+        QTest::newRow("403 HTML") << 403 << QByteArray("<html>Forbidden</html>");
+        QTest::newRow("400 unparseable JSON") << 400 << QByteArray("{\"error\":");
+    }
+
+    void rejectedGrantRequiresSignIn()
+    {
+        QFETCH(int, status);
+        QFETCH(QByteArray, body);
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        m_server->setHandler("/token", [status, body](const Request &, QTcpSocket *sock) {
+            FakeServer::reply(sock, httpResponse(status, body, body.startsWith('{') ? "application/json" : "text/html"));
+        });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QCOMPARE(r.error.code(), Error::Code::SignInRequired);
+        QVERIFY(r.error.requiresSignIn());
+        QVERIFY(r.token.isEmpty());
+        QCOMPARE(m_server->count("/token"), 1);
+        // One read under the lock before the refresh, one re-read before giving up.
+        QCOMPARE(m_store->reads, 2);
+        QCOMPARE(m_store->removes, 1);
+        QCOMPARE(signInRequired.count(), 1);
+        QVERIFY(!s->isSignedIn());
+        QVERIFY(!s->isPersistent());
+        QCOMPARE(stored(s).first.code(), Error::Code::NotFound);
+        QVERIFY(m_store->keys().isEmpty());
+
+        // Later calls fail at once, without a request.
+        const Result again = fresh(s);
+        QCOMPARE(again.error.code(), Error::Code::SignInRequired);
+        QCOMPARE(m_server->count("/token"), 1);
+    }
+
+    // ---- the request was wrong, not the grant: keep the session ------------------------
+
+    void requestErrorsKeepTheSession_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("oauthError");
+        QTest::newRow("invalid_target (RFC 8707)") << QByteArray("{\"error\":\"invalid_target\"}") << QStringLiteral("invalid_target");
+        QTest::newRow("invalid_scope") << QByteArray("{\"error\":\"invalid_scope\"}") << QStringLiteral("invalid_scope");
+        QTest::newRow("invalid_request") << QByteArray("{\"error\":\"invalid_request\"}") << QStringLiteral("invalid_request");
+    }
+
+    void requestErrorsKeepTheSession()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, oauthError);
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        const SessionRecord before = stored(s).second;
+        m_server->setHandler("/token", [body](const Request &, QTcpSocket *sock) {
+            FakeServer::reply(sock, httpResponse(400, body));
+        });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QCOMPARE(r.error.code(), Error::Code::OAuthError);
+        QCOMPARE(r.error.oauthError(), oauthError);
+        QVERIFY(!r.error.requiresSignIn());
+        QCOMPARE(signInRequired.count(), 0);
+        QCOMPARE(m_store->removes, 0);
+        QVERIFY(s->isSignedIn());
+        QVERIFY(stored(s).second.refreshToken() == before.refreshToken());
+    }
+
+    void invalidGrantAfterRotationElsewhereRetriesWithTheStoredToken()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        const SessionRecord mine = stored(s).second;
+        m_server->setHandler("/token", [this, s, mine](const Request &request, QTcpSocket *sock) {
+            if (request.field(QStringLiteral("refresh_token")) == "rt-0") {
+                // Meanwhile another process (not sharing our lock) rotated the token and saved
+                // its (already stale) result; our rt-0 is spent.
+                SessionRecord other = mine;
+                other.setRefreshToken("rt-other");
+                SessionAccessToken stale = other.accessToken(QString());
+                stale.token = "at-other";
+                other.setAccessToken(QString(), stale);
+                QPointer<QTcpSocket> socket(sock);
+                TokenStoreJob *job = m_store->write(s->storeKey(), other);
+                connect(job, &TokenStoreJob::finished, this, [socket] {
+                    if (socket)
+                        FakeServer::reply(socket, httpResponse(400, "{\"error\":\"invalid_grant\"}"));
+                });
+                job->start();
+                return;
+            }
+            if (request.field(QStringLiteral("refresh_token")) == "rt-other") {
+                FakeServer::reply(sock, httpResponse(200, tokenJson("at-new", "rt-new", QByteArray(), 60), "application/json", {noStore()}));
+                return;
+            }
+            FakeServer::reply(sock, httpResponse(400, "{\"error\":\"invalid_grant\"}"));
+        });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QVERIFY(r.token == "at-new");
+        QCOMPARE(m_server->count("/token"), 2);
+        QVERIFY(m_server->requests("/token").at(1).field(QStringLiteral("refresh_token")) == "rt-other");
+        QCOMPARE(signInRequired.count(), 0);
+        QVERIFY(s->isSignedIn());
+        QVERIFY(s->record().refreshToken() == "rt-new");
+        QVERIFY(stored(s).second.refreshToken() == "rt-new");
+    }
+
+    void invalidGrantAfterFreshRotationElsewhereAdoptsItsTokens()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        const SessionRecord mine = stored(s).second;
+        m_clock.advance(120s);
+        m_server->setHandler("/token", [this, s, mine](const Request &, QTcpSocket *sock) {
+            SessionRecord other = mine;
+            other.setRefreshToken("rt-other");
+            SessionAccessToken token;
+            token.token = "at-other";
+            token.issuedAt = m_clock.dateTime();
+            token.expiresAt = m_clock.dateTime().addSecs(60);
+            other.setAccessToken(QString(), token);
+            QPointer<QTcpSocket> socket(sock);
+            TokenStoreJob *job = m_store->write(s->storeKey(), other);
+            connect(job, &TokenStoreJob::finished, this, [socket] {
+                if (socket)
+                    FakeServer::reply(socket, httpResponse(400, "{\"error\":\"invalid_grant\"}"));
+            });
+            job->start();
+        });
+        const Result r = fresh(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QVERIFY(r.token == "at-other");
+        QCOMPARE(m_server->count("/token"), 1);
+        QCOMPARE(signInRequired.count(), 0);
+        QVERIFY(s->record().refreshToken() == "rt-other");
+    }
+
+    // ---- ID tokens returned by a refresh (OIDC Core §12.2) -----------------------------
+
+    void absentIdTokenKeepsTheOriginal()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        const QByteArray original = s->record().idToken();
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QVERIFY(s->record().idToken() == original);
+        QCOMPARE(m_server->count("/jwks"), 0);
+    }
+
+    void refreshedIdTokenIsValidatedAndAdopted_data()
+    {
+        QTest::addColumn<QString>("variant");
+        QTest::newRow("same claims, no nonce") << QStringLiteral("plain");
+        QTest::newRow("original nonce repeated") << QStringLiteral("nonce");
+        QTest::newRow("aud as a one-element array") << QStringLiteral("aud-array");
+        QTest::newRow("matching at_hash") << QStringLiteral("at_hash");
+    }
+
+    void refreshedIdTokenIsValidatedAndAdopted()
+    {
+        QFETCH(QString, variant);
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        const QJsonObject original = originalClaims();
+        QByteArray issued;
+        answerTokens(true, [&, this] {
+            QJsonObject c = refreshedClaims(original);
+            if (variant == QLatin1String("nonce"))
+                c[QStringLiteral("nonce")] = original.value(QStringLiteral("nonce"));
+            if (variant == QLatin1String("aud-array"))
+                c[QStringLiteral("aud")] = QJsonArray{kClientId};
+            if (variant == QLatin1String("at_hash")) {
+                const QByteArray at = "at-" + QByteArray::number(m_issued);
+                c[QStringLiteral("at_hash")] = QString::fromLatin1(b64url(QCryptographicHash::hash(at, QCryptographicHash::Sha256).left(16)));
+            }
+            issued = m_key->sign(c);
+            return issued;
+        });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QVERIFY(r.token == "at-1");
+        QVERIFY(!issued.isEmpty());
+        QVERIFY(s->record().idToken() == issued);
+        QVERIFY(stored(s).second.idToken() == issued);
+        QCOMPARE(m_server->count("/jwks"), 1);
+
+        // The keys are cached: the next refreshed ID token costs no JWKS fetch.
+        m_clock.advance(120s);
+        const Result again = fresh(s);
+        QVERIFY2(!again.error, qPrintable(again.error.toString()));
+        QCOMPARE(m_server->count("/jwks"), 1);
+        QCOMPARE(m_server->count("/token"), 2);
+    }
+
+    void refreshedIdTokenIsRejected_data()
+    {
+        QTest::addColumn<QString>("change");
+        QTest::addColumn<Error::Code>("code");
+        QTest::newRow("sub changed") << QStringLiteral("sub") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("iss changed") << QStringLiteral("iss") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("aud changed") << QStringLiteral("aud") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("aud widened") << QStringLiteral("aud+") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("azp added") << QStringLiteral("azp") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("auth_time changed") << QStringLiteral("auth_time") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("forged signature") << QStringLiteral("signature") << Error::Code::JoseInvalidSignature;
+        QTest::newRow("expired") << QStringLiteral("exp") << Error::Code::IdTokenExpired;
+        QTest::newRow("wrong at_hash") << QStringLiteral("at_hash") << Error::Code::IdTokenInvalidAccessTokenHash;
+        QTest::newRow("unknown kid") << QStringLiteral("kid") << Error::Code::JoseKeyNotFound;
+        QTest::newRow("not a JWS") << QStringLiteral("garbage") << Error::Code::JoseMalformed;
+    }
+
+    void refreshedIdTokenIsRejected()
+    {
+        QFETCH(QString, change);
+        QFETCH(Error::Code, code);
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        const QJsonObject original = originalClaims();
+        answerTokens(true, [&, this] {
+            QJsonObject c = refreshedClaims(original);
+            QString kid;
+            const SigningKey *key = m_key.get();
+            if (change == QLatin1String("sub"))
+                c[QStringLiteral("sub")] = QStringLiteral("mallory");
+            else if (change == QLatin1String("iss"))
+                c[QStringLiteral("iss")] = issuer() + QStringLiteral("/other");
+            else if (change == QLatin1String("aud"))
+                c[QStringLiteral("aud")] = QStringLiteral("another-client");
+            else if (change == QLatin1String("aud+"))
+                c[QStringLiteral("aud")] = QJsonArray{kClientId, QStringLiteral("another-client")};
+            else if (change == QLatin1String("azp"))
+                c[QStringLiteral("azp")] = kClientId;
+            else if (change == QLatin1String("auth_time"))
+                c[QStringLiteral("auth_time")] = m_clock.seconds();
+            else if (change == QLatin1String("signature"))
+                key = m_otherKey.get();
+            else if (change == QLatin1String("exp"))
+                c[QStringLiteral("exp")] = m_clock.seconds() - 600;
+            else if (change == QLatin1String("at_hash"))
+                c[QStringLiteral("at_hash")] = QStringLiteral("AAAAAAAAAAAAAAAAAAAAAA");
+            else if (change == QLatin1String("kid"))
+                kid = QStringLiteral("key-unknown");
+            else if (change == QLatin1String("garbage"))
+                return QByteArray("not-a-jws");
+            return key->sign(c, kid);
+        });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QCOMPARE(r.error.code(), code);
+        QVERIFY(r.token.isEmpty());
+        // Nothing of the response was adopted: neither its access token nor its refresh token
+        // ever reached the store, and the session is over.
+        QVERIFY(!m_store->writtenRefreshTokens.contains("rt-1"));
+        QVERIFY(s->record().accessToken(QString()).token != "at-1");
+        QVERIFY(s->record().refreshToken() != "rt-1");
+        QCOMPARE(signInRequired.count(), 1);
+        QVERIFY(!s->isSignedIn());
+        QCOMPARE(stored(s).first.code(), Error::Code::NotFound);
+        QVERIFY(!r.error.message().contains(QLatin1String("mallory")));
+    }
+
+    void idTokenOnAPlainOAuthSessionIsStillVerified_data()
+    {
+        QTest::addColumn<bool>("forged");
+        QTest::newRow("signed by the provider") << false;
+        QTest::newRow("forged signature") << true;
+    }
+
+    void idTokenOnAPlainOAuthSessionIsStillVerified()
+    {
+        QFETCH(bool, forged);
+        Session *s = newSession();
+        // Signed in without an ID token (plain OAuth 2.0): nothing to compare with, but an ID
+        // token that turns up on refresh is verified all the same before it is kept.
+        TokenResponse response;
+        response.setAccessToken("at-0");
+        response.setTokenType(QStringLiteral("Bearer"));
+        response.setExpiresIn(60s);
+        response.setReceivedAt(m_clock.dateTime());
+        response.setRefreshToken("rt-0");
+        QVERIFY(!runJob(s->adoptSignIn(response, QJsonObject())));
+        const QJsonObject claims = originalClaims();
+        answerTokens(true, [&, this] { return (forged ? m_otherKey : m_key)->sign(refreshedClaims(claims)); });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        if (forged) {
+            QCOMPARE(r.error.code(), Error::Code::JoseInvalidSignature);
+            QVERIFY(s->record().idToken().isEmpty());
+            QVERIFY(!s->isSignedIn());
+        } else {
+            QVERIFY2(!r.error, qPrintable(r.error.toString()));
+            QVERIFY(r.token == "at-1");
+            QVERIFY(!s->record().idToken().isEmpty());
+        }
+        QCOMPARE(m_server->count("/jwks"), 1);
+    }
+
+    void unreachableKeysKeepTheSessionAndTheRotatedToken()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        const QJsonObject original = originalClaims();
+        answerTokens(true, [&, this] { return m_key->sign(refreshedClaims(original)); });
+        m_server->setHandler("/jwks", [](const Request &, QTcpSocket *sock) {
+            FakeServer::reply(sock, httpResponse(503, QByteArray(), QByteArray(), {"Retry-After: 1"}));
+        });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QCOMPARE(r.error.code(), Error::Code::HttpError);
+        QVERIFY(r.error.isTransient());
+        QVERIFY(r.token.isEmpty());
+        QCOMPARE(signInRequired.count(), 0);
+        QVERIFY(s->isSignedIn());
+        // rt-0 is spent (rotation): the new refresh token is kept and saved, the unverified
+        // access token is not handed out.
+        QVERIFY(s->record().refreshToken() == "rt-1");
+        QVERIFY(stored(s).second.refreshToken() == "rt-1");
+        QVERIFY(s->record().accessToken(QString()).token == "at-0");
+
+        serveJwks();
+        const Result later = fresh(s);
+        QVERIFY2(!later.error, qPrintable(later.error.toString()));
+        QVERIFY(later.token == "at-2");
+        QVERIFY(m_server->requests("/token").at(1).field(QStringLiteral("refresh_token")) == "rt-1");
+        QCOMPARE(signInRequired.count(), 0);
+    }
+
+    void appSharedJwksCacheIsUsed()
+    {
+        Session *s = newSession();
+        QVERIFY(s->jwksCache() != nullptr); // the session's own
+        TransportOptions transport;
+        transport.setAllowInsecureLoopbackForDevelopment(true);
+        JwksCache cache(m_nam.get(), transport);
+        cache.setClock(&m_clock);
+        s->setJwksCache(&cache);
+        QCOMPARE(s->jwksCache(), &cache);
+        QVERIFY(signIn(s));
+        const QJsonObject original = originalClaims();
+        answerTokens(true, [&, this] { return m_key->sign(refreshedClaims(original)); });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QCOMPARE(cache.fetchCount(), 1);
+        QVERIFY(cache.cachedKeys(m_server->url(QStringLiteral("/jwks"))).has_value());
+
+        // Another session (another account) sharing the cache fetches nothing.
+        Session *other = newSession();
+        other->setAccount(QStringLiteral("bob"));
+        other->setJwksCache(&cache);
+        QVERIFY(signIn(other));
+        const QJsonObject otherOriginal = originalClaims();
+        answerTokens(true, [&, this] { return m_key->sign(refreshedClaims(otherOriginal)); });
+        m_clock.advance(120s);
+        const Result r2 = fresh(other);
+        QVERIFY2(!r2.error, qPrintable(r2.error.toString()));
+        QCOMPARE(cache.fetchCount(), 1);
+        QCOMPARE(m_server->count("/jwks"), 0); // signIn() cleared the log after the first fetch
+
+        s->setJwksCache(nullptr);
+        QVERIFY(s->jwksCache() != &cache);
+        QVERIFY(s->jwksCache() != nullptr);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSessionRefresh)
+#include "tst_sessionrefresh.moc"

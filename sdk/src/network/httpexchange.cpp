@@ -270,7 +270,11 @@ void HttpExchange::onReplyFinished()
                    .setHttpStatus(m_status));
         return;
     }
-    if (m_status > 0) {
+    // Transport-level errors (QNetworkReply codes 1–99: refused, closed, reset, timeout, TLS …)
+    // win over a status line: a connection dropped after the headers leaves a truncated body,
+    // which must be a transient network error, not a "malformed" answer.
+    const bool transportFailed = reply->error() > QNetworkReply::NoError && reply->error() < QNetworkReply::ProxyConnectionRefusedError;
+    if (m_status > 0 && !transportFailed) {
         // An HTTP answer: 4xx/5xx are for the caller to interpret (e.g. RFC 6749 §5.2 bodies).
         qCDebug(lcNetwork) << "response from" << m_url.host() << m_url.path() << m_status;
         finish({});

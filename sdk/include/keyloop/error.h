@@ -73,7 +73,7 @@ public:
         OAuthError,
 
         // Loopback redirect and browser
-        ListenFailed,           ///< the loopback listener could not bind
+        ListenFailed,           ///< the loopback listener could not bind (e.g. a fixed port in use)
         BrowserLaunchFailed,    ///< the browser could not be opened (the URL is still available)
 
         // JOSE (RFC 7515/7517/7518)
@@ -108,6 +108,7 @@ public:
 
         // Session
         SignInRequired,         ///< refresh token rejected or absent: sign in again
+        SignInTimeout,          ///< the user did not complete the browser sign-in within the login timeout
 
         // Cancelled
         Cancelled,
@@ -141,8 +142,8 @@ public:
     int httpStatus() const;
     Error &setHttpStatus(int status);
 
-    /// True for failures worth retrying later without user action: network, TLS handshake
-    /// interrupted, timeouts, 5xx, temporarily_unavailable, storage hiccups.
+    /// True for failures worth retrying later without user action: network errors, request
+    /// timeouts, 5xx, 408/429, temporarily_unavailable, and a busy cross-process lock.
     bool isTransient() const;
     Error &setTransient(bool transient);
     /// True when only a new interactive sign-in can help (invalid_grant, SignInRequired).

@@ -125,7 +125,8 @@ Error::Domain Error::domainOf(Code code)
     switch (code) {
     case Code::NoError: return Domain::None;
     case Code::InvalidConfiguration:
-    case Code::InsecureEndpoint: return Domain::Configuration;
+    case Code::InsecureEndpoint:
+    case Code::ListenFailed: return Domain::Configuration;
     case Code::NetworkError:
     case Code::TlsError:
     case Code::Timeout:
@@ -138,7 +139,6 @@ Error::Domain Error::domainOf(Code code)
     case Code::StateMismatch:
     case Code::UnsupportedTokenType:
     case Code::UnexpectedRedirect:
-    case Code::ListenFailed:
     case Code::BrowserLaunchFailed: return Domain::Protocol;
     case Code::OAuthError: return Domain::OAuth;
     case Code::JoseMalformed:
@@ -165,7 +165,8 @@ Error::Domain Error::domainOf(Code code)
     case Code::StorageFailed:
     case Code::StorageCorrupt:
     case Code::NotFound: return Domain::Storage;
-    case Code::SignInRequired: return Domain::Session;
+    case Code::SignInRequired:
+    case Code::SignInTimeout: return Domain::Session;
     case Code::Cancelled: return Domain::Cancelled;
     }
     return Domain::None;

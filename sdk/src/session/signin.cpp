@@ -63,8 +63,8 @@ SignIn::SignIn(const ClientConfiguration &client, QNetworkAccessManager *nam, QO
     d->overallTimer.setSingleShot(true);
     connect(&d->overallTimer, &QTimer::timeout, this, [this] {
         // Logins must never hang: a user who closed the browser tab gets a clear timeout.
-        d->finish(Error(Error::Code::Timeout,
-                        QStringLiteral("the sign-in did not complete within %1 s")
+        d->finish(Error(Error::Code::SignInTimeout,
+                        QStringLiteral("the sign-in was not completed in the browser within %1 s")
                             .arg(d->client.loginTimeout().count())));
     });
 }

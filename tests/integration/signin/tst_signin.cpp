@@ -245,7 +245,8 @@ void tst_SignIn::overallTimeoutEndsAWaitingSignIn()
     RecordingLauncher launcher;
     const auto signIn = runSignIn(c, &launcher, nullptr, 20000);
     QVERIFY(signIn->isFinished());
-    QCOMPARE(signIn->error().code(), Error::Code::Timeout);
+    QCOMPARE(signIn->error().code(), Error::Code::SignInTimeout);
+    QVERIFY(!signIn->error().isTransient());
 }
 
 void tst_SignIn::neverLogsSecrets()

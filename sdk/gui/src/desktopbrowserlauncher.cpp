@@ -22,6 +22,15 @@ Error DesktopServicesBrowserLauncher::openUrl(const QUrl &url)
                      QStringLiteral("QDesktopServices needs a QGuiApplication; use SystemBrowserLauncher "
                                     "in a non-GUI program"));
     }
+    // These platform plugins cannot open URLs, and Qt then logs a warning that contains the whole
+    // URL (state, nonce, PKCE challenge): refuse before handing it over.
+    const QString platform = QGuiApplication::platformName();
+    if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal")
+        || platform == QLatin1String("minimalegl")) {
+        return Error(Error::Code::BrowserLaunchFailed,
+                     QStringLiteral("the \"%1\" Qt platform cannot open a browser; use SystemBrowserLauncher")
+                         .arg(platform));
+    }
     // Returns once the opener has been spawned (xdg-open on X11, ShellExecute, LaunchServices).
     if (!QDesktopServices::openUrl(url)) {
         return Error(Error::Code::BrowserLaunchFailed,

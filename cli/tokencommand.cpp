@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "sessionsupport.h"
 
+#include <keyloop/discoveryjob.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/session.h>
 #include <keyloop/tokenstore.h>
@@ -67,20 +68,34 @@ private:
         if (const Keyloop::Error e = buildClientConfiguration(settings, &client))
             return fail(e);
 
-        Keyloop::Error providerError;
-        const Keyloop::ProviderConfiguration provider = Keyloop::ProviderConfiguration::fromJson(
-            QJsonDocument(settings.provider).toJson(QJsonDocument::Compact), client.issuer(), client.transport(),
-            &providerError);
-        if (providerError)
-            return fail(ExitAuthorization,
-                        QStringLiteral("the stored session has no usable provider endpoints (%1): run `keyloop login` again")
-                            .arg(providerError.message()));
-
         // Default: the first resource named at login (the API), else the provider's own token.
         m_resource = settings.resources.value(0);
-        m_session = new Keyloop::Session(client, provider, m_store, networkAccessManager(), appId(),
+        m_client = client;
+        m_account = entry.account;
+
+        // Endpoints remembered by `keyloop login`; a session stored by an app has none: discover.
+        if (!settings.provider.isEmpty()) {
+            Keyloop::Error providerError;
+            const Keyloop::ProviderConfiguration provider = Keyloop::ProviderConfiguration::fromJson(
+                QJsonDocument(settings.provider).toJson(QJsonDocument::Compact), client.issuer(), client.transport(),
+                &providerError);
+            if (!providerError)
+                return restoreWith(provider);
+        }
+        auto *discovery = new Keyloop::DiscoveryJob(networkAccessManager(), client.issuer(), client.transport(), this);
+        connect(discovery, &Keyloop::DiscoveryJob::finished, this, [this, discovery] {
+            if (const Keyloop::Error e = discovery->error())
+                return fail(e, QStringLiteral("provider discovery failed"));
+            restoreWith(discovery->configuration());
+        });
+        discovery->start();
+    }
+
+    void restoreWith(const Keyloop::ProviderConfiguration &provider)
+    {
+        m_session = new Keyloop::Session(m_client, provider, m_store, networkAccessManager(), appId(),
                                          Keyloop::Clock::system(), this);
-        m_session->setAccount(entry.account);
+        m_session->setAccount(m_account);
         m_session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
         Keyloop::SessionJob *restore = m_session->restore();
         connect(restore, &Keyloop::SessionJob::finished, this, [this](Keyloop::SessionJob *j) {
@@ -105,6 +120,8 @@ private:
 
     Keyloop::TokenStore *m_store = nullptr;
     Keyloop::Session *m_session = nullptr;
+    Keyloop::ClientConfiguration m_client;
+    QString m_account;
     QString m_resource;
 };
 

@@ -27,9 +27,25 @@ bool constantTimeEquals(QByteArrayView a, QByteArrayView b);
 /// base64url without padding (RFC 7515 §2, RFC 4648 §5).
 QByteArray base64UrlEncode(QByteArrayView data);
 
-/// Strict base64url decoding: only [A-Za-z0-9_-], no padding, no whitespace, and a
-/// length that is not 1 mod 4. Returns std::nullopt on any violation. Non-canonical trailing
-/// bits are rejected too, so every input has exactly one encoding.
+/*!
+ * Strict base64url decoding (RFC 4648 §5, RFC 7515 §2): only [A-Za-z0-9_-], no padding, no
+ * whitespace, and a length that is not 1 mod 4. Non-canonical trailing bits are rejected too,
+ * so every byte string has exactly one encoding. Returns std::nullopt on any violation.
+ */
 std::optional<QByteArray> base64UrlDecode(QByteArrayView data);
+
+/// The decoded size of \a encodedSize base64url characters (no padding), or -1 when no valid
+/// encoding has that length (1 mod 4).
+constexpr qsizetype base64UrlDecodedSize(qsizetype encodedSize)
+{
+    return encodedSize < 0 || encodedSize % 4 == 1 ? -1 : (encodedSize / 4) * 3 + (encodedSize % 4 ? encodedSize % 4 - 1 : 0);
+}
+
+/// base64UrlDecode() into \a out, which must have room for base64UrlDecodedSize(data.size())
+/// bytes: no allocation (the JOSE hot path). False on any violation; \a out is then garbage.
+bool base64UrlDecodeTo(QByteArrayView data, char *out);
+
+/// base64UrlDecode() into \a out (resized, reusing its capacity). False on any violation.
+bool base64UrlDecodeInto(QByteArrayView data, QByteArray *out);
 
 } // namespace Keyloop::Crypto

@@ -7,6 +7,9 @@
 #include <QtCore/QDebug>
 #include <QtCore/QJsonArray>
 
+#include <algorithm>
+#include <iterator>
+
 namespace Keyloop {
 
 IdTokenClaimsPrivate::IdTokenClaimsPrivate(const IdTokenClaimsPrivate &other)
@@ -16,6 +19,36 @@ IdTokenClaimsPrivate::IdTokenClaimsPrivate(const IdTokenClaimsPrivate &other)
       accessTokenHash(other.accessTokenHash), hasAccessTokenHash(other.hasAccessTokenHash),
       exp(other.exp), iat(other.iat), nbf(other.nbf), authTime(other.authTime)
 {
+    std::copy(std::begin(other.m_raw), std::end(other.m_raw), std::begin(m_raw));
+}
+
+QString IdTokenClaimsPrivate::rawString(RawClaim which, const QString &field) const
+{
+    const RawSpan &span = m_raw[which];
+    if (span.offset < 0)
+        return field;
+    return StrictJson::decodeString(QByteArrayView(payload).sliced(span.offset, span.size));
+}
+
+QStringList IdTokenClaimsPrivate::audienceValues() const
+{
+    const RawSpan &span = m_raw[RawAudience];
+    if (span.offset < 0)
+        return audiences;
+    const QByteArrayView raw = QByteArrayView(payload).sliced(span.offset, span.size);
+    QStringList out;
+    if (raw.startsWith('"')) {
+        out.append(StrictJson::decodeString(raw));
+        return out;
+    }
+    // An array of strings, checked by the validator.
+    StrictJson::Limits limits;
+    limits.maxDepth = 16;
+    StrictJson::scanElements(raw, limits, [](void *context, const StrictJson::Member &m) {
+        if (m.type == StrictJson::ValueType::String)
+            static_cast<QStringList *>(context)->append(StrictJson::decodeString(m.value));
+    }, &out);
+    return out;
 }
 
 QJsonObject IdTokenClaimsPrivate::claims() const
@@ -32,7 +65,10 @@ QJsonObject IdTokenClaimsPrivate::claims() const
 
 IdTokenClaims IdTokenClaimsPrivate::create(IdTokenClaimsPrivate *d)
 {
-    IdTokenClaims claims;
+    // Start from a copy of one shared null value rather than a default-constructed one, whose
+    // private would be allocated only to be replaced (create() is on the validation hot path).
+    static const IdTokenClaims null;
+    IdTokenClaims claims(null);
     claims.d = d;
     return claims;
 }
@@ -60,15 +96,15 @@ QString stringClaim(const QJsonObject &claims, const char *name)
 
 bool IdTokenClaims::isNull() const { return !d->valid; }
 QString IdTokenClaims::issuer() const { return d->issuer; }
-QString IdTokenClaims::subject() const { return d->subject; }
-QStringList IdTokenClaims::audiences() const { return d->audiences; }
-QString IdTokenClaims::authorizedParty() const { return d->authorizedParty; }
+QString IdTokenClaims::subject() const { return d->subjectValue(); }
+QStringList IdTokenClaims::audiences() const { return d->audienceValues(); }
+QString IdTokenClaims::authorizedParty() const { return d->authorizedPartyValue(); }
 QDateTime IdTokenClaims::expiration() const { return fromNumericDate(d->exp); }
 QDateTime IdTokenClaims::issuedAt() const { return fromNumericDate(d->iat); }
 QDateTime IdTokenClaims::notBefore() const { return fromNumericDate(d->nbf); }
 QDateTime IdTokenClaims::authTime() const { return fromNumericDate(d->authTime); }
-QString IdTokenClaims::nonce() const { return d->nonce; }
-QString IdTokenClaims::accessTokenHash() const { return d->accessTokenHash; }
+QString IdTokenClaims::nonce() const { return d->nonceValue(); }
+QString IdTokenClaims::accessTokenHash() const { return d->accessTokenHashValue(); }
 QString IdTokenClaims::authenticationContextClass() const { return stringClaim(d->claims(), "acr"); }
 
 QStringList IdTokenClaims::authenticationMethods() const

@@ -28,6 +28,27 @@ public:
     /// apps that ask for it. Thread-safe.
     QJsonObject claims() const;
 
+    /// The string claims the validator checked are kept as their raw JSON text in payload and
+    /// decoded only when asked for (validation compares bytes and builds no QString). A claim
+    /// without a raw span uses the field below (set directly, e.g. by Session). The spans index
+    /// payload: once one is set, payload must not change.
+    enum RawClaim { RawSubject, RawAudience, RawAuthorizedParty, RawNonce, RawAccessTokenHash, RawClaimCount };
+    struct RawSpan
+    {
+        qsizetype offset = -1; ///< into payload; -1: not set
+        qsizetype size = 0;
+    };
+    void setRaw(RawClaim which, QByteArrayView value)
+    {
+        m_raw[which].offset = value.data() - payload.constData();
+        m_raw[which].size = value.size();
+    }
+    QString subjectValue() const { return rawString(RawSubject, subject); }
+    QStringList audienceValues() const;
+    QString authorizedPartyValue() const { return rawString(RawAuthorizedParty, authorizedParty); }
+    QString nonceValue() const { return rawString(RawNonce, nonce); }
+    QString accessTokenHashValue() const { return rawString(RawAccessTokenHash, accessTokenHash); }
+
     bool valid = false;
     QByteArray payload; ///< the JSON claims set as received (already checked by StrictJson)
     QString issuer;
@@ -46,6 +67,9 @@ public:
     double authTime = kAbsent;
 
 private:
+    QString rawString(RawClaim which, const QString &field) const;
+
+    RawSpan m_raw[RawClaimCount];
     mutable QMutex m_mutex;
     mutable bool m_built = false;
     mutable QJsonObject m_claims;

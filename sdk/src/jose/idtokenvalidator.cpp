@@ -7,8 +7,6 @@
 #include "jose/jws_p.h"
 #include "jose/strictjson_p.h"
 
-#include <QtCore/QJsonArray>
-
 #include <algorithm>
 #include <cmath>
 #include <string_view>
@@ -22,6 +20,7 @@ class IdTokenExpectationsPrivate : public QSharedData
 {
 public:
     QString nonce;
+    QByteArray nonceUtf8; ///< nonce.toUtf8(), computed once: validate() compares bytes
     std::optional<std::chrono::seconds> maxAge;
     QByteArray accessToken;
     IdTokenClaims previous;
@@ -35,7 +34,11 @@ IdTokenExpectations &IdTokenExpectations::operator=(IdTokenExpectations &&other)
 IdTokenExpectations::~IdTokenExpectations() = default;
 
 QString IdTokenExpectations::nonce() const { return d->nonce; }
-void IdTokenExpectations::setNonce(const QString &nonce) { d->nonce = nonce; }
+void IdTokenExpectations::setNonce(const QString &nonce)
+{
+    d->nonce = nonce;
+    d->nonceUtf8 = nonce.toUtf8();
+}
 std::optional<std::chrono::seconds> IdTokenExpectations::maxAge() const { return d->maxAge; }
 void IdTokenExpectations::setMaxAge(std::chrono::seconds maxAge) { d->maxAge = maxAge; }
 void IdTokenExpectations::clearMaxAge() { d->maxAge.reset(); }
@@ -51,8 +54,23 @@ bool IdTokenExpectations::isRefresh() const { return !d->previous.isNull(); }
 class IdTokenValidatorPrivate : public QSharedData
 {
 public:
+    // The UTF-8 form of a configured string, computed once, so that validate() compares the
+    // token's raw bytes with it. A string that is not valid UTF-16 can equal no decoded claim.
+    struct Utf8Text
+    {
+        QByteArray bytes;
+        bool matchable = true;
+        void set(const QString &text)
+        {
+            bytes = text.toUtf8();
+            matchable = text.isValidUtf16();
+        }
+    };
+
     QString issuer;
     QString clientId;
+    Utf8Text issuerUtf8;
+    Utf8Text clientIdUtf8;
     JwsAlgorithmSet allowed = JwsAlgorithmSet::fromNames(IdTokenValidator::defaultAlgorithms());
     std::chrono::seconds leeway{60};
     std::chrono::seconds maxIatAge{600};
@@ -67,6 +85,8 @@ IdTokenValidator::IdTokenValidator(const QString &issuer, const QString &clientI
 {
     d->issuer = issuer;
     d->clientId = clientId;
+    d->issuerUtf8.set(issuer);
+    d->clientIdUtf8.set(clientId);
 }
 
 IdTokenValidator::IdTokenValidator(const IdTokenValidator &other) = default;
@@ -76,9 +96,17 @@ IdTokenValidator &IdTokenValidator::operator=(IdTokenValidator &&other) noexcept
 IdTokenValidator::~IdTokenValidator() = default;
 
 QString IdTokenValidator::issuer() const { return d->issuer; }
-void IdTokenValidator::setIssuer(const QString &issuer) { d->issuer = issuer; }
+void IdTokenValidator::setIssuer(const QString &issuer)
+{
+    d->issuer = issuer;
+    d->issuerUtf8.set(issuer);
+}
 QString IdTokenValidator::clientId() const { return d->clientId; }
-void IdTokenValidator::setClientId(const QString &clientId) { d->clientId = clientId; }
+void IdTokenValidator::setClientId(const QString &clientId)
+{
+    d->clientId = clientId;
+    d->clientIdUtf8.set(clientId);
+}
 QStringList IdTokenValidator::allowedAlgorithms() const { return d->allowed.names(); }
 void IdTokenValidator::setAllowedAlgorithms(const QStringList &algorithms) { d->allowed = JwsAlgorithmSet::fromNames(algorithms); }
 std::chrono::seconds IdTokenValidator::leeway() const { return d->leeway; }
@@ -114,34 +142,87 @@ QStringList IdTokenValidator::intersectAlgorithms(const QStringList &configured,
 
 namespace {
 
+using Utf8Text = IdTokenValidatorPrivate::Utf8Text;
+
 // RFC 7519 §2 NumericDate: a JSON number of seconds, possibly non-integer. Strings, negative
 // numbers, NaN/inf and dates after 9999-12-31 are refused, so later arithmetic never overflows.
 constexpr double kMaxNumericDate = 253402300799.0;
 
 enum ClaimIndex { Iss, Sub, Aud, Azp, Exp, Iat, Nbf, AuthTime, Nonce, AtHash, ClaimCount };
-constexpr std::string_view kClaimNames[ClaimCount] = {"iss", "sub", "aud", "azp", "exp", "iat", "nbf",
-                                                      "auth_time", "nonce", "at_hash"};
 
 // The claims the validator checks, as views into the payload (filled by the strict scan).
 struct Found
 {
     QByteArrayView value[ClaimCount];
     StrictJson::ValueType type[ClaimCount] = {};
+    bool escaped[ClaimCount] = {};
     bool present[ClaimCount] = {};
 
     bool is(ClaimIndex i, StrictJson::ValueType t) const { return present[i] && type[i] == t; }
 
+    static int index(std::string_view name)
+    {
+        switch (name.size()) {
+        case 3:
+            switch (name[0]) {
+            case 'i': return name == "iss" ? Iss : name == "iat" ? Iat : -1;
+            case 's': return name == "sub" ? Sub : -1;
+            case 'a': return name == "aud" ? Aud : name == "azp" ? Azp : -1;
+            case 'e': return name == "exp" ? Exp : -1;
+            case 'n': return name == "nbf" ? Nbf : -1;
+            default: return -1;
+            }
+        case 5: return name == "nonce" ? Nonce : -1;
+        case 7: return name == "at_hash" ? AtHash : -1;
+        case 9: return name == "auth_time" ? AuthTime : -1;
+        default: return -1;
+        }
+    }
+
     static void visit(void *context, const StrictJson::Member &m)
     {
+        const int i = index(m.name);
+        if (i < 0)
+            return;
         auto *f = static_cast<Found *>(context);
-        for (int i = 0; i < ClaimCount; ++i) {
-            if (m.name == kClaimNames[i]) {
-                f->value[i] = m.value;
-                f->type[i] = m.type;
-                f->present[i] = true;
-                return;
-            }
-        }
+        f->value[i] = m.value;
+        f->type[i] = m.type;
+        f->escaped[i] = m.hasEscapes;
+        f->present[i] = true;
+    }
+
+    /// The string claim i (present, a string) equals the configured text.
+    bool equals(ClaimIndex i, const Utf8Text &text) const
+    {
+        return text.matchable && StrictJson::stringEquals(value[i], escaped[i], text.bytes);
+    }
+
+    /// The string claim i (present, a string) equals \a secret, compared in constant time.
+    bool equalsSecret(ClaimIndex i, QByteArrayView secret) const
+    {
+        if (escaped[i])
+            return Crypto::constantTimeEquals(StrictJson::decodeStringUtf8(value[i]), secret);
+        return Crypto::constantTimeEquals(value[i].sliced(1, value[i].size() - 2), secret);
+    }
+};
+
+// The aud array (OIDC Core §2): how many entries, whether one is the client_id, whether one
+// is not a string.
+struct Audiences
+{
+    const Utf8Text *clientId;
+    int count = 0;
+    bool containsClientId = false;
+    bool nonString = false;
+
+    static void visit(void *context, const StrictJson::Member &m)
+    {
+        auto *a = static_cast<Audiences *>(context);
+        ++a->count;
+        if (m.type != StrictJson::ValueType::String)
+            a->nonString = true;
+        else if (!a->containsClientId && a->clientId->matchable)
+            a->containsClientId = StrictJson::stringEquals(m.value, m.hasEscapes, a->clientId->bytes);
     }
 };
 
@@ -174,6 +255,9 @@ bool sameAudiences(QStringList a, QStringList b)
 
 } // namespace
 
+// The hot path builds no QString, QJsonObject or Error unless validation fails: the token is
+// split and decoded into stack buffers, the claims are read as views into the decoded payload
+// and compared as bytes with the UTF-8 forms of the configuration, computed once.
 std::optional<IdTokenClaims> IdTokenValidator::validate(QByteArrayView token, const JsonWebKeySet &keys,
                                                          const IdTokenExpectations &expect, Error *error) const
 {
@@ -187,93 +271,92 @@ std::optional<IdTokenClaims> IdTokenValidator::validate(QByteArrayView token, co
         return fail(Error(Error::Code::InvalidConfiguration, QStringLiteral("the ID token validator needs an issuer and a client_id")));
 
     // OIDC Core 3.1.3.7 rule 1: encrypted ID tokens are not supported; a 5-part JWE fails here.
-    Error e;
-    std::optional<JwsCompact> jws = JwsCompact::parse(token, &e, cfg.maxTokenSize);
-    if (!jws)
-        return fail(e);
+    JwsToken jws;
+    if (!jws.parse(token, cfg.maxTokenSize, error))
+        return std::nullopt;
 
     // OIDC Core 3.1.3.7 rule 8: MAC algorithms need a client secret shared with the provider;
     // a public client has none, so HS* (and the unsigned "none", RFC 7518 §3.6) are refused.
-    if (jws->algorithm == JwsAlgorithm::None)
+    if (jws.algorithm == JwsAlgorithm::None)
         return fail(claimError(Error::Code::JoseUnsupportedAlgorithm, "OIDC Core 3.1.3.7 rule 7: alg none is never accepted"));
-    if (!Jwa::isAsymmetric(jws->algorithm))
+    if (!Jwa::isAsymmetric(jws.algorithm))
         return fail(claimError(Error::Code::JoseUnsupportedAlgorithm, "OIDC Core 3.1.3.7 rule 8: MAC-based alg is not accepted for ID tokens"));
     // OIDC Core 3.1.3.7 rule 7: alg must be one the client allows and the provider supports.
-    if (!cfg.allowed.contains(jws->algorithm))
+    if (!cfg.allowed.contains(jws.algorithm))
         return fail(claimError(Error::Code::JoseUnsupportedAlgorithm, "OIDC Core 3.1.3.7 rule 7: alg is not in the allowed algorithms"));
 
     // OIDC Core 3.1.3.7 rule 6: the signature is always verified (TLS alone is not trusted),
     // with a key of the issuer's JWKS chosen by kid (OIDC Core §10.1).
-    const JsonWebKeyPrivate *key = JsonWebKeySetPrivate::select(keys, jws->algorithm, jws->keyId, jws->hasKeyId, &e);
+    const JsonWebKeyPrivate *key = JsonWebKeySetPrivate::select(keys, jws.algorithm, jws.keyId, jws.hasKeyId, error);
     if (!key)
-        return fail(e);
-    e = verifyJwsSignature(jws->algorithm, *key, jws->signingInput, jws->signature);
-    if (e)
-        return fail(e);
+        return std::nullopt;
+    if (!verifyJwsSignature(jws.algorithm, *key, jws.signingInput, jws.signature, error))
+        return std::nullopt;
 
     auto *c = new IdTokenClaimsPrivate;
     IdTokenClaims result = IdTokenClaimsPrivate::create(c);
-    {
-        std::optional<QByteArray> payload = jws->decodePayload(&e);
-        if (!payload)
-            return fail(e);
-        c->payload = std::move(*payload);
-    }
+    if (!Crypto::base64UrlDecodeInto(jws.encodedPayload, &c->payload))
+        return fail(claimError(Error::Code::JoseMalformed, "RFC 7515 §5.2: the payload is not base64url without padding"));
     // One strict scan of the claims set (duplicates, UTF-8, grammar) that also picks out the
     // claims checked below; the full QJsonObject is only built if the app asks for it.
     StrictJson::Limits limits;
     limits.maxSize = cfg.maxTokenSize;
     limits.maxDepth = 16;
     Found found;
-    e = StrictJson::scanObject(c->payload, limits, &Found::visit, &found);
-    if (e) {
-        if (e.code() == Error::Code::DuplicateParameter)
+    const Error::Code scanned = StrictJson::scanMembers(c->payload, limits, &Found::visit, &found);
+    if (scanned != Error::Code::NoError) {
+        if (scanned == Error::Code::DuplicateParameter)
             return fail(claimError(Error::Code::DuplicateParameter, "RFC 7519 §4: duplicate claim name in the ID token"));
         return fail(claimError(Error::Code::JoseMalformed, "RFC 7519 §7.2: the ID token payload is not a JSON object"));
     }
     using VT = StrictJson::ValueType;
 
     // OIDC Core 3.1.3.7 rule 2: iss must exactly match the issuer (no prefix/suffix/case games).
-    if (!found.is(Iss, VT::String) || StrictJson::decodeString(found.value[Iss]) != cfg.issuer)
+    if (!found.is(Iss, VT::String) || !found.equals(Iss, cfg.issuerUtf8))
         return fail(claimError(Error::Code::IdTokenInvalidIssuer, "OIDC Core 3.1.3.7 rule 2: iss does not match the issuer"));
     c->issuer = cfg.issuer;
 
-    // OIDC Core §2: sub is REQUIRED, a string of at most 255 ASCII characters.
-    if (found.is(Sub, VT::String))
-        c->subject = StrictJson::decodeString(found.value[Sub]);
-    if (c->subject.isEmpty() || c->subject.size() > 255)
+    // OIDC Core §2: sub is REQUIRED, a string of at most 255 ASCII characters (counted, as
+    // ever, in UTF-16 units: at most one per byte, so only a long one needs counting).
+    qsizetype subjectLength = 0;
+    if (found.is(Sub, VT::String)) {
+        const qsizetype bytes = found.value[Sub].size() - 2;
+        subjectLength = bytes <= 255 && !found.escaped[Sub] ? bytes : StrictJson::stringUtf16Length(found.value[Sub], found.escaped[Sub]);
+    }
+    if (subjectLength == 0 || subjectLength > 255)
         return fail(claimError(Error::Code::IdTokenInvalidClaim, "OIDC Core §2: sub is missing, empty or too long"));
+    c->setRaw(IdTokenClaimsPrivate::RawSubject, found.value[Sub]);
 
     // OIDC Core 3.1.3.7 rule 3: aud must contain the client_id. aud is a string or an array
     // of strings (OIDC Core §2).
+    Audiences audiences{&cfg.clientIdUtf8};
     if (found.is(Aud, VT::String)) {
-        c->audiences.append(StrictJson::decodeString(found.value[Aud]));
+        audiences.count = 1;
+        audiences.containsClientId = found.equals(Aud, cfg.clientIdUtf8);
     } else if (found.is(Aud, VT::Array)) {
         StrictJson::Limits arrayLimits;
         arrayLimits.maxDepth = 16;
-        const QJsonArray array = StrictJson::parse(found.value[Aud], arrayLimits).value_or(QJsonValue()).toArray();
-        for (const QJsonValue &v : array) {
-            if (!v.isString())
-                return fail(claimError(Error::Code::IdTokenInvalidClaim, "OIDC Core §2: aud is not a string or an array of strings"));
-            c->audiences.append(v.toString());
-        }
+        StrictJson::scanElements(found.value[Aud], arrayLimits, &Audiences::visit, &audiences);
+        if (audiences.nonString)
+            return fail(claimError(Error::Code::IdTokenInvalidClaim, "OIDC Core §2: aud is not a string or an array of strings"));
     } else {
         return fail(claimError(Error::Code::IdTokenInvalidAudience, "OIDC Core 3.1.3.7 rule 3: aud is missing"));
     }
-    if (!c->audiences.contains(cfg.clientId))
+    if (!audiences.containsClientId)
         return fail(claimError(Error::Code::IdTokenInvalidAudience, "OIDC Core 3.1.3.7 rule 3: aud does not contain the client_id"));
+    c->setRaw(IdTokenClaimsPrivate::RawAudience, found.value[Aud]);
 
     if (found.present[Azp]) {
         if (found.type[Azp] != VT::String)
             return fail(claimError(Error::Code::IdTokenInvalidClaim, "OIDC Core §2: azp is not a string"));
-        c->authorizedParty = StrictJson::decodeString(found.value[Azp]);
+        c->setRaw(IdTokenClaimsPrivate::RawAuthorizedParty, found.value[Azp]);
         c->hasAuthorizedParty = true;
     }
     // OIDC Core 3.1.3.7 rule 4: with several audiences, azp must be present.
-    if (c->audiences.size() > 1 && !c->hasAuthorizedParty)
+    if (audiences.count > 1 && !c->hasAuthorizedParty)
         return fail(claimError(Error::Code::IdTokenInvalidAuthorizedParty, "OIDC Core 3.1.3.7 rule 4: several audiences but no azp"));
     // OIDC Core 3.1.3.7 rule 5: azp, when present, must be the client_id.
-    if (c->hasAuthorizedParty && c->authorizedParty != cfg.clientId)
+    if (c->hasAuthorizedParty && !found.equals(Azp, cfg.clientIdUtf8))
         return fail(claimError(Error::Code::IdTokenInvalidAuthorizedParty, "OIDC Core 3.1.3.7 rule 5: azp is not the client_id"));
 
     // Time claims: JSON numbers only (RFC 7519 §2 NumericDate); "exp":"123" is refused.
@@ -308,15 +391,15 @@ std::optional<IdTokenClaims> IdTokenValidator::validate(QByteArrayView token, co
     if (found.present[Nonce]) {
         if (found.type[Nonce] != VT::String)
             return fail(claimError(Error::Code::IdTokenInvalidNonce, "OIDC Core 3.1.3.7 rule 11: nonce is not a string"));
-        c->nonce = StrictJson::decodeString(found.value[Nonce]);
+        c->setRaw(IdTokenClaimsPrivate::RawNonce, found.value[Nonce]);
         c->hasNonce = true;
     }
     // OIDC Core 3.1.3.7 rule 11: the nonce must be the one sent in this authentication request.
-    const QString &expectedNonce = expect.d->nonce;
-    if (!expectedNonce.isEmpty()) {
+    const bool expectsNonce = !expect.d->nonce.isEmpty();
+    if (expectsNonce) {
         if (!c->hasNonce)
             return fail(claimError(Error::Code::IdTokenInvalidNonce, "OIDC Core 3.1.3.7 rule 11: nonce is missing"));
-        if (!Crypto::constantTimeEquals(c->nonce.toUtf8(), expectedNonce.toUtf8()))
+        if (!found.equalsSecret(Nonce, expect.d->nonceUtf8))
             return fail(claimError(Error::Code::IdTokenInvalidNonce, "OIDC Core 3.1.3.7 rule 11: nonce does not match"));
     }
 
@@ -339,15 +422,15 @@ std::optional<IdTokenClaims> IdTokenValidator::validate(QByteArrayView token, co
     if (found.present[AtHash]) {
         if (found.type[AtHash] != VT::String)
             return fail(claimError(Error::Code::IdTokenInvalidClaim, "OIDC Core §3.1.3.6: at_hash is not a string"));
-        c->accessTokenHash = StrictJson::decodeString(found.value[AtHash]);
+        c->setRaw(IdTokenClaimsPrivate::RawAccessTokenHash, found.value[AtHash]);
         c->hasAccessTokenHash = true;
         if (!expect.d->accessToken.isEmpty()) {
-            const int size = Jwa::hashSize(jws->algorithm);
+            const int size = Jwa::hashSize(jws.algorithm);
             const QByteArray digest = size == 32 ? Crypto::sha256(expect.d->accessToken)
                                     : size == 48 ? Crypto::sha384(expect.d->accessToken)
                                                  : Crypto::sha512(expect.d->accessToken);
             const QByteArray expected = Crypto::base64UrlEncode(QByteArrayView(digest).first(digest.size() / 2));
-            if (!Crypto::constantTimeEquals(expected, c->accessTokenHash.toLatin1()))
+            if (!found.equalsSecret(AtHash, expected))
                 return fail(claimError(Error::Code::IdTokenInvalidAccessTokenHash, "OIDC Core 3.1.3.8: at_hash does not match the access token"));
         }
     }
@@ -358,15 +441,15 @@ std::optional<IdTokenClaims> IdTokenValidator::validate(QByteArrayView token, co
         const IdTokenClaimsPrivate &prev = *IdTokenClaimsPrivate::get(expect.d->previous);
         if (prev.issuer != c->issuer)
             return fail(claimError(Error::Code::IdTokenRefreshMismatch, "OIDC Core §12.2: iss differs from the original ID token"));
-        if (prev.subject != c->subject)
+        if (prev.subjectValue() != c->subjectValue())
             return fail(claimError(Error::Code::IdTokenRefreshMismatch, "OIDC Core §12.2: sub differs from the original ID token"));
-        if (!sameAudiences(prev.audiences, c->audiences))
+        if (!sameAudiences(prev.audienceValues(), c->audienceValues()))
             return fail(claimError(Error::Code::IdTokenRefreshMismatch, "OIDC Core §12.2: aud differs from the original ID token"));
-        if (prev.hasAuthorizedParty != c->hasAuthorizedParty || prev.authorizedParty != c->authorizedParty)
+        if (prev.hasAuthorizedParty != c->hasAuthorizedParty || prev.authorizedPartyValue() != c->authorizedPartyValue())
             return fail(claimError(Error::Code::IdTokenRefreshMismatch, "OIDC Core §12.2: azp differs from the original ID token"));
         if (!std::isnan(prev.authTime) && !std::isnan(c->authTime) && prev.authTime != c->authTime)
             return fail(claimError(Error::Code::IdTokenRefreshMismatch, "OIDC Core §12.2: auth_time differs from the original authentication"));
-        if (expectedNonce.isEmpty() && prev.hasNonce && c->hasNonce && prev.nonce != c->nonce)
+        if (!expectsNonce && prev.hasNonce && c->hasNonce && prev.nonceValue() != c->nonceValue())
             return fail(claimError(Error::Code::IdTokenRefreshMismatch, "OIDC Core §12.2: nonce differs from the original ID token"));
     }
 

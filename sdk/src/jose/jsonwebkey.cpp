@@ -217,6 +217,8 @@ JsonWebKey JsonWebKey::fromJson(const QJsonObject &jwk, Error *error)
         if (!kid.isString())
             return fail(Error(Error::Code::JoseMalformed, QStringLiteral("RFC 7517 §4.5: kid is not a string")));
         d->keyId = kid.toString();
+        d->keyIdUtf8 = d->keyId.toUtf8();
+        d->keyIdMatchable = d->keyId.isValidUtf16();
     }
     // RFC 7517 §4.4: alg, if present, must be a signature algorithm we verify.
     const QJsonValue alg = jwk.value(QLatin1String("alg"));

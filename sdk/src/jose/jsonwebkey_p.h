@@ -26,6 +26,8 @@ public:
     EVP_PKEY *pkey = nullptr;        ///< owned; built once at parse time
     JsonWebKey::Type type = JsonWebKey::Type::Invalid;
     QString keyId;
+    QByteArray keyIdUtf8;            ///< keyId as UTF-8, for matching a token's kid without a QString
+    bool keyIdMatchable = true;      ///< false when keyId is not valid UTF-16 (no token kid can equal it)
     QString algorithmName;
     JwsAlgorithm algorithm = JwsAlgorithm::Unknown; ///< Unknown = not restricted
     QString use;
@@ -47,9 +49,10 @@ public:
      * Key selection for a JWS (RFC 7515 §6, OIDC Core §10.1): with a kid, the key with that
      * kid, which must support \a alg; without a kid, the single key that supports \a alg
      * (kty/crv/alg/use); several candidates are ambiguous. JoseKeyNotFound when there is none.
+     * \a keyIdUtf8 is the token's kid as UTF-8 (compared bytewise, no QString is built).
      */
     static const JsonWebKeyPrivate *select(const JsonWebKeySet &set, JwsAlgorithm alg,
-                                           const QString &keyId, bool hasKeyId, Error *error);
+                                           QByteArrayView keyIdUtf8, bool hasKeyId, Error *error);
 };
 
 } // namespace Keyloop

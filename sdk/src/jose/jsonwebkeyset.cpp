@@ -102,13 +102,13 @@ bool JsonWebKeySet::containsKeyId(const QString &keyId) const
 }
 
 const JsonWebKeyPrivate *JsonWebKeySetPrivate::select(const JsonWebKeySet &set, JwsAlgorithm alg,
-                                                      const QString &keyId, bool hasKeyId, Error *error)
+                                                      QByteArrayView keyIdUtf8, bool hasKeyId, Error *error)
 {
     const JsonWebKeyPrivate *found = nullptr;
     int candidates = 0;
     for (const JsonWebKey &key : set.d->keys) {
         const JsonWebKeyPrivate *k = JsonWebKeyPrivate::get(key);
-        if (hasKeyId && k->keyId != keyId)
+        if (hasKeyId && (!k->keyIdMatchable || QByteArrayView(k->keyIdUtf8) != keyIdUtf8))
             continue;
         if (!k->supports(alg))
             continue;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "jose/jws_p.h"
 
-#include "jose/base64url_p.h"
+#include "core/crypto_p.h"
 #include "jose/jsonwebkey_p.h"
 #include "jose/strictjson_p.h"
 
@@ -117,38 +117,47 @@ static Error malformed(const char *what)
     return Error(Error::Code::JoseMalformed, QStringLiteral("RFC 7515 §5.2: %1").arg(QLatin1String(what)));
 }
 
-std::optional<JwsCompact> JwsCompact::parse(QByteArrayView token, Error *error, qsizetype maxSize)
+// QByteArrayView::indexOf(char) goes through Qt's generic substring search: memchr is faster.
+static qsizetype indexOfDot(QByteArrayView token, qsizetype from)
 {
-    auto fail = [error](Error e) -> std::optional<JwsCompact> {
+    if (from >= token.size())
+        return -1;
+    const void *dot = std::memchr(token.data() + from, '.', size_t(token.size() - from));
+    return dot ? static_cast<const char *>(dot) - token.data() : -1;
+}
+
+bool JwsToken::parse(QByteArrayView token, qsizetype maxSize, Error *error)
+{
+    auto fail = [error](Error e) {
         if (error)
             *error = std::move(e);
-        return std::nullopt;
+        return false;
     };
     if (token.size() > maxSize)
         return fail(Error(Error::Code::JoseTooLarge, QStringLiteral("the JWS exceeds the size limit")));
 
-    const qsizetype dot1 = token.indexOf('.');
+    const qsizetype dot1 = indexOfDot(token, 0);
     if (dot1 < 0)
         return fail(malformed("a JWS needs exactly three parts"));
-    const qsizetype dot2 = token.indexOf('.', dot1 + 1);
-    if (dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0)
+    const qsizetype dot2 = indexOfDot(token, dot1 + 1);
+    if (dot2 < 0 || indexOfDot(token, dot2 + 1) >= 0)
         return fail(malformed("a JWS needs exactly three parts")); // a 5-part JWE lands here too
     if (dot1 == 0)
         return fail(malformed("empty protected header"));
 
-    JwsCompact jws;
-    jws.signingInput = token.first(dot2);
-    jws.encodedPayload = token.sliced(dot1 + 1, dot2 - dot1 - 1);
+    signingInput = token.first(dot2);
+    encodedPayload = token.sliced(dot1 + 1, dot2 - dot1 - 1);
 
-    const std::optional<QByteArray> headerBytes = Jose::base64UrlDecode(token.first(dot1));
-    if (!headerBytes)
+    const QByteArrayView encodedHeader = token.first(dot1);
+    const qsizetype headerSize = Crypto::base64UrlDecodedSize(encodedHeader.size());
+    if (headerSize < 0 || !Crypto::base64UrlDecodeTo(encodedHeader, m_header.allocate(headerSize)))
         return fail(malformed("the protected header is not base64url without padding"));
-    const std::optional<QByteArray> signature = Jose::base64UrlDecode(token.sliced(dot2 + 1));
-    if (!signature)
+    headerJson = m_header.view();
+    const QByteArrayView encodedSignature = token.sliced(dot2 + 1);
+    const qsizetype signatureSize = Crypto::base64UrlDecodedSize(encodedSignature.size());
+    if (signatureSize < 0 || !Crypto::base64UrlDecodeTo(encodedSignature, m_signature.allocate(signatureSize)))
         return fail(malformed("the signature is not base64url without padding"));
-    jws.signature = *signature;
-
-    jws.headerJson = *headerBytes;
+    signature = m_signature.view();
 
     struct HeaderMembers
     {
@@ -161,7 +170,7 @@ std::optional<JwsCompact> JwsCompact::parse(QByteArrayView token, Error *error, 
     StrictJson::Limits limits;
     limits.maxSize = maxSize;
     limits.maxDepth = 16;
-    const Error jsonError = StrictJson::scanObject(jws.headerJson, limits, [](void *context, const StrictJson::Member &m) {
+    const Error::Code jsonError = StrictJson::scanMembers(headerJson, limits, [](void *context, const StrictJson::Member &m) {
         auto *h = static_cast<HeaderMembers *>(context);
         if (m.name == "alg") {
             h->alg = m;
@@ -173,8 +182,8 @@ std::optional<JwsCompact> JwsCompact::parse(QByteArrayView token, Error *error, 
             h->hasCrit = true;
         }
     }, &members);
-    if (jsonError) {
-        if (jsonError.code() == Error::Code::DuplicateParameter)
+    if (jsonError != Error::Code::NoError) {
+        if (jsonError == Error::Code::DuplicateParameter)
             return fail(Error(Error::Code::DuplicateParameter,
                               QStringLiteral("RFC 7515 §5.2: duplicate member name in the JOSE header")));
         return fail(malformed("the protected header is not a JSON object"));
@@ -183,10 +192,9 @@ std::optional<JwsCompact> JwsCompact::parse(QByteArrayView token, Error *error, 
     // RFC 7515 §4.1.1: alg is required, a case-sensitive string.
     if (!members.hasAlg || members.alg.type != StrictJson::ValueType::String)
         return fail(Error(Error::Code::JoseMalformed, QStringLiteral("RFC 7515 §4.1.1: the alg header is missing")));
-    const QByteArrayView algName = members.alg.value.sliced(1, members.alg.value.size() - 2);
-    jws.algorithm = algName.contains('\\') ? Jwa::fromName(QStringView(StrictJson::decodeString(members.alg.value)))
-                                            : Jwa::fromName(algName);
-    if (jws.algorithm == JwsAlgorithm::Unknown)
+    algorithm = members.alg.hasEscapes ? Jwa::fromName(QByteArrayView(StrictJson::decodeStringUtf8(members.alg.value)))
+                                       : Jwa::fromName(members.alg.value.sliced(1, members.alg.value.size() - 2));
+    if (algorithm == JwsAlgorithm::Unknown)
         return fail(Error(Error::Code::JoseUnsupportedAlgorithm, QStringLiteral("RFC 7515 §4.1.1: unknown alg")));
 
     // RFC 7515 §4.1.11: crit lists extensions that MUST be understood. Keyloop implements no
@@ -199,17 +207,40 @@ std::optional<JwsCompact> JwsCompact::parse(QByteArrayView token, Error *error, 
     if (members.hasKid) {
         if (members.kid.type != StrictJson::ValueType::String)
             return fail(Error(Error::Code::JoseMalformed, QStringLiteral("RFC 7515 §4.1.4: kid is not a string")));
-        jws.keyId = StrictJson::decodeString(members.kid.value);
-        jws.hasKeyId = true;
+        if (members.kid.hasEscapes) {
+            m_keyId = StrictJson::decodeStringUtf8(members.kid.value);
+            keyId = m_keyId;
+        } else {
+            keyId = members.kid.value.sliced(1, members.kid.value.size() - 2);
+        }
+        hasKeyId = true;
     }
     // jku, jwk, x5u, x5c (RFC 7515 §4.1.2-4.1.6) are deliberately ignored: a key named by the
     // token itself proves nothing. Keys come only from the issuer's jwks_uri (OIDC Core §10.1).
+    return true;
+}
+
+std::optional<JwsCompact> JwsCompact::parse(QByteArrayView token, Error *error, qsizetype maxSize)
+{
+    JwsToken parsed;
+    if (!parsed.parse(token, maxSize, error))
+        return std::nullopt;
+    JwsCompact jws;
+    jws.signingInput = parsed.signingInput;
+    jws.encodedPayload = parsed.encodedPayload;
+    jws.headerJson = parsed.headerJson.toByteArray();
+    jws.signature = parsed.signature.toByteArray();
+    jws.algorithm = parsed.algorithm;
+    if (parsed.hasKeyId) {
+        jws.keyId = QString::fromUtf8(parsed.keyId.isNull() ? QByteArrayView("") : parsed.keyId);
+        jws.hasKeyId = true;
+    }
     return jws;
 }
 
 std::optional<QByteArray> JwsCompact::decodePayload(Error *error) const
 {
-    std::optional<QByteArray> payload = Jose::base64UrlDecode(encodedPayload);
+    std::optional<QByteArray> payload = Crypto::base64UrlDecode(encodedPayload);
     if (!payload && error)
         *error = malformed("the payload is not base64url without padding");
     return payload;
@@ -254,10 +285,13 @@ EVP_MD_CTX *threadContext()
     return holder.ctx;
 }
 
-Error invalidSignature(const char *what)
+// Leaves no OpenSSL errors behind on this thread, and builds the Error only if asked.
+bool invalidSignature(Error *error, const char *what)
 {
-    ERR_clear_error(); // leave no OpenSSL errors behind on this thread
-    return Error(Error::Code::JoseInvalidSignature, QLatin1String(what));
+    ERR_clear_error();
+    if (error)
+        *error = Error(Error::Code::JoseInvalidSignature, QLatin1String(what));
+    return false;
 }
 
 // DER INTEGER for a big-endian unsigned value (X.690 §8.3): minimal, with a 0x00 pad when the
@@ -290,14 +324,25 @@ bool isZero(const unsigned char *p, int n)
 Error verifyJwsSignature(JwsAlgorithm alg, const JsonWebKeyPrivate &key, QByteArrayView signingInput,
                          QByteArrayView signature)
 {
-    if (!key.pkey || !key.supports(alg))
-        return Error(Error::Code::JoseInvalidKey, QStringLiteral("RFC 7515 §6: the key does not suit the alg"));
+    Error error;
+    verifyJwsSignature(alg, key, signingInput, signature, &error);
+    return error;
+}
+
+bool verifyJwsSignature(JwsAlgorithm alg, const JsonWebKeyPrivate &key, QByteArrayView signingInput,
+                        QByteArrayView signature, Error *error)
+{
+    if (!key.pkey || !key.supports(alg)) {
+        if (error)
+            *error = Error(Error::Code::JoseInvalidKey, QStringLiteral("RFC 7515 §6: the key does not suit the alg"));
+        return false;
+    }
     const auto *sig = reinterpret_cast<const unsigned char *>(signature.data());
     size_t sigLength = size_t(signature.size());
 
     // Exact sizes: RFC 7518 §3.3 (RSA: k octets), §3.4 (ECDSA: 2×coordinate), RFC 8032 §5.1.7 (64).
     if (signature.size() != key.signatureSize)
-        return invalidSignature("RFC 7518 §3: the signature has the wrong length");
+        return invalidSignature(error, "RFC 7518 §3: the signature has the wrong length");
 
     unsigned char der[3 + 2 * (3 + 66)];
     if (alg == JwsAlgorithm::ES256 || alg == JwsAlgorithm::ES384 || alg == JwsAlgorithm::ES512) {
@@ -308,7 +353,7 @@ Error verifyJwsSignature(JwsAlgorithm alg, const JsonWebKeyPrivate &key, QByteAr
         const unsigned char *s = sig + half;
         if (isZero(r, half) || isZero(s, half) || std::memcmp(r, key.ecOrder, size_t(half)) >= 0
             || std::memcmp(s, key.ecOrder, size_t(half)) >= 0)
-            return invalidSignature("RFC 7518 §3.4: ECDSA r or s is out of range");
+            return invalidSignature(error, "RFC 7518 §3.4: ECDSA r or s is out of range");
         unsigned char body[2 * (3 + 66)];
         int bodyLength = derInteger(body, r, half);
         bodyLength += derInteger(body + bodyLength, s, half);
@@ -324,26 +369,26 @@ Error verifyJwsSignature(JwsAlgorithm alg, const JsonWebKeyPrivate &key, QByteAr
 
     EVP_MD_CTX *ctx = threadContext();
     if (!ctx)
-        return invalidSignature("OpenSSL could not allocate a digest context");
+        return invalidSignature(error, "OpenSSL could not allocate a digest context");
     EVP_PKEY_CTX *pctx = nullptr;
     const EVP_MD *md = alg == JwsAlgorithm::EdDSA ? nullptr : fetchedDigest(Jwa::hashSize(alg));
     if (alg != JwsAlgorithm::EdDSA && !md)
-        return invalidSignature("OpenSSL has no digest for the alg");
+        return invalidSignature(error, "OpenSSL has no digest for the alg");
     if (EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, key.pkey) != 1)
-        return invalidSignature("OpenSSL could not initialise the verification");
+        return invalidSignature(error, "OpenSSL could not initialise the verification");
     if (alg == JwsAlgorithm::PS256 || alg == JwsAlgorithm::PS384 || alg == JwsAlgorithm::PS512) {
         // RFC 7518 §3.5: MGF1 with the same hash, salt length = hash length.
         if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
             || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1
             || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
-            return invalidSignature("OpenSSL could not set up RSASSA-PSS");
+            return invalidSignature(error, "OpenSSL could not set up RSASSA-PSS");
     }
     const int ok = EVP_DigestVerify(ctx, sig, sigLength,
                                     reinterpret_cast<const unsigned char *>(signingInput.data()),
                                     size_t(signingInput.size()));
     if (ok != 1)
-        return invalidSignature("RFC 7515 §5.2: the signature does not verify");
-    return Error();
+        return invalidSignature(error, "RFC 7515 §5.2: the signature does not verify");
+    return true;
 }
 
 } // namespace Keyloop

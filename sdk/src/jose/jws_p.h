@@ -11,6 +11,7 @@
 #include <QtCore/QString>
 #include <QtCore/QStringList>
 
+#include <memory>
 #include <optional>
 
 typedef struct evp_pkey_st EVP_PKEY;
@@ -58,6 +59,66 @@ bool isAsymmetric(JwsAlgorithm alg);
 int hashSize(JwsAlgorithm alg);
 } // namespace Jwa
 
+/// Bytes on the stack up to N, on the heap beyond: decoding without allocations for
+/// typical sizes. Not copyable (views into it must stay valid).
+template <qsizetype N>
+class ScratchBuffer
+{
+public:
+    ScratchBuffer() = default;
+    ScratchBuffer(const ScratchBuffer &) = delete;
+    ScratchBuffer &operator=(const ScratchBuffer &) = delete;
+
+    /// Room for \a size bytes (previous content is lost).
+    char *allocate(qsizetype size)
+    {
+        m_size = size;
+        if (size <= N) {
+            m_data = m_inline;
+        } else {
+            m_heap.reset(new char[size_t(size)]);
+            m_data = m_heap.get();
+        }
+        return m_data;
+    }
+    QByteArrayView view() const { return QByteArrayView(m_data, m_size); }
+
+private:
+    char m_inline[N];
+    std::unique_ptr<char[]> m_heap;
+    char *m_data = m_inline;
+    qsizetype m_size = 0;
+};
+
+/*!
+ * A JWS in compact serialization split and checked (RFC 7515 §5.2, §7.1) without heap
+ * allocations for typical tokens: the ID token hot path. Every view points into the token
+ * passed to parse() or into this object, which is therefore neither copyable nor movable.
+ * JwsCompact is the same result as an ordinary value.
+ */
+struct JwsToken
+{
+    JwsToken() = default;
+    JwsToken(const JwsToken &) = delete;
+    JwsToken &operator=(const JwsToken &) = delete;
+
+    /// See JwsCompact::parse(). Builds an Error (into \a error, if set) only on failure.
+    bool parse(QByteArrayView token, qsizetype maxSize, Error *error);
+
+    QByteArrayView signingInput;   ///< ASCII(BASE64URL(header) || '.' || BASE64URL(payload))
+    QByteArrayView encodedPayload; ///< the second part, still base64url
+    QByteArrayView headerJson;     ///< the decoded protected header (a strict JSON object)
+    QByteArrayView signature;      ///< decoded
+    JwsAlgorithm algorithm = JwsAlgorithm::Unknown;
+    QByteArrayView keyId;          ///< "kid" as UTF-8 (unescaped), empty when absent
+    bool hasKeyId = false;
+
+private:
+    ScratchBuffer<256> m_header;
+    ScratchBuffer<512> m_signature; // RSA up to 4096 bits, every EC and EdDSA signature
+    QByteArray m_keyId;             // an escaped kid, unescaped (rare)
+};
+
 /*!
  * A parsed JWS in compact serialization. The signing input is a view into the token passed
  * to parse(), which must outlive this object.
@@ -98,5 +159,8 @@ struct JwsCompact
  */
 Error verifyJwsSignature(JwsAlgorithm alg, const JsonWebKeyPrivate &key, QByteArrayView signingInput,
                          QByteArrayView signature);
+/// The same, building an Error (into \a error, if set) only on failure: the hot path.
+bool verifyJwsSignature(JwsAlgorithm alg, const JsonWebKeyPrivate &key, QByteArrayView signingInput,
+                        QByteArrayView signature, Error *error);
 
 } // namespace Keyloop

@@ -3,12 +3,15 @@
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QtEndian>
+#include <QtCore/qalgorithms.h>
 
 #include <algorithm>
 #include <charconv>
 #include <limits>
 #include <cstring>
-#include <deque>
+#include <cstdint>
+#include <forward_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +19,80 @@
 namespace Keyloop {
 
 namespace {
+
+// The member names of the objects being scanned, innermost last: on the stack for typical
+// documents (no allocation), on the heap beyond that. A cheap fingerprint of each name makes
+// the duplicate check of a small object a comparison of integers.
+class KeyStack
+{
+public:
+    KeyStack() = default;
+    KeyStack(const KeyStack &) = delete;
+    KeyStack &operator=(const KeyStack &) = delete;
+
+    void push(std::string_view name)
+    {
+        if (m_size == m_capacity)
+            grow();
+        m_data[m_size++] = Key{name.data(), std::uint32_t(name.size()), fingerprint(name)};
+    }
+    size_t size() const { return m_size; }
+    void resize(size_t size) { m_size = size; }
+
+    /// Whether the names from \a base to the top contain a duplicate.
+    bool hasDuplicate(size_t base)
+    {
+        Key *first = m_data + base;
+        Key *last = m_data + m_size;
+        if (m_size - base <= 48) {
+            for (Key *i = first + 1; i < last; ++i) {
+                for (Key *j = first; j < i; ++j) {
+                    if (*j == *i)
+                        return true;
+                }
+            }
+            return false;
+        }
+        std::sort(first, last, [](const Key &a, const Key &b) { return a.name() < b.name(); });
+        return std::adjacent_find(first, last) != last;
+    }
+
+private:
+    struct Key // trivially constructible: the inline array costs nothing to set up
+    {
+        const char *data;
+        std::uint32_t size;
+        std::uint32_t fingerprint;
+        std::string_view name() const { return std::string_view(data, size); }
+        bool operator==(const Key &other) const { return fingerprint == other.fingerprint && name() == other.name(); }
+    };
+
+    static std::uint32_t fingerprint(std::string_view name)
+    {
+        const size_t n = name.size();
+        if (n == 0)
+            return 0;
+        const auto *p = reinterpret_cast<const unsigned char *>(name.data());
+        return std::uint32_t(n) ^ (std::uint32_t(p[0]) << 8) ^ (std::uint32_t(p[n / 2]) << 16) ^ (std::uint32_t(p[n - 1]) << 24);
+    }
+
+    void grow()
+    {
+        const size_t capacity = m_capacity * 2;
+        std::vector<Key> bigger(capacity);
+        std::copy(m_data, m_data + m_size, bigger.begin());
+        m_heap.swap(bigger);
+        m_data = m_heap.data();
+        m_capacity = capacity;
+    }
+
+    static constexpr size_t kInline = 64;
+    Key m_inline[kInline];
+    std::vector<Key> m_heap;
+    Key *m_data = m_inline;
+    size_t m_size = 0;
+    size_t m_capacity = kInline;
+};
 
 class Scanner
 {
@@ -29,24 +106,29 @@ public:
     {
     }
 
-    Error run()
+    /// Scans the whole text; on failure error() describes it. Builds no Error on success.
+    bool run()
     {
         skipWhitespace();
         if (!value())
-            return fail();
+            return false;
         skipWhitespace();
-        if (m_p != m_end) {
-            m_what = "trailing data after the JSON value";
-            return fail();
-        }
-        return Error();
+        if (m_p != m_end)
+            return setError("trailing data after the JSON value");
+        return true;
     }
 
-private:
-    Error fail() const
+    Error error() const
     {
-        return Error(m_code, QStringLiteral("RFC 8259: %1").arg(QLatin1String(m_what)));
+        return Error(m_code, QStringLiteral("RFC 8259: %1").arg(QLatin1String(m_what ? m_what : "invalid JSON")));
     }
+
+    Error::Code code() const { return m_code; }
+
+    /// Report the elements of the top-level array (scanElements()) instead of object members.
+    void reportArrayElements() { m_reportArray = true; }
+
+private:
 
     bool setError(const char *what, Error::Code code = Error::Code::MalformedResponse)
     {
@@ -59,8 +141,8 @@ private:
 
     void skipWhitespace()
     {
-        // RFC 8259 §2: ws = *( %x20 / %x09 / %x0A / %x0D )
-        while (m_p != m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t'))
+        // RFC 8259 §2: ws = *( %x20 / %x09 / %x0A / %x0D ); one comparison for everything else.
+        while (m_p != m_end && *m_p <= ' ' && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t'))
             ++m_p;
     }
 
@@ -210,13 +292,41 @@ private:
         return true;
     }
 
+    // Advances to the first byte of a string that needs a closer look (", \\, a control
+    // character, a byte >= 0x80) or to the end, eight bytes at a time. The masks are the
+    // "haszero"/"hasless" tricks of Bit Twiddling Hacks: a borrow only ever propagates upwards
+    // from a special byte, so the lowest flagged byte is exactly the first special one.
+    void skipPlain()
+    {
+        constexpr std::uint64_t ones = 0x0101010101010101ull;
+        constexpr std::uint64_t high = 0x8080808080808080ull;
+        while (m_end - m_p >= 8) {
+            const std::uint64_t v = qFromLittleEndian<quint64>(m_p);
+            const std::uint64_t quote = v ^ (ones * '"');
+            const std::uint64_t backslash = v ^ (ones * '\\');
+            const std::uint64_t special = ((((v - ones * 0x20) | (quote - ones) | (backslash - ones)) & ~v) | v) & high;
+            if (special) {
+                m_p += qCountTrailingZeroBits(special) / 8;
+                return;
+            }
+            m_p += 8;
+        }
+        while (m_p != m_end && *m_p >= 0x20 && *m_p < 0x80 && *m_p != '"' && *m_p != '\\')
+            ++m_p;
+    }
+
     // Scans a string; when \a key is set, stores the unescaped name for duplicate detection.
     bool string(std::string_view *key)
     {
         ++m_p; // opening quote
         const unsigned char *begin = m_p;
         std::string *decoded = nullptr;
+        m_escaped = false;
         while (true) {
+            const unsigned char *run = m_p;
+            skipPlain();
+            if (decoded)
+                decoded->append(reinterpret_cast<const char *>(run), size_t(m_p - run));
             if (m_p == m_end)
                 return setError("unterminated string");
             const unsigned char c = *m_p;
@@ -225,9 +335,10 @@ private:
             if (c < 0x20)
                 return setError("control character in string");
             if (c == '\\') {
+                m_escaped = true;
                 if (key && !decoded) {
-                    m_decodedKeys.emplace_back(reinterpret_cast<const char *>(begin), size_t(m_p - begin));
-                    decoded = &m_decodedKeys.back();
+                    m_decodedKeys.emplace_front(reinterpret_cast<const char *>(begin), size_t(m_p - begin));
+                    decoded = &m_decodedKeys.front();
                 }
                 ++m_p;
                 if (m_p == m_end)
@@ -271,14 +382,9 @@ private:
                     *decoded += plain;
                 continue;
             }
-            if (c >= 0x80) {
-                if (!utf8Sequence(decoded))
-                    return false;
-                continue;
-            }
-            if (decoded)
-                *decoded += char(c);
-            ++m_p;
+            // c >= 0x80: skipPlain() stops only at special bytes.
+            if (!utf8Sequence(decoded))
+                return false;
         }
         if (key) {
             *key = decoded ? std::string_view(*decoded)
@@ -308,8 +414,11 @@ private:
         }
         while (true) {
             skipWhitespace();
+            const unsigned char *valueStart = m_p;
             if (!value())
                 return false;
+            if (m_reportArray && m_depth == 1)
+                report(std::string_view(), valueStart);
             skipWhitespace();
             if (m_p == m_end)
                 return setError("unterminated array");
@@ -345,7 +454,7 @@ private:
             std::string_view key;
             if (!string(&key))
                 return false;
-            m_keys.push_back(key);
+            m_keys.push(key);
             skipWhitespace();
             if (m_p == m_end || *m_p != ':')
                 return setError("expected ':'");
@@ -354,7 +463,7 @@ private:
             const unsigned char *valueStart = m_p;
             if (!value())
                 return false;
-            if (m_visit && m_depth == 1)
+            if (m_visit && !m_reportArray && m_depth == 1)
                 report(key, valueStart);
             skipWhitespace();
             if (m_p == m_end)
@@ -370,21 +479,7 @@ private:
             return setError("expected ',' or '}'");
         }
         // Duplicate member names, RFC 7515 §5.2 step 4 / RFC 7519 §7.2 step 10: reject.
-        const auto first = m_keys.begin() + std::ptrdiff_t(base);
-        const size_t count = m_keys.size() - base;
-        bool duplicate = false;
-        if (count <= 12) {
-            for (auto i = first; i != m_keys.end() && !duplicate; ++i)
-                for (auto j = i + 1; j != m_keys.end(); ++j)
-                    if (*i == *j) {
-                        duplicate = true;
-                        break;
-                    }
-        } else {
-            std::sort(first, m_keys.end());
-            duplicate = std::adjacent_find(first, m_keys.end()) != m_keys.end();
-        }
-        if (duplicate)
+        if (m_keys.hasDuplicate(base))
             return setError("duplicate member name", Error::Code::DuplicateParameter);
         m_keys.resize(base);
         --m_depth;
@@ -396,6 +491,7 @@ private:
         StrictJson::Member member;
         member.name = key;
         member.value = QByteArrayView(reinterpret_cast<const char *>(valueStart), m_p - valueStart);
+        member.hasEscapes = *valueStart == '"' && m_escaped;
         switch (*valueStart) {
         case '{': member.type = StrictJson::ValueType::Object; break;
         case '[': member.type = StrictJson::ValueType::Array; break;
@@ -414,11 +510,22 @@ private:
     StrictJson::MemberVisitor m_visit;
     void *m_context;
     int m_depth = 0;
+    bool m_escaped = false;     // the last string scanned had an escape
+    bool m_reportArray = false;
     const char *m_what = nullptr;
     Error::Code m_code = Error::Code::MalformedResponse;
-    std::vector<std::string_view> m_keys;
-    std::deque<std::string> m_decodedKeys; // stable addresses for unescaped names
+    KeyStack m_keys;
+    std::forward_list<std::string> m_decodedKeys; // stable addresses for unescaped names; rarely used
 };
+
+// Whether the first non-whitespace byte of json is c.
+bool startsWith(QByteArrayView json, char c)
+{
+    qsizetype i = 0;
+    while (i < json.size() && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t'))
+        ++i;
+    return i < json.size() && json[i] == c;
+}
 
 Error tooLarge()
 {
@@ -451,30 +558,57 @@ Error StrictJson::check(QByteArrayView json, const Limits &limits)
     if (json.size() > limits.maxSize)
         return tooLarge();
     Scanner scanner(json, limits.maxDepth);
-    return scanner.run();
+    return scanner.run() ? Error() : scanner.error();
 }
 
 Error StrictJson::scanObject(QByteArrayView json, const Limits &limits, MemberVisitor visit, void *context)
 {
     if (json.size() > limits.maxSize)
         return tooLarge();
-    qsizetype i = 0;
-    while (i < json.size() && (json[i] == ' ' || json[i] == '\n' || json[i] == '\r' || json[i] == '\t'))
-        ++i;
-    if (i == json.size() || json[i] != '{')
+    if (!startsWith(json, '{'))
         return Error(Error::Code::MalformedResponse, QStringLiteral("RFC 8259: expected a JSON object"));
     Scanner scanner(json, limits.maxDepth, visit, context);
-    return scanner.run();
+    return scanner.run() ? Error() : scanner.error();
 }
 
-QString StrictJson::decodeString(QByteArrayView raw)
+Error::Code StrictJson::scanMembers(QByteArrayView json, const Limits &limits, MemberVisitor visit, void *context)
 {
-    if (raw.size() < 2)
-        return QString();
-    const QByteArrayView inner = raw.sliced(1, raw.size() - 2);
-    if (!inner.contains('\\'))
-        return QString::fromUtf8(inner);
-    // Rare: unescape (the scanner has validated every escape already).
+    if (json.size() > limits.maxSize)
+        return Error::Code::ResponseTooLarge;
+    if (!startsWith(json, '{'))
+        return Error::Code::MalformedResponse;
+    Scanner scanner(json, limits.maxDepth, visit, context);
+    return scanner.run() ? Error::Code::NoError : scanner.code();
+}
+
+Error::Code StrictJson::scanElements(QByteArrayView json, const Limits &limits, MemberVisitor visit, void *context)
+{
+    if (json.size() > limits.maxSize)
+        return Error::Code::ResponseTooLarge;
+    if (!startsWith(json, '['))
+        return Error::Code::MalformedResponse;
+    Scanner scanner(json, limits.maxDepth, visit, context);
+    scanner.reportArrayElements();
+    return scanner.run() ? Error::Code::NoError : scanner.code();
+}
+
+namespace {
+
+int hexDigit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return c - 'A' + 10; // validated by the scanner
+}
+
+unsigned hex4At(QByteArrayView text, qsizetype at)
+{
+    return unsigned(hexDigit(text[at]) << 12 | hexDigit(text[at + 1]) << 8 | hexDigit(text[at + 2]) << 4 | hexDigit(text[at + 3]));
+}
+
+// Unescapes the inside of a string value the scanner has validated, as UTF-8.
+std::string unescape(QByteArrayView inner)
+{
     std::string out;
     out.reserve(size_t(inner.size()));
     for (qsizetype i = 0; i < inner.size(); ++i) {
@@ -491,26 +625,88 @@ QString StrictJson::decodeString(QByteArrayView raw)
         case 'r': out += '\r'; break;
         case 't': out += '\t'; break;
         case 'u': {
-            unsigned cp = QByteArray(inner.sliced(i + 1, 4).data(), 4).toUInt(nullptr, 16);
+            unsigned cp = hex4At(inner, i + 1);
             i += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
-                const unsigned low = QByteArray(inner.sliced(i + 3, 4).data(), 4).toUInt(nullptr, 16);
+                const unsigned low = hex4At(inner, i + 3); // after "\\u"
                 i += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             }
             Scanner::appendUtf8(out, cp);
             break;
         }
-        default: out += e; break; // " \ /
+        default: out += e; break; // " \\ /
         }
     }
+    return out;
+}
+
+QByteArrayView innerOf(QByteArrayView raw)
+{
+    return raw.size() < 2 ? QByteArrayView() : raw.sliced(1, raw.size() - 2);
+}
+
+} // namespace
+
+QString StrictJson::decodeString(QByteArrayView raw)
+{
+    if (raw.size() < 2)
+        return QString();
+    const QByteArrayView inner = innerOf(raw);
+    if (!inner.contains('\\'))
+        return QString::fromUtf8(inner);
+    // Rare: unescape (the scanner has validated every escape already).
+    const std::string out = unescape(inner);
     return QString::fromUtf8(out.data(), qsizetype(out.size()));
+}
+
+QByteArray StrictJson::decodeStringUtf8(QByteArrayView raw)
+{
+    const QByteArrayView inner = innerOf(raw);
+    if (!inner.contains('\\'))
+        return inner.toByteArray();
+    const std::string out = unescape(inner);
+    return QByteArray(out.data(), qsizetype(out.size()));
+}
+
+bool StrictJson::stringEquals(QByteArrayView raw, bool hasEscapes, QByteArrayView utf8)
+{
+    const QByteArrayView inner = innerOf(raw);
+    if (!hasEscapes)
+        return inner == utf8;
+    const std::string out = unescape(inner);
+    return QByteArrayView(out.data(), qsizetype(out.size())) == utf8;
+}
+
+qsizetype StrictJson::stringUtf16Length(QByteArrayView raw, bool hasEscapes)
+{
+    if (hasEscapes)
+        return decodeString(raw).size();
+    // Valid UTF-8 (checked by the scanner): one UTF-16 unit per lead byte, two for the
+    // 4-byte sequences (surrogate pairs).
+    const QByteArrayView inner = innerOf(raw);
+    qsizetype units = 0;
+    for (const char ch : inner) {
+        const auto c = static_cast<unsigned char>(ch);
+        units += ((c & 0xC0) != 0x80) + (c >= 0xF0);
+    }
+    return units;
 }
 
 double StrictJson::decodeNumber(QByteArrayView raw)
 {
-    // The scanner has checked the RFC 8259 number grammar. std::from_chars is locale-independent
-    // (strtod would read "1.5" as 1 under a German LC_NUMERIC, which QCoreApplication sets).
+    // The scanner has checked the RFC 8259 number grammar. Plain integers of up to 15 digits
+    // (every NumericDate in practice) are exact in a double: summed directly.
+    if (!raw.isEmpty() && raw.size() <= 15) {
+        qint64 integer = 0;
+        qsizetype i = 0;
+        for (; i < raw.size() && raw[i] >= '0' && raw[i] <= '9'; ++i)
+            integer = integer * 10 + (raw[i] - '0');
+        if (i == raw.size())
+            return double(integer);
+    }
+    // std::from_chars is locale-independent (strtod would read "1.5" as 1 under a German
+    // LC_NUMERIC, which QCoreApplication sets).
     double value = 0;
     const auto result = std::from_chars(raw.data(), raw.data() + raw.size(), value);
     if (result.ec == std::errc::result_out_of_range) {

@@ -53,9 +53,10 @@ public:
     /// A top-level member of an object, as views into the scanned text.
     struct Member
     {
-        std::string_view name;  ///< unescaped name (UTF-8)
+        std::string_view name;  ///< unescaped name (UTF-8); empty for an array element
         QByteArrayView value;   ///< the raw JSON text of the value (a string keeps its quotes)
         ValueType type;
+        bool hasEscapes = false; ///< a string value containing a backslash escape
     };
     using MemberVisitor = void (*)(void *context, const Member &member);
 
@@ -66,8 +67,23 @@ public:
      * when the returned Error is null (duplicates are detected when the object closes).
      */
     static Error scanObject(QByteArrayView json, const Limits &limits, MemberVisitor visit, void *context);
+    /// The same without building an Error: the hot path (JOSE headers, ID token claims), whose
+    /// callers word their own errors. Returns NoError, DuplicateParameter, ResponseTooLarge or
+    /// MalformedResponse.
+    static Error::Code scanMembers(QByteArrayView json, const Limits &limits, MemberVisitor visit, void *context);
+    /// The strict scan of one JSON array, reporting each top-level element (with an empty
+    /// name). Same results as scanMembers().
+    static Error::Code scanElements(QByteArrayView json, const Limits &limits, MemberVisitor visit, void *context);
+
     /// Decodes a string value reported by scanObject() (raw text with quotes, already validated).
     static QString decodeString(QByteArrayView raw);
+    /// The same as UTF-8 bytes.
+    static QByteArray decodeStringUtf8(QByteArrayView raw);
+    /// Whether a string value reported by scanObject() equals \a utf8, without building a
+    /// QString (a plain byte comparison unless the value has escapes). Not constant-time.
+    static bool stringEquals(QByteArrayView raw, bool hasEscapes, QByteArrayView utf8);
+    /// decodeString(raw).size() (UTF-16 code units), without building the QString.
+    static qsizetype stringUtf16Length(QByteArrayView raw, bool hasEscapes);
     /// Decodes a number value reported by scanObject().
     static double decodeNumber(QByteArrayView raw);
 };

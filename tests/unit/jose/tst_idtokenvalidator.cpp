@@ -19,6 +19,10 @@ const QString kNonce = QStringLiteral("n-0S6_WzA2Mj");
 
 QString s(const char *text) { return QString::fromLatin1(text); }
 
+// JSON text written with single quotes, which become double quotes (no raw strings: moc's
+// tokenizer loses the test class on some of them).
+QByteArray q(const char *text) { return QByteArray(text).replace('\'', '"'); }
+
 QJsonObject with(QJsonObject o, const char *name, const QJsonValue &value)
 {
     o.insert(QLatin1String(name), value);
@@ -357,6 +361,170 @@ private Q_SLOTS:
         QVERIFY(!error.message().contains(kNonce));
         QVERIFY(!error.message().contains(s("user-1")));
         QVERIFY(!error.message().contains(s("evil")));
+    }
+
+    // The validator compares the raw bytes of iss, aud, azp, nonce and kid with the UTF-8 of
+    // its configuration: a JSON escape must not change the outcome (RFC 8259 §7: "\/" and "/",
+    // "\u002d" and "-" are the same string).
+    void escapedClaimsCompareAsDecoded_data()
+    {
+        QTest::addColumn<QByteArray>("header");
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<Error::Code>("code");
+        const QByteArray h = q("{'alg':'RS256','kid':'rsa-1'}");
+        const QByteArray rest = q("'exp':1700000300,'iat':1700000000");
+        auto payload = [&](const QByteArray &iss, const QByteArray &sub, const QByteArray &aud, const QByteArray &nonce,
+                           const QByteArray &extra = QByteArray()) {
+            return "{\"iss\":" + iss + ",\"sub\":" + sub + ",\"aud\":" + aud + ",\"nonce\":" + nonce + "," + rest + extra + "}";
+        };
+        const auto ok = Error::Code::NoError;
+        QTest::newRow("plain") << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'")) << ok;
+        QTest::newRow("iss with escaped slashes")
+            << h << payload(q("'https:\\/\\/issuer.example'"), q("'user-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'")) << ok;
+        QTest::newRow("iss fully escaped")
+            << h << payload(q("'\\u0068ttps://issuer\\u002eexample'"), q("'user-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'")) << ok;
+        QTest::newRow("escaped iss with a suffix")
+            << h << payload(q("'https:\\/\\/issuer.example\\/'"), q("'user-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'"))
+            << Error::Code::IdTokenInvalidIssuer;
+        QTest::newRow("escaped aud") << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client\\u002d1'"), q("'n-0S6_WzA2Mj'")) << ok;
+        QTest::newRow("escaped aud of another client")
+            << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client\\u002d2'"), q("'n-0S6_WzA2Mj'"))
+            << Error::Code::IdTokenInvalidAudience;
+        QTest::newRow("aud array, escaped entries and azp")
+            << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("['api','\\u0063lient-1']"), q("'n-0S6_WzA2Mj'"),
+                            q(",'azp':'client\\u002d1'")) << ok;
+        QTest::newRow("aud array, escaped azp of another client")
+            << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("['api','client-1']"), q("'n-0S6_WzA2Mj'"),
+                            q(",'azp':'\\u0061pi'")) << Error::Code::IdTokenInvalidAuthorizedParty;
+        QTest::newRow("escaped nonce") << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client-1'"), q("'n\\u002d0S6_WzA2Mj'")) << ok;
+        QTest::newRow("escaped nonce, different")
+            << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client-1'"), q("'n\\u002d0S6_WzA2Mk'"))
+            << Error::Code::IdTokenInvalidNonce;
+        QTest::newRow("escaped sub") << h << payload(q("'https://issuer.example'"), q("'us\\u0065r-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'")) << ok;
+        QTest::newRow("sub only an escaped empty string")
+            << h << payload(q("'https://issuer.example'"), q("''"), q("'client-1'"), q("'n-0S6_WzA2Mj'")) << Error::Code::IdTokenInvalidClaim;
+        QTest::newRow("escaped kid") << QByteArray(q("{'alg':'RS256','kid':'rsa\\u002d1'}"))
+                                     << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'")) << ok;
+        QTest::newRow("escaped kid of no key") << QByteArray(q("{'alg':'RS256','kid':'rsa\\u002d2'}"))
+                                               << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'"))
+                                               << Error::Code::JoseKeyNotFound;
+        QTest::newRow("escaped claim name") << h << payload(q("'https://issuer.example'"), q("'user-1'"), q("'client-1'"), q("'n-0S6_WzA2Mj'"),
+                                                            q(",'\\u0061zp':'other'")) << Error::Code::IdTokenInvalidAuthorizedParty;
+    }
+
+    void escapedClaimsCompareAsDecoded()
+    {
+        QFETCH(QByteArray, header);
+        QFETCH(QByteArray, payload);
+        QFETCH(Error::Code, code);
+        Error error;
+        const auto result = validator().validate(makeTokenRaw(m_rsa.get(), s("RS256"), header, payload), m_keys, expectNonce(), &error);
+        QCOMPARE(error.code(), code);
+        QCOMPARE(result.has_value(), code == Error::Code::NoError);
+        if (result) {
+            QCOMPARE(result->issuer(), kIssuer);
+            QCOMPARE(result->subject(), s("user-1"));
+            QVERIFY(result->audiences().contains(kClient));
+            QVERIFY(result->nonce() == kNonce);
+        }
+    }
+
+    // OIDC Core §2: sub is at most 255 characters, counted as UTF-16 code units (QString::size),
+    // whatever the UTF-8 length or the escaping.
+    void subjectLengthLimit_data()
+    {
+        QTest::addColumn<QByteArray>("sub");
+        QTest::addColumn<bool>("accepted");
+        const QByteArray e9 = "\xc3\xa9";                  // é: 2 bytes, 1 unit
+        const QByteArray smiley = "\xf0\x9f\x98\x80";      // U+1F600: 4 bytes, 2 units
+        const QByteArray escapedSmiley = "\\ud83d\\ude00"; // the same, escaped
+        QTest::newRow("255 ASCII") << QByteArray(255, 'a') << true;
+        QTest::newRow("256 ASCII") << QByteArray(256, 'a') << false;
+        QTest::newRow("255 two-byte characters") << e9.repeated(255) << true;
+        QTest::newRow("256 two-byte characters") << e9.repeated(256) << false;
+        QTest::newRow("127 surrogate pairs") << smiley.repeated(127) + 'a' << true;
+        QTest::newRow("128 surrogate pairs") << smiley.repeated(128) << false;
+        QTest::newRow("127 escaped surrogate pairs") << escapedSmiley.repeated(127) + 'a' << true;
+        QTest::newRow("128 escaped surrogate pairs") << escapedSmiley.repeated(128) << false;
+        QTest::newRow("255 escaped ASCII") << QByteArray("\\u0061").repeated(255) << true;
+        QTest::newRow("256 escaped ASCII") << QByteArray("\\u0061").repeated(256) << false;
+    }
+
+    void subjectLengthLimit()
+    {
+        QFETCH(QByteArray, sub);
+        QFETCH(bool, accepted);
+        const QByteArray payload = "{\"iss\":\"https://issuer.example\",\"sub\":\"" + sub
+            + "\",\"aud\":\"client-1\",\"exp\":1700000300,\"iat\":1700000000,\"nonce\":\"n-0S6_WzA2Mj\"}";
+        Error error;
+        const auto result = validator().validate(makeTokenRaw(m_rsa.get(), s("RS256"), q("{'alg':'RS256','kid':'rsa-1'}"), payload),
+                                                 m_keys, expectNonce(), &error);
+        QCOMPARE(result.has_value(), accepted);
+        if (result)
+            QCOMPARE(result->subject(), QJsonDocument::fromJson(payload).object().value(s("sub")).toString());
+        else
+            QCOMPARE(error.code(), Error::Code::IdTokenInvalidClaim);
+    }
+
+    // The claims object keeps the payload and decodes the checked claims on request; copies
+    // see the same values.
+    void claimsAreDecodedOnRequest()
+    {
+        const QByteArray payload = q("{'iss':'https://issuer.example','sub':'u\\u00e9-1','aud':['client-1','api\\/x'],'azp':'client\\u002d1','nonce':'n-0S6_WzA2Mj','at_hash':'\\u0061bc','exp':1700000300,'iat':1700000000,'nbf':1699999990,'auth_time':1699999000.5,'acr':'urn:x','amr':['pwd']}");
+        Error error;
+        const auto result = validator().validate(makeTokenRaw(m_rsa.get(), s("RS256"), q("{'alg':'RS256','kid':'rsa-1'}"), payload),
+                                                 m_keys, expectNonce(), &error);
+        QVERIFY2(result, qPrintable(error.toString()));
+        const IdTokenClaims copy = *result;
+        for (const IdTokenClaims &claims : {*result, copy}) {
+            QCOMPARE(claims.issuer(), kIssuer);
+            QCOMPARE(claims.subject(), QString::fromUtf8("u\xc3\xa9-1"));
+            QCOMPARE(claims.audiences(), QStringList({kClient, s("api/x")}));
+            QCOMPARE(claims.authorizedParty(), kClient);
+            QVERIFY(claims.nonce() == kNonce);
+            QCOMPARE(claims.accessTokenHash(), s("abc"));
+            QCOMPARE(claims.notBefore().toSecsSinceEpoch(), qint64(1699999990));
+            QCOMPARE(claims.authTime().toMSecsSinceEpoch(), qint64(1699999000500));
+            QCOMPARE(claims.authenticationContextClass(), s("urn:x"));
+            QCOMPARE(claims.claims().value(s("sub")).toString(), claims.subject());
+            QCOMPARE(claims.claim(s("azp")).toString(), kClient);
+        }
+        QVERIFY(copy == *result);
+
+        // A refresh compares against these decoded values (OIDC Core §12.2).
+        IdTokenExpectations refresh;
+        refresh.setPreviousClaims(copy);
+        QVERIFY2(validator().validate(makeTokenRaw(m_rsa.get(), s("RS256"), q("{'alg':'RS256','kid':'rsa-1'}"), payload),
+                                      m_keys, refresh, &error),
+                 qPrintable(error.toString()));
+        QByteArray other = payload;
+        other.replace(q("'api\\/x'"), q("'api\\/y'"));
+        QVERIFY(!validator().validate(makeTokenRaw(m_rsa.get(), s("RS256"), q("{'alg':'RS256','kid':'rsa-1'}"), other),
+                                      m_keys, refresh, &error));
+        QCOMPARE(error.code(), Error::Code::IdTokenRefreshMismatch);
+    }
+
+    // A configured issuer or client_id that is not valid UTF-16 (a lone surrogate) equals no
+    // decoded claim, not even one carrying U+FFFD where the surrogate was.
+    void invalidUtf16ConfigurationNeverMatches()
+    {
+        const QString brokenIssuer = kIssuer + QChar(0xd800);
+        IdTokenValidator v(brokenIssuer, kClient);
+        v.setClock(&m_clock);
+        Error error;
+        QVERIFY(!v.validate(rs256(with(baseClaims(), "iss", kIssuer + QChar(0xfffd))), m_keys, expectNonce(), &error));
+        QCOMPARE(error.code(), Error::Code::IdTokenInvalidIssuer);
+
+        IdTokenValidator w(kIssuer, kClient + QChar(0xdc00));
+        w.setClock(&m_clock);
+        QVERIFY(!w.validate(rs256(with(baseClaims(), "aud", kClient + QChar(0xfffd))), m_keys, expectNonce(), &error));
+        QCOMPARE(error.code(), Error::Code::IdTokenInvalidAudience);
+
+        // Reconfiguring updates what is compared.
+        w.setClientId(kClient);
+        QVERIFY(w.validate(rs256(baseClaims()), m_keys, expectNonce(), &error));
+        v.setIssuer(kIssuer);
+        QVERIFY(v.validate(rs256(baseClaims()), m_keys, expectNonce(), &error));
     }
 
     void algorithmAllowList()

@@ -4,6 +4,8 @@
 
 #include "jose/strictjson_p.h"
 
+#include <QtCore/QRandomGenerator>
+
 using namespace Keyloop;
 
 class TestStrictJson : public QObject
@@ -120,6 +122,96 @@ private Q_SLOTS:
         QCOMPARE(StrictJson::parse("42", limits).value_or(QJsonValue()).toInt(), 42);
         QCOMPARE(StrictJson::parse(" \"x\" ", limits).value_or(QJsonValue()).toString(), QStringLiteral("x"));
         QVERIFY(!StrictJson::parse("42 43", limits));
+    }
+
+    // Strings are scanned eight bytes at a time: random strings built from valid and invalid
+    // pieces, at every alignment, as values and as member names, are accepted exactly when
+    // every piece is valid, and their decoded text, UTF-16 length and byte comparison agree.
+    void randomStrings()
+    {
+        struct Piece
+        {
+            const char *raw;
+            const char *decoded; // UTF-8; null: the piece makes the string invalid
+        };
+        static const Piece pieces[] = {
+            {"a", "a"}, {"xyz0123", "xyz0123"}, {"-_.:/ ~", "-_.:/ ~"}, {"\x7f", "\x7f"},
+            {"\xc3\xa9", "\xc3\xa9"}, {"\xe2\x82\xac", "\xe2\x82\xac"}, {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+            {"\\n", "\n"}, {"\\\"", "\""}, {"\\\\", "\\"}, {"\\/", "/"}, {"\\u00e9", "\xc3\xa9"},
+            {"\\u0041", "A"}, {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},
+            {"\x01", nullptr}, {"\x1f", nullptr}, {"\t", nullptr}, {"\x80", nullptr}, {"\xff", nullptr},
+            {"\xc0\xaf", nullptr}, {"\xed\xa0\x80", nullptr}, {"\\x", nullptr}, {"\\u12g4", nullptr}, {"\\udc00", nullptr},
+        };
+        const int count = int(sizeof pieces / sizeof pieces[0]);
+        QRandomGenerator random(8259);
+        StrictJson::Limits limits;
+        int accepted = 0;
+        for (int round = 0; round < 20000; ++round) {
+            const int invalidFrom = 14; // pieces[14..] are invalid
+            const bool allowInvalid = random.bounded(3) == 0;
+            QByteArray raw;
+            QByteArray decoded;
+            bool valid = true;
+            const int n = int(random.bounded(12));
+            for (int i = 0; i < n; ++i) {
+                const Piece &p = pieces[random.bounded(allowInvalid ? count : invalidFrom)];
+                raw += p.raw;
+                if (p.decoded)
+                    decoded += p.decoded;
+                else
+                    valid = false;
+            }
+            const QByteArray pad(int(random.bounded(9)), ' '); // shifts the string against 8-byte words
+            const QByteArray asValue = "{" + pad + "\"k\":\"" + raw + "\"}";
+            const QByteArray asName = "{" + pad + "\"" + raw + "\":1}";
+            if (StrictJson::check(asValue, limits).isNull() != valid || StrictJson::check(asName, limits).isNull() != valid)
+                QFAIL(qPrintable(QStringLiteral("round %1: %2 should be %3")
+                                     .arg(QString::number(round), QString::fromLatin1(raw.toPercentEncoding()),
+                                          valid ? QStringLiteral("accepted") : QStringLiteral("rejected"))));
+            if (!valid)
+                continue;
+            ++accepted;
+            struct Seen { QByteArrayView value; bool escaped = false; } seen;
+            QCOMPARE(StrictJson::scanMembers(asValue, limits, [](void *c, const StrictJson::Member &m) {
+                static_cast<Seen *>(c)->value = m.value;
+                static_cast<Seen *>(c)->escaped = m.hasEscapes;
+            }, &seen), Error::Code::NoError);
+            const QString expected = QString::fromUtf8(decoded);
+            QCOMPARE(seen.escaped, raw.contains('\\'));
+            QCOMPARE(StrictJson::decodeString(seen.value), expected);
+            QCOMPARE(StrictJson::decodeStringUtf8(seen.value), decoded);
+            QCOMPARE(StrictJson::stringUtf16Length(seen.value, seen.escaped), expected.size());
+            QVERIFY(StrictJson::stringEquals(seen.value, seen.escaped, decoded));
+            QVERIFY(!StrictJson::stringEquals(seen.value, seen.escaped, decoded + 'x'));
+            // The strict object parse keeps the same name and value.
+            const auto object = StrictJson::parseObject(asName);
+            QVERIFY(object);
+            QCOMPARE(object->keys(), QStringList{expected});
+        }
+        QVERIFY(accepted > 5000);
+    }
+
+    // scanMembers() reports the top-level members only; scanElements() the top-level elements.
+    void membersAndElements()
+    {
+        StrictJson::Limits limits;
+        QStringList seen;
+        auto collect = [](void *c, const StrictJson::Member &m) {
+            static_cast<QStringList *>(c)->append(QString::fromUtf8(m.name.data(), qsizetype(m.name.size())) + QLatin1Char('=')
+                                                  + QString::fromUtf8(m.value));
+        };
+        QCOMPARE(StrictJson::scanMembers(" {\"a\":[1,{\"b\":2}],\"c\":\"x\",\"d\":{\"e\":[]}} ", limits, collect, &seen), Error::Code::NoError);
+        QCOMPARE(seen, QStringList({QStringLiteral("a=[1,{\"b\":2}]"), QStringLiteral("c=\"x\""), QStringLiteral("d={\"e\":[]}")}));
+        seen.clear();
+        QCOMPARE(StrictJson::scanElements(" [\"x\", 1 ,[2,3],{\"k\":[4]},null] ", limits, collect, &seen), Error::Code::NoError);
+        QCOMPARE(seen, QStringList({QStringLiteral("=\"x\""), QStringLiteral("=1"), QStringLiteral("=[2,3]"),
+                                    QStringLiteral("={\"k\":[4]}"), QStringLiteral("=null")}));
+        QCOMPARE(StrictJson::scanElements("{}", limits, collect, &seen), Error::Code::MalformedResponse);
+        QCOMPARE(StrictJson::scanMembers("[]", limits, collect, &seen), Error::Code::MalformedResponse);
+        QCOMPARE(StrictJson::scanElements("[1,1,]", limits, collect, &seen), Error::Code::MalformedResponse);
+        QCOMPARE(StrictJson::scanMembers("{\"a\":1,\"\\u0061\":2}", limits, collect, &seen), Error::Code::DuplicateParameter);
+        limits.maxSize = 4;
+        QCOMPARE(StrictJson::scanMembers("{\"a\":1}", limits, collect, &seen), Error::Code::ResponseTooLarge);
     }
 
     void messageNeverQuotesInput()

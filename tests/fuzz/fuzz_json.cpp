@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// libFuzzer target for StrictJson (jose/strictjson_p.h). Needs the sdk modules: core, jose.
+// libFuzzer target for StrictJson (core/strictjson_p.h). Needs the sdk module: core.
 // Invariants: no crash/UB/leak; whatever the strict scan accepts, QJsonDocument parses too and
 // the members reported by scanObject() are exactly the object's keys, once each.
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 
 #include <QtCore/QJsonDocument>
 

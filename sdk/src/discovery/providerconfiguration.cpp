@@ -2,7 +2,7 @@
 #include <keyloop/providerconfiguration.h>
 
 #include "network/httpexchange_p.h"
-#include "token/json_p.h"
+#include "core/strictjson_p.h"
 
 #include <QtCore/QDebug>
 #include <QtCore/QJsonArray>
@@ -109,7 +109,7 @@ ProviderConfiguration ProviderConfiguration::fromJson(QByteArrayView json, const
     Error &err = error ? *error : local;
     err = Error();
 
-    const std::optional<QJsonObject> parsed = Json::parseJsonObject(json, &err);
+    const std::optional<QJsonObject> parsed = StrictJson::parseObject(json, &err);
     if (!parsed) {
         err = Error(err.code(), QStringLiteral("discovery document: ") + err.message());
         return {};

@@ -2,7 +2,7 @@
 #include <keyloop/idtokenclaims.h>
 
 #include "jose/idtokenclaims_p.h"
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 
 #include <QtCore/QDebug>
 #include <QtCore/QJsonArray>

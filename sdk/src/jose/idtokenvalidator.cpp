@@ -5,7 +5,7 @@
 #include "jose/idtokenclaims_p.h"
 #include "jose/jsonwebkey_p.h"
 #include "jose/jws_p.h"
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,7 +9,7 @@
 #pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
 #endif
 #include "jose/jsonwebkey_p.h"
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 
 #include <QtCore/QJsonArray>
 

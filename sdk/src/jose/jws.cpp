@@ -3,7 +3,7 @@
 
 #include "core/crypto_p.h"
 #include "jose/jsonwebkey_p.h"
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>

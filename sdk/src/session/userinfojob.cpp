@@ -4,7 +4,7 @@
 #include <keyloop/idtokenvalidator.h>
 
 #include "core/logging_p.h"
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 #include "network/httpexchange_p.h"
 
 #include <QtCore/QPointer>

@@ -8,7 +8,7 @@
 #if defined(__clang__)
 #pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
 #endif
-#include "token/json_p.h"
+#include "core/strictjson_p.h"
 
 #include <QtCore/QDebug>
 #include <QtCore/QTimeZone>
@@ -69,7 +69,7 @@ QDateTime nowUtc(const Clock *clock)
 std::optional<Error> oauthErrorFromBody(QByteArrayView body, int status)
 {
     Error parseError;
-    const std::optional<QJsonObject> object = Json::parseJsonObject(body, &parseError);
+    const std::optional<QJsonObject> object = StrictJson::parseObject(body, &parseError);
     if (!object)
         return std::nullopt;
     const QJsonValue code = object->value(QLatin1String("error"));
@@ -115,7 +115,7 @@ TokenResponse TokenResponse::parse(int httpStatus, const QByteArray &contentType
         return {};
     }
 
-    const std::optional<QJsonObject> parsed = Json::parseJsonObject(body, &err);
+    const std::optional<QJsonObject> parsed = StrictJson::parseObject(body, &err);
     if (!parsed) {
         err = Error(err.code(), QStringLiteral("token response: ") + err.message());
         return {};

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>

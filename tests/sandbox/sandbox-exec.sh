@@ -45,11 +45,23 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/keyloop-test-$safe_name.XXXXXX")
 cleanup() {
+    # Detached children of the test (a browser started through xdg-open, say) must not outlive it:
+    # find them by the test's unique keychain service name in their environment.
+    if [[ -n "${KEYLOOP_TEST_SERVICE:-}" ]]; then
+        local p
+        for p in /proc/[0-9]*; do
+            [[ "${p#/proc/}" == "$$" ]] && continue
+            grep -qzx "KEYLOOP_TEST_SERVICE=$KEYLOOP_TEST_SERVICE" "$p/environ" 2>/dev/null \
+                && kill -KILL "${p#/proc/}" 2>/dev/null
+        done
+    fi
     if [[ -n "${KEYLOOP_KEEP_TEST_DIRS:-}" ]]; then
         echo "sandbox-exec: kept test dirs in $tmp" >&2
     else
-        rm -rf "$tmp"
+        # A killed process may still be closing files: one retry, and never fail the test for it.
+        rm -rf "$tmp" 2>/dev/null || { sleep 0.2; rm -rf "$tmp" 2>/dev/null || true; }
     fi
+    return 0
 }
 trap cleanup EXIT
 mkdir -p "$tmp/home" "$tmp/config" "$tmp/data" "$tmp/cache" "$tmp/state" "$tmp/tmp"

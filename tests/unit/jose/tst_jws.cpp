@@ -7,7 +7,7 @@
 
 #include "jose/jsonwebkey_p.h"
 #include "jose/jws_p.h"
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 #include "josetestutil.h"
 
 using namespace Keyloop;

@@ -2,7 +2,7 @@
 // StrictJson: RFC 8259 grammar, UTF-8, duplicate member names, limits.
 #include <QtTest/QtTest>
 
-#include "jose/strictjson_p.h"
+#include "core/strictjson_p.h"
 
 #include <QtCore/QRandomGenerator>
 

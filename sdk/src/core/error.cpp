@@ -51,7 +51,15 @@ bool defaultTransient(Error::Code code)
 
 } // namespace
 
-Error::Error() : d(new ErrorPrivate) {}
+// "No error" is the common case on every success path: share one immutable instance instead
+// of allocating (QSharedDataPointer detaches before any write).
+static const QSharedDataPointer<ErrorPrivate> &sharedNoError()
+{
+    static const QSharedDataPointer<ErrorPrivate> instance(new ErrorPrivate);
+    return instance;
+}
+
+Error::Error() : d(sharedNoError()) {}
 
 Error::Error(Code code, const QString &message) : d(new ErrorPrivate)
 {

@@ -5,12 +5,6 @@
 
 #include "core/logging_p.h"
 
-// qCDebug(category) << … passes zero variadic arguments: fine in C++20, flagged by clang's
-// -Wpedantic in C++17 (better placed once in core/logging_p.h).
-#if defined(__clang__)
-#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
-
 #include <QtCore/QPointer>
 
 namespace Keyloop {

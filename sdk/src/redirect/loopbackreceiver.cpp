@@ -15,12 +15,6 @@
 #include <algorithm>
 #include <vector>
 
-// qCDebug(category) << … leaves the macro's variadic part empty, which clang's -Wpedantic
-// flags in C++17 (allowed since C++20).
-#if defined(__clang__)
-#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
-
 namespace Keyloop {
 
 namespace {

@@ -5,12 +5,6 @@
 #include "core/logging_p.h"
 #include "session/freshness_p.h"
 
-// qCDebug(category) << … leaves the macro's variadic part empty, which clang's -Wpedantic
-// flags in C++17 (allowed since C++20).
-#if defined(__clang__)
-#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
-
 namespace Keyloop {
 
 void SessionPrivate::failAll(const Error &error)

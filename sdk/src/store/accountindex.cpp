@@ -16,12 +16,6 @@
 
 #include <algorithm>
 
-// qCDebug(category) << … leaves the macro's variadic part empty, which clang's -Wpedantic
-// flags in C++17 (allowed since C++20).
-#if defined(__clang__)
-#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
-
 namespace Keyloop {
 
 QString AccountIndexEntry::key() const

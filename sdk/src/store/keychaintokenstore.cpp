@@ -14,12 +14,6 @@
 
 #include <functional>
 
-// qCDebug(category) << … leaves the macro's variadic part empty, which clang's -Wpedantic
-// flags in C++17 (allowed since C++20).
-#if defined(__clang__)
-#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
-
 namespace Keyloop {
 
 Error keychainError(int keychainCode, const QString &errorString, const QString &what)

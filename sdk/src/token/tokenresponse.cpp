@@ -3,11 +3,6 @@
 
 #include "core/logging_p.h"
 
-// qCDebug(category) << … passes zero variadic arguments, which C++20 allows and clang's
-// -Wpedantic flags in C++17. (Better placed once in core/logging_p.h.)
-#if defined(__clang__)
-#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
 #include "core/strictjson_p.h"
 
 #include <QtCore/QDebug>

@@ -6,11 +6,6 @@
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
-// QSKIP(message) leaves Qt's variadic macro part empty: clang's -Wpedantic flags it in C++17.
-#if defined(__clang__)
-#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
-
 using Keyloop::CommandBrowserLauncher;
 using Keyloop::Error;
 using Keyloop::SystemBrowserLauncher;

@@ -12,11 +12,6 @@
 
 #include <memory>
 
-// QSKIP(message) leaves Qt's variadic macro part empty: clang's -Wpedantic flags it in C++17.
-#if defined(__clang__)
-#    pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
-#endif
-
 using Keyloop::Error;
 using Keyloop::LoopbackReceiver;
 using RedirectHost = LoopbackReceiver::RedirectHost;

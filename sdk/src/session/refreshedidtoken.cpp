@@ -67,7 +67,7 @@ Error checkRefreshedIdToken(const QByteArray &idToken, const QJsonObject &origin
 // The original ID token's claims as IdTokenExpectations::previousClaims() for the §12.2
 // comparison. A refresh has no authentication request, so no login nonce is expected; a nonce
 // the refreshed token carries must be the original's (OIDC Core §12.2), which can be checked
-// only when the original nonce is known (SessionRecord keeps iss, sub, aud, azp, auth_time).
+// only when the original nonce is known (SessionRecord keeps iss, sub, aud, azp, auth_time, nonce).
 IdTokenClaims previousClaimsFrom(const QJsonObject &original)
 {
     auto *p = new IdTokenClaimsPrivate;

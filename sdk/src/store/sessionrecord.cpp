@@ -73,8 +73,10 @@ QJsonObject SessionRecord::originalClaims() const { return d->originalClaims; }
 
 void SessionRecord::setOriginalClaims(const QJsonObject &claims)
 {
-    // OIDC Core §12.2: only the claims a refreshed ID token must keep (plus auth_time).
-    static const char *const kept[] = {"iss", "sub", "aud", "azp", "auth_time"};
+    // OIDC Core §12.2: only the claims a refreshed ID token must keep (plus auth_time), and the
+    // nonce: a refreshed ID token may omit it, but if present it must be the original's
+    // (OpenID Connect Core errata, §12.2).
+    static const char *const kept[] = {"iss", "sub", "aud", "azp", "auth_time", "nonce"};
     QJsonObject filtered;
     for (const char *name : kept) {
         const QString key = QString::fromLatin1(name);

@@ -772,6 +772,7 @@ private Q_SLOTS:
         QTest::newRow("aud widened") << QStringLiteral("aud+") << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("azp added") << QStringLiteral("azp") << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("auth_time changed") << QStringLiteral("auth_time") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("nonce changed") << QStringLiteral("nonce") << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("forged signature") << QStringLiteral("signature") << Error::Code::JoseInvalidSignature;
         QTest::newRow("expired") << QStringLiteral("exp") << Error::Code::IdTokenExpired;
         QTest::newRow("wrong at_hash") << QStringLiteral("at_hash") << Error::Code::IdTokenInvalidAccessTokenHash;
@@ -803,6 +804,8 @@ private Q_SLOTS:
                 c[QStringLiteral("azp")] = kClientId;
             else if (change == QLatin1String("auth_time"))
                 c[QStringLiteral("auth_time")] = m_clock.seconds();
+            else if (change == QLatin1String("nonce"))
+                c[QStringLiteral("nonce")] = QStringLiteral("a-different-nonce");
             else if (change == QLatin1String("signature"))
                 key = m_otherKey.get();
             else if (change == QLatin1String("exp"))

@@ -50,6 +50,12 @@ public:
     QByteArray accessToken() const;
     void setAccessToken(const QByteArray &accessToken);
 
+    /// The `acr_values` sent with the authorization request (OIDC Core §3.1.2.1). When set, the
+    /// ID token's `acr` must be one of them (OIDC Core 3.1.3.7 rule 12: an app that asks for an
+    /// authentication level must not silently get a weaker one). Empty: acr is not checked.
+    QStringList acrValues() const;
+    void setAcrValues(const QStringList &values);
+
     IdTokenClaims previousClaims() const;
     void setPreviousClaims(const IdTokenClaims &claims);
     /// True when previousClaims() is set (validation of a refreshed ID token, §12.2).

@@ -23,6 +23,7 @@ public:
     QByteArray nonceUtf8; ///< nonce.toUtf8(), computed once: validate() compares bytes
     std::optional<std::chrono::seconds> maxAge;
     QByteArray accessToken;
+    QStringList acrValues;
     IdTokenClaims previous;
 };
 
@@ -42,6 +43,8 @@ void IdTokenExpectations::setNonce(const QString &nonce)
 std::optional<std::chrono::seconds> IdTokenExpectations::maxAge() const { return d->maxAge; }
 void IdTokenExpectations::setMaxAge(std::chrono::seconds maxAge) { d->maxAge = maxAge; }
 void IdTokenExpectations::clearMaxAge() { d->maxAge.reset(); }
+QStringList IdTokenExpectations::acrValues() const { return d->acrValues; }
+void IdTokenExpectations::setAcrValues(const QStringList &values) { d->acrValues = values; }
 QByteArray IdTokenExpectations::accessToken() const { return d->accessToken; }
 void IdTokenExpectations::setAccessToken(const QByteArray &accessToken) { d->accessToken = accessToken; }
 IdTokenClaims IdTokenExpectations::previousClaims() const { return d->previous; }
@@ -403,8 +406,15 @@ std::optional<IdTokenClaims> IdTokenValidator::validate(QByteArrayView token, co
             return fail(claimError(Error::Code::IdTokenInvalidNonce, "OIDC Core 3.1.3.7 rule 11: nonce does not match"));
     }
 
-    // OIDC Core 3.1.3.7 rule 12: acr is not checked here; the app reads
-    // authenticationContextClass() if it requested acr_values.
+    // OIDC Core 3.1.3.7 rule 12: if acr was requested (acr_values), the asserted acr must be
+    // appropriate — here: one of the requested values. Off the hot path: only when asked.
+    if (!expect.d->acrValues.isEmpty()) {
+        const QString acr = result.authenticationContextClass();
+        if (acr.isEmpty())
+            return fail(claimError(Error::Code::IdTokenInvalidClaim, "OIDC Core 3.1.3.7 rule 12: acr is missing but acr_values were requested"));
+        if (!expect.d->acrValues.contains(acr))
+            return fail(claimError(Error::Code::IdTokenInvalidClaim, "OIDC Core 3.1.3.7 rule 12: acr is not one of the requested acr_values"));
+    }
 
     // OIDC Core 3.1.3.7 rule 13: with max_age, auth_time is required and must be recent enough.
     if (expect.d->maxAge) {

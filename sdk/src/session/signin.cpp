@@ -233,6 +233,7 @@ void SignInPrivate::onTokens()
     expect.setNonce(QString::fromLatin1(request.nonce()));
     if (request.maxAge())
         expect.setMaxAge(*request.maxAge());
+    expect.setAcrValues(request.acrValues()); // OIDC Core 3.1.3.7 rule 12
     expect.setAccessToken(tokens.accessToken());
     if (!jwks) {
         jwks = new JwksCache(nam, client.transport(), q);

@@ -167,6 +167,9 @@ private Q_SLOTS:
         IdTokenExpectations maxAge = expectNonce();
         maxAge.setMaxAge(std::chrono::seconds(3600));
         QTest::newRow("max_age satisfied") << rs256(with(c, "auth_time", double(kNow - 3000))) << maxAge;
+        IdTokenExpectations acr = expectNonce();
+        acr.setAcrValues({QStringLiteral("urn:example:mfa"), QStringLiteral("urn:example:pwd")});
+        QTest::newRow("acr one of acr_values (rule 12)") << rs256(with(c, "acr", s("urn:example:pwd"))) << acr;
 
         IdTokenExpectations at = expectNonce();
         at.setAccessToken("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y");
@@ -330,6 +333,10 @@ private Q_SLOTS:
         IdTokenExpectations maxAge = expectNonce();
         maxAge.setMaxAge(std::chrono::seconds(600));
         QTest::newRow("max_age, auth_time missing") << rs256(c) << maxAge << Error::Code::IdTokenInvalidAuthTime;
+        IdTokenExpectations acr = expectNonce();
+        acr.setAcrValues({QStringLiteral("urn:example:mfa")});
+        QTest::newRow("acr_values, acr missing (rule 12)") << rs256(c) << acr << Error::Code::IdTokenInvalidClaim;
+        QTest::newRow("acr_values, weaker acr (rule 12)") << rs256(with(c, "acr", s("urn:example:pwd"))) << acr << Error::Code::IdTokenInvalidClaim;
         QTest::newRow("max_age, auth_time too old") << rs256(with(c, "auth_time", double(kNow - 661))) << maxAge << Error::Code::IdTokenInvalidAuthTime;
         QTest::newRow("auth_time as a string") << rs256(with(c, "auth_time", s("1"))) << maxAge << Error::Code::IdTokenInvalidClaim;
 

@@ -13,6 +13,7 @@
 #include <QtCore/QTemporaryDir>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
+#include <QtNetwork/QTcpServer>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -44,6 +45,8 @@ private Q_SLOTS:
     void usageErrorsExitWithTwo();
     void tokenWithoutSessionAsksToSignIn();
     void unreachableProviderExitsWithNetworkCode();
+    void unfinishedBrowserSignInTimesOutWithAuthorizationCode();
+    void busyFixedPortIsAConfigurationError();
     void loginStoresTheSessionAndTokenPrintsOnlyTheToken();
     void refreshTokenIsInTheKeychainAndInNoFile();
     void noSecretServiceFailsWithStorageCodeAndWritesNothing();
@@ -222,6 +225,30 @@ void tst_Cli::unreachableProviderExitsWithNetworkCode()
     const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), QStringLiteral("https://127.0.0.1:9"),
                          QStringLiteral("--client-id"), QStringLiteral("x"), QStringLiteral("--timeout"), QStringLiteral("20")});
     QCOMPARE(run.exitCode, 5);
+}
+
+void tst_Cli::unfinishedBrowserSignInTimesOutWithAuthorizationCode()
+{
+    // The "browser" opens nothing: the user never finishes, the login gives up after --timeout.
+    const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                         QStringLiteral("--client-id"), m_devstack.publicClientId,
+                         QStringLiteral("--ca-file"), m_devstack.caFile,
+                         QStringLiteral("--browser-command"), QStringLiteral("true"),
+                         QStringLiteral("--timeout"), QStringLiteral("1")});
+    QCOMPARE(run.exitCode, 3);
+    QVERIFY(run.err.contains("not completed"));
+}
+
+void tst_Cli::busyFixedPortIsAConfigurationError()
+{
+    QTcpServer busy;
+    QVERIFY(busy.listen(QHostAddress::LocalHost));
+    const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                         QStringLiteral("--client-id"), m_devstack.publicClientId,
+                         QStringLiteral("--ca-file"), m_devstack.caFile,
+                         QStringLiteral("--port"), QString::number(busy.serverPort()),
+                         QStringLiteral("--browser-command"), m_scripted});
+    QCOMPARE(run.exitCode, 2);
 }
 
 void tst_Cli::loginStoresTheSessionAndTokenPrintsOnlyTheToken()

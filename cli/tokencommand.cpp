@@ -72,6 +72,7 @@ private:
         m_resource = settings.resources.value(0);
         m_client = client;
         m_account = entry.account;
+        m_record = record;
 
         // Endpoints remembered by `keyloop login`; a session stored by an app has none: discover.
         if (!settings.provider.isEmpty()) {
@@ -97,7 +98,8 @@ private:
                                          Keyloop::Clock::system(), this);
         m_session->setAccount(m_account);
         m_session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
-        Keyloop::SessionJob *restore = m_session->restore();
+        // The record was just read: restore from it instead of reading the keychain again.
+        Keyloop::SessionJob *restore = m_session->restore(m_record);
         connect(restore, &Keyloop::SessionJob::finished, this, [this](Keyloop::SessionJob *j) {
             if (const Keyloop::Error e = j->error())
                 return fail(e, QStringLiteral("cannot restore the session"));
@@ -122,6 +124,7 @@ private:
     Keyloop::Session *m_session = nullptr;
     Keyloop::ClientConfiguration m_client;
     QString m_account;
+    Keyloop::SessionRecord m_record;
     QString m_resource;
 };
 

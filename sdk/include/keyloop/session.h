@@ -146,6 +146,9 @@ public:
 
     /// Reads the stored session of storeKey(). No network. See SessionJob::error().
     SessionJob *restore();
+    /// Restores from \a record, which the app has just read from this session's store with
+    /// TokenStore::read(storeKey()) (e.g. to learn its appData() first): no second keychain read.
+    SessionJob *restore(const SessionRecord &record);
 
     /*!
      * Takes over the tokens of a completed sign-in. \a claims are the validated ID token's

@@ -114,17 +114,32 @@ SessionJob *Session::restore()
                 SessionJobPrivate::finish(j, e);
                 return;
             }
-            d->record = r;
-            d->knownStoredRefreshToken = r.refreshToken();
-            d->signedIn = true;
-            d->stored = true;
-            d->setPersistent(!r.refreshToken().isEmpty());
-            qCDebug(lcSession) << "session restored";
-            Q_EMIT tokensChanged();
+            d->adoptRestored(r);
             SessionJobPrivate::finish(j, Error());
         });
     };
     return job;
+}
+
+SessionJob *Session::restore(const SessionRecord &record)
+{
+    auto *job = new SessionJob(SessionJob::Operation::Restore, this);
+    job->d->run = [this, record](SessionJob *j) {
+        d->adoptRestored(record);
+        SessionJobPrivate::finish(j, Error());
+    };
+    return job;
+}
+
+void SessionPrivate::adoptRestored(const SessionRecord &r)
+{
+    record = r;
+    knownStoredRefreshToken = r.refreshToken();
+    signedIn = true;
+    stored = true;
+    setPersistent(!r.refreshToken().isEmpty());
+    qCDebug(lcSession) << "session restored";
+    Q_EMIT q->tokensChanged();
 }
 
 SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObject &claims, const QString &resource,

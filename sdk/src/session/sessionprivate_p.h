@@ -73,6 +73,8 @@ public:
         return QDateTime::fromMSecsSinceEpoch(ms.count(), Qt::UTC);
     }
     JwksCache *jwks() const;
+    // session.cpp: take over a record read from the store (restore()).
+    void adoptRestored(const SessionRecord &r);
 
     void setPersistent(bool value)
     {

@@ -113,7 +113,9 @@ public:
             std::fprintf(stderr, "Could not open a browser (%s). Open the URL above by hand.\n",
                          qPrintable(e.message()));
         });
-        connect(m_signIn, &Keyloop::SignIn::finished, this, [this] { onSignedIn(); });
+        // Its results are printed after the session is saved: keep it until the command ends.
+        m_signIn->setAutoDelete(false);
+        connect(m_signIn, &Keyloop::Job::finished, this, [this] { onSignedIn(); });
         m_signIn->start();
     }
 
@@ -129,14 +131,13 @@ private:
         }
         m_settings.provider = QJsonDocument::fromJson(m_signIn->providerConfiguration().toJson()).object();
         m_session = new Keyloop::Session(m_signIn->clientConfiguration(), m_signIn->providerConfiguration(),
-                                         storeFor(appId(), this), networkAccessManager(), appId(),
-                                         Keyloop::Clock::system(), this);
+                                         storeFor(appId(), this), networkAccessManager(), this);
         m_session->setAccount(m_account);
         m_session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
         Keyloop::SessionJob *job = m_session->adoptSignIn(tokens, m_signIn->idTokenClaims().claims(), QString(),
                                                           m_settings.toJson());
-        connect(job, &Keyloop::SessionJob::finished, this, [this](Keyloop::SessionJob *j) {
-            if (const Keyloop::Error e = j->error()) {
+        connect(job, &Keyloop::Job::finished, this, [this, job] {
+            if (const Keyloop::Error e = job->error()) {
                 // Never pretend the session was saved.
                 return fail(e, QStringLiteral("signed in, but the session could not be stored in the OS keychain"));
             }

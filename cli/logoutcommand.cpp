@@ -37,13 +37,12 @@ public:
         client.setClientId(entry.clientId);
         Keyloop::ProviderConfiguration provider;
         provider.setIssuer(QUrl(entry.issuer));
-        auto *session = new Keyloop::Session(client, provider, storeFor(appId(), this), networkAccessManager(),
-                                             appId(), Keyloop::Clock::system(), this);
+        auto *session = new Keyloop::Session(client, provider, storeFor(appId(), this), networkAccessManager(), this);
         session->setAccount(entry.account);
         session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
         Keyloop::SessionJob *job = session->signOut();
-        connect(job, &Keyloop::SessionJob::finished, this, [this, entry](Keyloop::SessionJob *j) {
-            if (const Keyloop::Error e = j->error())
+        connect(job, &Keyloop::Job::finished, this, [this, entry, job] {
+            if (const Keyloop::Error e = job->error())
                 return fail(e, QStringLiteral("could not remove the session"));
             std::printf("Signed out: removed the session of %s at %s.\n",
                         entry.account.isEmpty() ? "the default account" : qPrintable(entry.account),

@@ -41,12 +41,12 @@ public:
         m_store = storeFor(appId(), this);
         // Read the record once to learn the remembered settings (issuer, client, endpoints, CA …).
         Keyloop::TokenStoreJob *job = m_store->read(Keyloop::TokenStore::keyFor(entry.issuer, entry.clientId, entry.account));
-        connect(job, &Keyloop::TokenStoreJob::finished, this, [this, entry](Keyloop::TokenStoreJob *j) {
-            if (j->error().code() == Keyloop::Error::Code::NotFound)
+        connect(job, &Keyloop::Job::finished, this, [this, entry, job] {
+            if (job->error().code() == Keyloop::Error::Code::NotFound)
                 return fail(ExitAuthorization, QStringLiteral("no stored session: run `keyloop login` first"));
-            if (const Keyloop::Error e = j->error())
+            if (const Keyloop::Error e = job->error())
                 return fail(e, QStringLiteral("cannot read the session from the OS keychain"));
-            onRecord(entry, j->record());
+            onRecord(entry, job->record());
         });
         job->start();
     }
@@ -84,7 +84,7 @@ private:
                 return restoreWith(provider);
         }
         auto *discovery = new Keyloop::DiscoveryJob(networkAccessManager(), client.issuer(), client.transport(), this);
-        connect(discovery, &Keyloop::DiscoveryJob::finished, this, [this, discovery] {
+        connect(discovery, &Keyloop::Job::finished, this, [this, discovery] {
             if (const Keyloop::Error e = discovery->error())
                 return fail(e, QStringLiteral("provider discovery failed"));
             restoreWith(discovery->configuration());
@@ -94,14 +94,13 @@ private:
 
     void restoreWith(const Keyloop::ProviderConfiguration &provider)
     {
-        m_session = new Keyloop::Session(m_client, provider, m_store, networkAccessManager(), appId(),
-                                         Keyloop::Clock::system(), this);
+        m_session = new Keyloop::Session(m_client, provider, m_store, networkAccessManager(), this);
         m_session->setAccount(m_account);
         m_session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
         // The record was just read: restore from it instead of reading the keychain again.
         Keyloop::SessionJob *restore = m_session->restore(m_record);
-        connect(restore, &Keyloop::SessionJob::finished, this, [this](Keyloop::SessionJob *j) {
-            if (const Keyloop::Error e = j->error())
+        connect(restore, &Keyloop::Job::finished, this, [this, restore] {
+            if (const Keyloop::Error e = restore->error())
                 return fail(e, QStringLiteral("cannot restore the session"));
             m_session->freshAccessToken(m_resource, this, [this](const QByteArray &token, const Keyloop::Error &e) {
                 if (e)

@@ -75,9 +75,9 @@ int seed(QCoreApplication &app)
 {
     auto *store = new KeychainTokenStore(service(), &app);
     TokenStoreJob *job = store->write(TokenStore::keyFor(kIssuer, kClientId, QString()), syntheticRecord());
-    QObject::connect(job, &TokenStoreJob::finished, &app, [&app](TokenStoreJob *j) {
-        if (j->error()) {
-            std::fprintf(stderr, "bench_session: seeding failed: %s\n", qPrintable(j->error().toString()));
+    QObject::connect(job, &Job::finished, &app, [&app, job] {
+        if (job->error()) {
+            std::fprintf(stderr, "bench_session: seeding failed: %s\n", qPrintable(job->error().toString()));
             QCoreApplication::exit(1);
             return;
         }
@@ -96,7 +96,7 @@ int clean(QCoreApplication &app)
 {
     auto *store = new KeychainTokenStore(service(), &app);
     TokenStoreJob *job = store->remove(TokenStore::keyFor(kIssuer, kClientId, QString()));
-    QObject::connect(job, &TokenStoreJob::finished, &app, [&app](TokenStoreJob *) {
+    QObject::connect(job, &Job::finished, &app, [&app] {
         auto *d = new QKeychain::DeletePasswordJob(service(), &app);
         d->setKey(kBaselineKey);
         QObject::connect(d, &QKeychain::Job::finished, &app, [] { QCoreApplication::exit(0); });
@@ -123,11 +123,11 @@ int cold(QCoreApplication &app, int handOuts)
 {
     auto *nam = new QNetworkAccessManager(&app);
     auto *store = new KeychainTokenStore(service(), &app);
-    auto *session = new Session(client(), ProviderConfiguration(), store, nam, service(), Clock::system(), &app);
+    auto *session = new Session(client(), ProviderConfiguration(), store, nam, &app);
     SessionJob *job = session->restore();
-    QObject::connect(job, &SessionJob::finished, &app, [&app, session, handOuts](SessionJob *j) {
-        if (j->error()) {
-            std::fprintf(stderr, "bench_session: restore failed: %s\n", qPrintable(j->error().toString()));
+    QObject::connect(job, &Job::finished, &app, [&app, session, handOuts, job] {
+        if (job->error()) {
+            std::fprintf(stderr, "bench_session: restore failed: %s\n", qPrintable(job->error().toString()));
             QCoreApplication::exit(1);
             return;
         }

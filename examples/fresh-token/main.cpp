@@ -81,12 +81,11 @@ int main(int argc, char **argv)
     // The provider's endpoints: discovery costs one HTTPS request. To start without it, keep
     // ProviderConfiguration::toJson() from the sign-in (it is not secret) and use fromJson().
     auto *discovery = new Keyloop::DiscoveryJob(&nam, settings.client.issuer(), settings.client.transport(), &app);
-    QObject::connect(discovery, &Keyloop::DiscoveryJob::finished, &app, [&, discovery] {
+    QObject::connect(discovery, &Keyloop::Job::finished, &app, [&, discovery] {
         if (const Keyloop::Error error = discovery->error())
             return fail(error.isTransient() ? 5 : 1, QStringLiteral("discovery failed: %1").arg(error.message()));
 
-        auto *session = new Keyloop::Session(settings.client, discovery->configuration(), &store, &nam,
-                                             settings.appId, Keyloop::Clock::system(), &app);
+        auto *session = new Keyloop::Session(settings.client, discovery->configuration(), &store, &nam, &app);
         session->setAccount(settings.account);
         QObject::connect(session, &Keyloop::Session::storageFailed, &app, [](const Keyloop::Error &error) {
             // Refreshed tokens are used from memory; the next start may have to sign in again.
@@ -95,8 +94,8 @@ int main(int argc, char **argv)
         });
 
         Keyloop::SessionJob *restore = session->restore(); // reads the keychain; no network
-        QObject::connect(restore, &Keyloop::SessionJob::finished, &app, [&, session](Keyloop::SessionJob *job) {
-            const Keyloop::Error error = job->error();
+        QObject::connect(restore, &Keyloop::Job::finished, &app, [&, session, restore] {
+            const Keyloop::Error error = restore->error();
             if (error.code() == Keyloop::Error::Code::NotFound)
                 return fail(3, QStringLiteral("no stored session: sign in first (signin-widget)"));
             if (error.code() == Keyloop::Error::Code::StorageCorrupt)

@@ -19,7 +19,7 @@
 #include <keyloop/accountindex.h>
 #include <keyloop/clientconfiguration.h>
 #include <keyloop/error.h>
-#include <keyloop/gui/desktopbrowserlauncher.h>
+#include <keyloop/gui/desktopservicesbrowserlauncher.h>
 #include <keyloop/idtokenclaims.h>
 #include <keyloop/keychaintokenstore.h>
 #include <keyloop/session.h>
@@ -107,12 +107,11 @@ private:
 void storeSession(Keyloop::SignIn *signIn, Keyloop::TokenStore *store, Keyloop::AccountIndex *index,
                   QNetworkAccessManager *nam, const ExampleSettings &settings, StatusView *view)
 {
-    auto *session = new Keyloop::Session(signIn->clientConfiguration(), signIn->providerConfiguration(), store, nam,
-                                         settings.appId, Keyloop::Clock::system(), qApp);
+    auto *session = new Keyloop::Session(signIn->clientConfiguration(), signIn->providerConfiguration(), store, nam, qApp);
     session->setAccount(settings.account);
     Keyloop::SessionJob *job = session->adoptSignIn(signIn->tokenResponse(), signIn->idTokenClaims());
-    QObject::connect(job, &Keyloop::SessionJob::finished, qApp, [session, index, view](Keyloop::SessionJob *finishedJob) {
-        const Keyloop::Error error = finishedJob->error();
+    QObject::connect(job, &Keyloop::Job::finished, qApp, [job, session, index, view] {
+        const Keyloop::Error error = job->error();
         if (error.code() == Keyloop::Error::Code::StorageUnavailable) {
             // No secret service, a locked keyring or denied access; nothing was written anywhere.
             // The session still works in memory for this run. A real app asks the user whether to
@@ -177,8 +176,8 @@ int main(int argc, char **argv)
         // Not fatal: the sign-in keeps waiting; the user can open the URL by hand.
         view.showStatus(QStringLiteral("No browser opened (%1). Open the address below.").arg(error.message()));
     });
-    QObject::connect(signIn, &Keyloop::SignIn::finished, &app, [&, signIn] {
-        signIn->deleteLater();
+    // Like every Keyloop job, the sign-in deletes itself after finished(): read it in this slot.
+    QObject::connect(signIn, &Keyloop::Job::finished, &app, [&, signIn] {
         if (const Keyloop::Error error = signIn->error()) {
             view.showStatus(QStringLiteral("Sign-in failed: %1").arg(error.message()));
             QCoreApplication::exit(error.code() == Keyloop::Error::Code::Cancelled ? 130 : 1);

@@ -175,9 +175,8 @@ Keyloop::Session *memoryFallback(const Keyloop::ClientConfiguration &client, con
 {
     //! [memory-store]
     // The user chose to go on without the OS keychain: a store that keeps nothing after the process.
-    auto *memoryStore = new Keyloop::MemoryTokenStore(parent);
-    auto *session = new Keyloop::Session(client, provider, memoryStore, nam, QStringLiteral("org.example.MyApp"),
-                                         Keyloop::Clock::system(), parent);
+    auto *memoryStore = new Keyloop::MemoryTokenStore(QStringLiteral("org.example.MyApp"), parent);
+    auto *session = new Keyloop::Session(client, provider, memoryStore, nam, parent);
     //! [memory-store]
     return session;
 }
@@ -192,11 +191,10 @@ void accounts(const Keyloop::ClientConfiguration &client, const Keyloop::Provide
     for (const Keyloop::AccountIndexEntry &entry : entries) {
         if (entry.issuer != client.issuer().toString() || entry.clientId != client.clientId())
             continue; // another provider or client of the same app
-        auto *session = new Keyloop::Session(client, provider, store, nam, index->appId(),
-                                             Keyloop::Clock::system(), parent);
+        auto *session = new Keyloop::Session(client, provider, store, nam, parent); // store: the app id's keychain
         session->setAccount(entry.account); // before restore(): selects the keychain item and the lock
         session->setAccountIndex(index);    // keeps the index up to date on save and sign-out
-        session->restore()->start();        // connect to SessionJob::finished as in getting-started
+        session->restore()->start();        // connect to Job::finished as in getting-started
     }
     //! [accounts]
 }
@@ -205,9 +203,9 @@ void signOut(Keyloop::Session *session, QObject *context)
 {
     //! [sign-out]
     Keyloop::SessionJob *job = session->signOut(); // removes the keychain items and the index entry
-    QObject::connect(job, &Keyloop::SessionJob::finished, context, [](Keyloop::SessionJob *finishedJob) {
-        if (finishedJob->error())
-            qWarning() << "sign-out could not remove the stored session:" << finishedJob->error();
+    QObject::connect(job, &Keyloop::Job::finished, context, [job] {
+        if (job->error())
+            qWarning() << "sign-out could not remove the stored session:" << job->error();
     });
     job->start();
     //! [sign-out]

@@ -39,7 +39,9 @@ class KEYLOOP_EXPORT AuthorizationResponse
 public:
     AuthorizationResponse();
     AuthorizationResponse(const AuthorizationResponse &other);
+    AuthorizationResponse(AuthorizationResponse &&other) noexcept;
     AuthorizationResponse &operator=(const AuthorizationResponse &other);
+    AuthorizationResponse &operator=(AuthorizationResponse &&other) noexcept;
     ~AuthorizationResponse();
 
     /// \a rawQuery is the query component of the redirect request, without the leading '?'.

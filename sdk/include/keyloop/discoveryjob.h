@@ -3,6 +3,7 @@
 
 #include <keyloop/error.h>
 #include <keyloop/global.h>
+#include <keyloop/job.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/transportoptions.h>
 
@@ -31,18 +32,17 @@ class DiscoveryJobPrivate;
  * error is final, the fallback is not tried). Network failures (TLS, timeout, refused) are
  * final too. Redirects are never followed.
  *
- * Job pattern: configure, start() (the work is queued, so connecting afterwards is safe),
- * finished() is emitted exactly once, then the job deletes itself (deleteLater) unless
- * setAutoDelete(false).
+ * A Job: start() queues the work, finished() comes exactly once, then the job deletes itself
+ * unless setAutoDelete(false); cancel() stops it.
  * \code
  * auto *job = new Keyloop::DiscoveryJob(nam, issuer, transport);
- * connect(job, &Keyloop::DiscoveryJob::finished, this, [job] {
+ * connect(job, &Keyloop::Job::finished, this, [job] {
  *     if (job->error()) { ... } else { use(job->configuration()); }
  * });
  * job->start();
  * \endcode
  */
-class KEYLOOP_EXPORT DiscoveryJob : public QObject
+class KEYLOOP_EXPORT DiscoveryJob : public Job
 {
     Q_OBJECT
 public:
@@ -50,26 +50,15 @@ public:
                  QObject *parent = nullptr);
     ~DiscoveryJob() override;
 
-    /// Starts the job (queued). Calling it twice has no effect.
-    void start();
-    /// Stops the job; finished() is emitted (queued) with a Cancelled error if not yet finished.
-    void abort();
-
     QUrl issuer() const;
     /// The validated configuration; null until finished without error.
     ProviderConfiguration configuration() const;
-    /// The error, null on success.
-    Error error() const;
-    bool isFinished() const;
-
-    bool autoDelete() const;
-    void setAutoDelete(bool autoDelete);
-
-Q_SIGNALS:
-    /// Emitted exactly once.
-    void finished();
+protected:
+    void doStart() override;
+    void doCancel() override;
 
 private:
+    friend class DiscoveryJobPrivate;
     std::unique_ptr<DiscoveryJobPrivate> d;
 };
 

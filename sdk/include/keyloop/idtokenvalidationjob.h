@@ -4,6 +4,7 @@
 #include <keyloop/error.h>
 #include <keyloop/idtokenclaims.h>
 #include <keyloop/idtokenvalidator.h>
+#include <keyloop/job.h>
 
 #include <QtCore/QObject>
 #include <QtCore/QUrl>
@@ -23,19 +24,18 @@ class IdTokenValidationJobPrivate;
  * rotated its keys) asks the cache for one rate-limited refetch and validates once more
  * (OIDC Core §10.1.1).
  *
- * Job pattern: configure, start() (the work begins from the event loop, so connecting after
- * start() is safe), finished() is emitted exactly once, then the job deletes itself later
- * unless setAutoDelete(false).
+ * A Job: start() queues the work, finished() comes exactly once, then the job deletes itself
+ * unless setAutoDelete(false); cancel() stops it.
  *
  * \code
  * auto *job = new Keyloop::IdTokenValidationJob(validator, cache, jwksUri, idToken, expect);
- * connect(job, &Keyloop::IdTokenValidationJob::finished, this, [job] {
+ * connect(job, &Keyloop::Job::finished, this, [job] {
  *     if (job->error()) qWarning() << job->error(); else use(job->claims());
  * });
  * job->start();
  * \endcode
  */
-class KEYLOOP_EXPORT IdTokenValidationJob : public QObject
+class KEYLOOP_EXPORT IdTokenValidationJob : public Job
 {
     Q_OBJECT
 public:
@@ -44,21 +44,17 @@ public:
                          QObject *parent = nullptr);
     ~IdTokenValidationJob() override;
 
-    void start();
-
-    Error error() const;
     /// The validated claims; null unless finished without error.
     IdTokenClaims claims() const;
     /// True if the JWKS was refetched because of an unknown key.
     bool keysWereRefetched() const;
 
-    bool autoDelete() const;
-    void setAutoDelete(bool autoDelete);
-
-Q_SIGNALS:
-    void finished();
+protected:
+    void doStart() override;
+    void doCancel() override;
 
 private:
+    friend class IdTokenValidationJobPrivate;
     std::unique_ptr<IdTokenValidationJobPrivate> d;
 };
 

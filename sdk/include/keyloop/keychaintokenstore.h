@@ -32,6 +32,8 @@ public:
 
     /// The keychain service name (the application id).
     QString serviceName() const;
+    /// The service name.
+    QString appId() const override;
 
 protected:
     void startJob(TokenStoreJob *job) override;

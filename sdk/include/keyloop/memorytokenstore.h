@@ -22,7 +22,11 @@ class KEYLOOP_EXPORT MemoryTokenStore : public TokenStore
     Q_OBJECT
 public:
     explicit MemoryTokenStore(QObject *parent = nullptr);
+    /// A store of the application \a appId (it names the sessions' cross-process lock).
+    explicit MemoryTokenStore(const QString &appId, QObject *parent = nullptr);
     ~MemoryTokenStore() override;
+
+    QString appId() const override;
 
     /// The keys currently held (for tests and diagnostics; not secret).
     QStringList keys() const;

@@ -28,7 +28,9 @@ class KEYLOOP_EXPORT Pkce
 public:
     Pkce();
     Pkce(const Pkce &other);
+    Pkce(Pkce &&other) noexcept;
     Pkce &operator=(const Pkce &other);
+    Pkce &operator=(Pkce &&other) noexcept;
     ~Pkce();
 
     static Pkce generate();

@@ -5,6 +5,7 @@
 #include <keyloop/clock.h>
 #include <keyloop/error.h>
 #include <keyloop/global.h>
+#include <keyloop/job.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/sessionrecord.h>
 #include <keyloop/tokenresponse.h>
@@ -31,11 +32,11 @@ class SessionPrivate;
 class TokenStore;
 
 /*!
- * \brief A Session operation (restore, adopt a sign-in, sign out), in the QtKeychain job
- * style: connect to finished(), call start() (queued); finished() is emitted exactly once,
- * then the job deletes itself unless setAutoDelete(false).
+ * \brief A Session operation (restore, adopt a sign-in, sign out). A Job: nothing happens
+ * until start() (queued); finished() is emitted exactly once, then the job deletes itself
+ * unless setAutoDelete(false).
  */
-class KEYLOOP_EXPORT SessionJob : public QObject
+class KEYLOOP_EXPORT SessionJob : public Job
 {
     Q_OBJECT
 public:
@@ -44,18 +45,12 @@ public:
 
     ~SessionJob() override;
     Operation operation() const;
-    /*!
-     * Null on success. Restore: NotFound (nothing stored), StorageUnavailable/Failed/Corrupt.
-     * AdoptSignIn: a storage error means the tokens are usable in memory but were not saved
-     * (the app decides whether that is acceptable; the CLI's login fails).
-     */
-    Error error() const;
-    bool autoDelete() const;
-    void setAutoDelete(bool autoDelete);
-    void start();
+    // error(): null on success. Restore: NotFound (nothing stored), StorageUnavailable/Failed/
+    // Corrupt. AdoptSignIn: a storage error means the tokens are usable in memory but were not
+    // saved (the app decides whether that is acceptable; the CLI's login fails).
 
-Q_SIGNALS:
-    void finished(Keyloop::SessionJob *job);
+protected:
+    void doStart() override;
 
 private:
     friend class Session;
@@ -71,9 +66,10 @@ private:
  * refresh-token rotation (RFC 9700 §4.14) and across processes.
  *
  * \code
- * auto *session = new Keyloop::Session(client, provider, store, nam, QStringLiteral("org.example.App"));
- * auto *job = session->restore();              // reads the keychain, no network
- * connect(job, &Keyloop::SessionJob::finished, this, [=](Keyloop::SessionJob *job) {
+ * auto *store = new Keyloop::KeychainTokenStore(QStringLiteral("org.example.App"), this);
+ * auto *session = new Keyloop::Session(client, provider, store, nam, this);
+ * Keyloop::SessionJob *job = session->restore();   // reads the keychain, no network
+ * connect(job, &Keyloop::Job::finished, this, [=] {
  *     if (job->error()) { startSignIn(); return; }
  *     session->freshAccessToken(apiResource, this, [](const QByteArray &token, const Keyloop::Error &e) {
  *         if (e.requiresSignIn()) ...; else if (e) ...; else useToken(token);
@@ -103,16 +99,20 @@ class KEYLOOP_EXPORT Session : public QObject
 public:
     using TokenCallback = std::function<void(const QByteArray &accessToken, const Keyloop::Error &error)>;
 
-    /// \a store, \a nam and \a clock are not owned and must outlive the session.
-    /// \a appId names the cross-process lock (use the keychain service name).
+    /// \a store and \a nam are not owned and must outlive the session. The store's
+    /// TokenStore::appId() names the cross-process lock.
     Session(const ClientConfiguration &client, const ProviderConfiguration &provider, TokenStore *store,
-            QNetworkAccessManager *nam, const QString &appId, const Clock *clock = Clock::system(),
-            QObject *parent = nullptr);
+            QNetworkAccessManager *nam, QObject *parent = nullptr);
     ~Session() override;
 
     ClientConfiguration clientConfiguration() const;
     ProviderConfiguration providerConfiguration() const;
+    /// The application id: the store's TokenStore::appId() (the keychain service name).
     QString appId() const;
+
+    /// The clock that judges token freshness (not owned). Default Clock::system().
+    const Clock *clock() const;
+    void setClock(const Clock *clock);
 
     /// The app's name of the account ("" = default). Set before restore()/adoptSignIn().
     QString account() const;
@@ -145,10 +145,10 @@ public:
     SessionRecord record() const;
 
     /// Reads the stored session of storeKey(). No network. See SessionJob::error().
-    SessionJob *restore();
+    [[nodiscard]] SessionJob *restore();
     /// Restores from \a record, which the app has just read from this session's store with
     /// TokenStore::read(storeKey()) (e.g. to learn its appData() first): no second keychain read.
-    SessionJob *restore(const SessionRecord &record);
+    [[nodiscard]] SessionJob *restore(const SessionRecord &record);
 
     /*!
      * Takes over the tokens of a completed sign-in. \a claims are the validated ID token's
@@ -158,16 +158,16 @@ public:
      * Saving: before the first save a probe (write–read–delete) checks the store works.
      * Without a refresh token nothing is saved and isPersistent() is false.
      */
-    SessionJob *adoptSignIn(const TokenResponse &response, const QJsonObject &claims,
+    [[nodiscard]] SessionJob *adoptSignIn(const TokenResponse &response, const QJsonObject &claims,
                             const QString &resource = QString(), const QJsonObject &appData = QJsonObject());
 
     /// Same, with the claims of the validated ID token (IdTokenClaims::claims()).
-    SessionJob *adoptSignIn(const TokenResponse &response, const IdTokenClaims &claims,
+    [[nodiscard]] SessionJob *adoptSignIn(const TokenResponse &response, const IdTokenClaims &claims,
                             const QString &resource = QString(), const QJsonObject &appData = QJsonObject());
 
     /// Removes the stored session (and index entry) and forgets the tokens.
     /// (Revocation, RFC 7009, comes with the HTTP client.)
-    SessionJob *signOut();
+    [[nodiscard]] SessionJob *signOut();
 
     /*!
      * Calls \a callback on \a context with a fresh access token for \a resource, refreshing

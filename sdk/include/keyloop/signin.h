@@ -6,6 +6,7 @@
 #include <keyloop/error.h>
 #include <keyloop/global.h>
 #include <keyloop/idtokenclaims.h>
+#include <keyloop/job.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/tokenresponse.h>
 
@@ -35,19 +36,21 @@ class SignInPrivate;
  * the ID token (signature on the provider's JWKS, every claim rule) → finished().
  *
  * The whole sign-in has an overall timeout (ClientConfiguration::loginTimeout(), default 5 min)
- * and can be cancel()led; it never hangs. finished() is emitted exactly once.
+ * and can be cancel()led; it never hangs. It is a Job: start() queues it, finished() is emitted
+ * exactly once, then the sign-in deletes itself unless setAutoDelete(false) — read its results
+ * in the slot connected to finished().
  *
  * \code
  * auto *signIn = new Keyloop::SignIn(config, &nam);
  * signIn->setBrowserLauncher(&launcher);             // optional; default: the system's opener
- * connect(signIn, &Keyloop::SignIn::finished, this, [signIn] {
+ * connect(signIn, &Keyloop::Job::finished, this, [signIn] {
  *     if (signIn->error()) { qWarning() << signIn->error(); return; }
  *     qInfo() << "signed in as" << signIn->idTokenClaims().subject();
  * });
  * signIn->start();
  * \endcode
  */
-class KEYLOOP_EXPORT SignIn : public QObject
+class KEYLOOP_EXPORT SignIn : public Job
 {
     Q_OBJECT
 public:
@@ -61,14 +64,6 @@ public:
     /// A JWKS cache shared with other sign-ins and sessions (not owned), so that keys are fetched
     /// once per provider and a key rotation costs one refetch. Default: a cache of its own.
     void setJwksCache(JwksCache *cache);
-
-    /// Starts the sign-in (queued: connect to signals after calling start() is safe).
-    void start();
-    /// Cancels; finished() follows with Error::Code::Cancelled. No-op once finished.
-    void cancel();
-
-    bool isFinished() const;
-    Error error() const;
 
     /// The authorization request URL (also given by authorizationUrlReady()). Contains state and
     /// a PKCE challenge, never a secret — but it is single-use: do not log it.
@@ -89,9 +84,13 @@ Q_SIGNALS:
     void browserLaunchFailed(const Keyloop::Error &error);
     /// The redirect arrived; the code is being exchanged.
     void callbackReceived();
-    void finished();
+
+protected:
+    void doStart() override;
+    void doCancel() override;
 
 private:
+    friend class SignInPrivate;
     std::unique_ptr<SignInPrivate> d;
 };
 

@@ -6,6 +6,7 @@
 #include <keyloop/clock.h>
 #include <keyloop/error.h>
 #include <keyloop/global.h>
+#include <keyloop/job.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/tokenresponse.h>
 #include <keyloop/transportoptions.h>
@@ -23,16 +24,17 @@ QT_END_NAMESPACE
 namespace Keyloop {
 
 class TokenClient;
+class TokenClientPrivate;
 class TokenJobPrivate;
 
 /*!
  * \brief One token request in flight, created by TokenClient.
  *
- * It is already running when returned. finished() is emitted exactly once, always
- * asynchronously (also for an immediate failure such as an insecure endpoint), then the job
- * deletes itself (deleteLater).
+ * A Job: it sends the request when start() is called (queued). finished() is emitted exactly
+ * once, also for an immediate failure such as an insecure endpoint, then the job deletes
+ * itself unless setAutoDelete(false). cancel() aborts the request.
  */
-class KEYLOOP_EXPORT TokenJob : public QObject
+class KEYLOOP_EXPORT TokenJob : public Job
 {
     Q_OBJECT
 public:
@@ -49,19 +51,15 @@ public:
     Grant grant() const;
     /// The token response; null unless finished without error.
     TokenResponse response() const;
-    /// The error, null on success. requiresSignIn() is true for invalid_grant.
-    Error error() const;
-    bool isFinished() const;
+    // error(): null on success; requiresSignIn() is true for invalid_grant.
 
-    /// Aborts the request; finished() is emitted (queued) with a Cancelled error if not yet finished.
-    void abort();
-
-Q_SIGNALS:
-    /// Emitted exactly once.
-    void finished();
+protected:
+    void doStart() override;
+    void doCancel() override;
 
 private:
     friend class TokenClient;
+    friend class TokenClientPrivate;
     explicit TokenJob(Grant grant, QObject *parent);
     std::unique_ptr<TokenJobPrivate> d;
 };
@@ -79,7 +77,8 @@ private:
  * - ClientSecretPost: `client_id` and `client_secret` in the body.
  * \code
  * Keyloop::TokenJob *job = tokens->refresh(provider, client, refreshToken);
- * connect(job, &Keyloop::TokenJob::finished, this, [job] { ... job->response() ... });
+ * connect(job, &Keyloop::Job::finished, this, [job] { ... job->response() ... });
+ * job->start();
  * \endcode
  */
 class KEYLOOP_EXPORT TokenClient : public QObject
@@ -102,11 +101,11 @@ public:
      * \a resource is not empty (RFC 8707 §2.2). The requested scopes (for an absent `scope`
      * and the ID-token requirement) are AuthorizationRequest::requestedScopes(client, provider).
      */
-    TokenJob *exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+    [[nodiscard]] TokenJob *exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
                            const QByteArray &code, const QByteArray &codeVerifier,
                            const QUrl &redirectUri, const QString &resource = QString());
     /// Same, taking verifier, redirect URI and requested scopes from \a request.
-    TokenJob *exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+    [[nodiscard]] TokenJob *exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
                            const AuthorizationRequest &request, const QByteArray &code,
                            const QString &resource = QString());
 
@@ -117,18 +116,17 @@ public:
      * absent `scope` means \a scopes, or — when \a scopes is empty — the client's requested
      * scopes. A 4xx OAuth error keeps its code (invalid_grant → requiresSignIn()).
      */
-    TokenJob *refresh(const ProviderConfiguration &provider, const ClientConfiguration &client,
+    [[nodiscard]] TokenJob *refresh(const ProviderConfiguration &provider, const ClientConfiguration &client,
                       const QByteArray &refreshToken, const QStringList &scopes = QStringList(),
                       const QString &resource = QString());
 
     /// Client credentials grant (RFC 6749 §4.4), for confidential service clients.
-    TokenJob *clientCredentials(const ProviderConfiguration &provider, const ClientConfiguration &client,
+    [[nodiscard]] TokenJob *clientCredentials(const ProviderConfiguration &provider, const ClientConfiguration &client,
                                 const QStringList &scopes = QStringList(),
                                 const QString &resource = QString());
 
 private:
-    class Private;
-    std::unique_ptr<Private> d;
+    std::unique_ptr<TokenClientPrivate> d;
 };
 
 } // namespace Keyloop

@@ -3,6 +3,7 @@
 
 #include <keyloop/error.h>
 #include <keyloop/global.h>
+#include <keyloop/job.h>
 #include <keyloop/sessionrecord.h>
 
 #include <QtCore/QObject>
@@ -19,13 +20,13 @@ class TokenStoreJobPrivate;
  * \brief One asynchronous token-store operation, in the QtKeychain job style.
  *
  * Obtain a job from TokenStore::read(), write(), remove() or probe(), connect to finished(),
- * then call start(). start() is queued: the work begins when control returns to the event
- * loop, so connecting after start() is safe too. finished() is emitted exactly once, also
- * on immediate failures, and then the job deletes itself (deleteLater) unless
- * setAutoDelete(false) was called.
+ * then call start(). It is a Job: start() is queued, finished() is emitted exactly once, also
+ * on immediate failures, and then the job deletes itself unless setAutoDelete(false) was
+ * called. cancel() only stops the result from being reported: a keychain operation already
+ * handed to the OS may still complete.
  * \code
- * auto *job = store->read(key);
- * connect(job, &Keyloop::TokenStoreJob::finished, this, [](Keyloop::TokenStoreJob *job) {
+ * Keyloop::TokenStoreJob *job = store->read(key);
+ * connect(job, &Keyloop::Job::finished, this, [job] {
  *     if (job->error().code() == Keyloop::Error::Code::NotFound) { ... sign in ... }
  *     else if (job->error()) { ... report job->error().message() ... }
  *     else use(job->record());
@@ -33,7 +34,7 @@ class TokenStoreJobPrivate;
  * job->start();
  * \endcode
  */
-class KEYLOOP_EXPORT TokenStoreJob : public QObject
+class KEYLOOP_EXPORT TokenStoreJob : public Job
 {
     Q_OBJECT
 public:
@@ -52,18 +53,10 @@ public:
     QString key() const;
     /// Read: the record read (null on error). Write: the record being written.
     SessionRecord record() const;
-    /// Null on success. Codes: StorageUnavailable, StorageFailed, StorageCorrupt, NotFound.
-    Error error() const;
+    // error(): null on success; codes StorageUnavailable, StorageFailed, StorageCorrupt, NotFound.
 
-    bool autoDelete() const;
-    void setAutoDelete(bool autoDelete);
-    bool isFinished() const;
-
-    /// Queues the operation. Calling it twice has no effect.
-    void start();
-
-Q_SIGNALS:
-    void finished(Keyloop::TokenStoreJob *job);
+protected:
+    void doStart() override;
 
 private:
     friend class TokenStore;
@@ -95,19 +88,23 @@ public:
      */
     static QString keyFor(const QString &issuer, const QString &clientId, const QString &account);
 
+    /// The application id this store belongs to (KeychainTokenStore: the service name). It
+    /// names the cross-process lock of the sessions using the store. Default: empty.
+    virtual QString appId() const;
+
     /// A job reading the record stored under \a key (error NotFound when there is none).
-    TokenStoreJob *read(const QString &key);
+    [[nodiscard]] TokenStoreJob *read(const QString &key);
     /// A job replacing the record stored under \a key.
-    TokenStoreJob *write(const QString &key, const SessionRecord &record);
+    [[nodiscard]] TokenStoreJob *write(const QString &key, const SessionRecord &record);
     /// A job removing the record stored under \a key (absent is success).
-    TokenStoreJob *remove(const QString &key);
+    [[nodiscard]] TokenStoreJob *remove(const QString &key);
     /*!
      * A job that writes, reads back and deletes a probe item. A read that answers
      * "not found" does not prove a keychain works (a locked keyring answers that too), so
      * do this before the first save, not at start-up (it may raise an unlock prompt).
      * Fails with StorageUnavailable when the backend cannot store secrets.
      */
-    TokenStoreJob *probe();
+    [[nodiscard]] TokenStoreJob *probe();
 
 protected:
     /// Performs \a job (see TokenStoreJob::operation()). Called from the event loop after

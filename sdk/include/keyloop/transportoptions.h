@@ -26,7 +26,9 @@ class KEYLOOP_EXPORT TransportOptions
 public:
     TransportOptions();
     TransportOptions(const TransportOptions &other);
+    TransportOptions(TransportOptions &&other) noexcept;
     TransportOptions &operator=(const TransportOptions &other);
+    TransportOptions &operator=(TransportOptions &&other) noexcept;
     ~TransportOptions();
 
     /// Development only: accept plain http for endpoints on loopback addresses

@@ -4,6 +4,7 @@
 #include <keyloop/error.h>
 #include <keyloop/global.h>
 #include <keyloop/idtokenclaims.h>
+#include <keyloop/job.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/transportoptions.h>
 
@@ -32,10 +33,10 @@ class UserInfoJobPrivate;
  * (RFC 6750 §3.1) with that code; other statuses HttpError; a body that is not a strict JSON object
  * (signed/encrypted UserInfo JWTs are not supported) MalformedResponse.
  *
- * The job follows the SDK's job pattern: start() is queued, finished() comes exactly once, then
- * the job deletes itself (unless setAutoDelete(false)).
+ * A Job: start() queues the work, finished() comes exactly once, then the job deletes itself
+ * unless setAutoDelete(false); cancel() stops it.
  */
-class KEYLOOP_EXPORT UserInfoJob : public QObject
+class KEYLOOP_EXPORT UserInfoJob : public Job
 {
     Q_OBJECT
 public:
@@ -44,17 +45,12 @@ public:
                 const IdTokenClaims &idTokenClaims, QObject *parent = nullptr);
     ~UserInfoJob() override;
 
-    void start();
-    bool isFinished() const;
-    Error error() const;
     /// The UserInfo claims; empty unless finished without error.
     QJsonObject claims() const;
 
-    bool autoDelete() const;
-    void setAutoDelete(bool autoDelete);
-
-Q_SIGNALS:
-    void finished();
+protected:
+    void doStart() override;
+    void doCancel() override;
 
 private:
     std::unique_ptr<UserInfoJobPrivate> d;

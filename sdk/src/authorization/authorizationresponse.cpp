@@ -33,6 +33,8 @@ Error fail(Error::Code code, const QString &message)
 AuthorizationResponse::AuthorizationResponse() : d(new AuthorizationResponsePrivate) {}
 AuthorizationResponse::AuthorizationResponse(const AuthorizationResponse &other) = default;
 AuthorizationResponse &AuthorizationResponse::operator=(const AuthorizationResponse &other) = default;
+AuthorizationResponse::AuthorizationResponse(AuthorizationResponse &&other) noexcept = default;
+AuthorizationResponse &AuthorizationResponse::operator=(AuthorizationResponse &&other) noexcept = default;
 AuthorizationResponse::~AuthorizationResponse() = default;
 
 AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,

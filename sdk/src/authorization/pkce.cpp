@@ -17,6 +17,8 @@ public:
 Pkce::Pkce() : d(new PkcePrivate) {}
 Pkce::Pkce(const Pkce &other) = default;
 Pkce &Pkce::operator=(const Pkce &other) = default;
+Pkce::Pkce(Pkce &&other) noexcept = default;
+Pkce &Pkce::operator=(Pkce &&other) noexcept = default;
 Pkce::~Pkce() = default;
 
 Pkce Pkce::generate()

@@ -2,6 +2,7 @@
 #include "core/logging_p.h"
 
 namespace Keyloop {
+Q_LOGGING_CATEGORY(lcCore, "keyloop.core", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcDiscovery, "keyloop.discovery", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcAuthorization, "keyloop.authorization", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcRedirect, "keyloop.redirect", QtWarningMsg)

@@ -8,6 +8,7 @@
 #include <QtCore/QLoggingCategory>
 
 namespace Keyloop {
+Q_DECLARE_LOGGING_CATEGORY(lcCore)          // keyloop.core
 Q_DECLARE_LOGGING_CATEGORY(lcDiscovery)     // keyloop.discovery
 Q_DECLARE_LOGGING_CATEGORY(lcAuthorization) // keyloop.authorization
 Q_DECLARE_LOGGING_CATEGORY(lcRedirect)      // keyloop.redirect

@@ -25,13 +25,9 @@ public:
     QUrl issuer;
     TransportOptions options;
     ProviderConfiguration configuration;
-    Error error;
     Error firstError;
     QList<QUrl> candidates;
     QPointer<HttpExchange> exchange;
-    bool started = false;
-    bool finished = false;
-    bool autoDelete = true;
 };
 
 namespace {
@@ -83,7 +79,7 @@ bool allowsFallback(const Error &error)
 
 DiscoveryJob::DiscoveryJob(QNetworkAccessManager *nam, const QUrl &issuer, const TransportOptions &options,
                            QObject *parent)
-    : QObject(parent), d(new DiscoveryJobPrivate(this))
+    : Job(parent), d(new DiscoveryJobPrivate(this))
 {
     d->nam = nam;
     d->issuer = issuer;
@@ -96,18 +92,10 @@ DiscoveryJob::~DiscoveryJob()
         d->exchange->abort();
 }
 
-void DiscoveryJob::start()
-{
-    if (d->started)
-        return;
-    d->started = true;
-    QMetaObject::invokeMethod(this, [this] { d->run(); }, Qt::QueuedConnection);
-}
+void DiscoveryJob::doStart() { d->run(); }
 
 void DiscoveryJobPrivate::run()
 {
-    if (finished)
-        return;
     Error e = checkEndpointUrl(issuer, options, QStringLiteral("issuer"));
     if (!e && issuer.hasQuery())
         e = Error(Error::Code::InvalidConfiguration,
@@ -169,38 +157,20 @@ void DiscoveryJobPrivate::onExchangeFinished(HttpExchange *ex)
 
 void DiscoveryJobPrivate::complete(const Error &e)
 {
-    if (finished)
-        return;
-    error = e;
-    finished = true;
-    Q_EMIT q->finished();
-    if (autoDelete)
-        q->deleteLater();
+    q->emitResult(e);
 }
 
-void DiscoveryJob::abort()
+void DiscoveryJob::doCancel()
 {
-    if (d->finished)
-        return;
-    d->finished = true;
-    d->error = Error(Error::Code::Cancelled, QStringLiteral("discovery was cancelled"));
+    d->configuration = ProviderConfiguration();
     if (d->exchange) {
         d->exchange->disconnect(this);
         d->exchange->abort();
         d->exchange = nullptr;
     }
-    QMetaObject::invokeMethod(this, [this] {
-        Q_EMIT finished();
-        if (d->autoDelete)
-            deleteLater();
-    }, Qt::QueuedConnection);
 }
 
 QUrl DiscoveryJob::issuer() const { return d->issuer; }
 ProviderConfiguration DiscoveryJob::configuration() const { return d->configuration; }
-Error DiscoveryJob::error() const { return d->error; }
-bool DiscoveryJob::isFinished() const { return d->finished; }
-bool DiscoveryJob::autoDelete() const { return d->autoDelete; }
-void DiscoveryJob::setAutoDelete(bool autoDelete) { d->autoDelete = autoDelete; }
 
 } // namespace Keyloop

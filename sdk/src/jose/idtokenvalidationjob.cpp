@@ -18,25 +18,24 @@ public:
     QUrl jwksUri;
     QByteArray token;
     IdTokenExpectations expectations;
-    Error error;
     IdTokenClaims claims;
-    bool started = false;
-    bool finished = false;
     bool refetched = false;
-    bool autoDelete = true;
 
-    void finish(const Error &e)
+    void dropToken()
     {
-        if (finished)
-            return;
-        finished = true;
-        error = e;
         // The token is not needed any more: drop it early.
         token.fill('\0');
         token.clear();
-        Q_EMIT q->finished();
-        if (autoDelete)
-            q->deleteLater();
+    }
+
+    void finish(const Error &e)
+    {
+        if (q->isFinished())
+            return;
+        if (e)
+            claims = IdTokenClaims();
+        dropToken();
+        q->emitResult(e);
     }
 
     bool tryValidate(const JsonWebKeySet &keys, Error *e)
@@ -49,6 +48,8 @@ public:
 
     void onKeys(const JwksCache::KeysResult &result)
     {
+        if (q->isFinished())
+            return; // cancelled
         if (result.error)
             return finish(result.error);
         Error e;
@@ -65,6 +66,8 @@ public:
 
     void onRefetched(const JwksCache::KeysResult &result)
     {
+        if (q->isFinished())
+            return; // cancelled
         if (result.error)
             return finish(result.error);
         refetched = result.fetched;
@@ -81,7 +84,7 @@ public:
 IdTokenValidationJob::IdTokenValidationJob(const IdTokenValidator &validator, JwksCache *cache,
                                            const QUrl &jwksUri, const QByteArray &idToken,
                                            const IdTokenExpectations &expectations, QObject *parent)
-    : QObject(parent), d(new IdTokenValidationJobPrivate)
+    : Job(parent), d(new IdTokenValidationJobPrivate)
 {
     d->q = this;
     d->validator = validator;
@@ -93,22 +96,16 @@ IdTokenValidationJob::IdTokenValidationJob(const IdTokenValidator &validator, Jw
 
 IdTokenValidationJob::~IdTokenValidationJob() = default;
 
-void IdTokenValidationJob::start()
+void IdTokenValidationJob::doStart()
 {
-    if (d->started)
-        return;
-    d->started = true;
-    QMetaObject::invokeMethod(this, [this] {
-        if (!d->cache)
-            return d->finish(Error(Error::Code::InvalidConfiguration, QStringLiteral("no JWKS cache")));
-        d->cache->keys(d->jwksUri, this, [this](const JwksCache::KeysResult &result) { d->onKeys(result); });
-    }, Qt::QueuedConnection);
+    if (!d->cache)
+        return d->finish(Error(Error::Code::InvalidConfiguration, QStringLiteral("no JWKS cache")));
+    d->cache->keys(d->jwksUri, this, [this](const JwksCache::KeysResult &result) { d->onKeys(result); });
 }
 
-Error IdTokenValidationJob::error() const { return d->error; }
+void IdTokenValidationJob::doCancel() { d->dropToken(); }
+
 IdTokenClaims IdTokenValidationJob::claims() const { return d->claims; }
 bool IdTokenValidationJob::keysWereRefetched() const { return d->refetched; }
-bool IdTokenValidationJob::autoDelete() const { return d->autoDelete; }
-void IdTokenValidationJob::setAutoDelete(bool autoDelete) { d->autoDelete = autoDelete; }
 
 } // namespace Keyloop

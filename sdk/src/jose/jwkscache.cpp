@@ -86,7 +86,18 @@ JwksCache::JwksCache(Fetcher fetcher, QObject *parent)
     d->fetcher = std::move(fetcher);
 }
 
-JwksCache::~JwksCache() = default;
+JwksCache::~JwksCache()
+{
+    // The callback contract: every waiting caller whose context still exists hears once.
+    const Error cancelled(Error::Code::Cancelled, QStringLiteral("the JWKS cache was destroyed"));
+    for (Entry &entry : d->entries) {
+        for (const Waiter &w : std::as_const(entry.waiters)) {
+            if (w.context)
+                d->deliver(w.context, true, w.callback, KeysResult{JsonWebKeySet(), cancelled, false});
+        }
+        entry.waiters.clear();
+    }
+}
 
 const Clock *JwksCache::clock() const { return d->clock; }
 void JwksCache::setClock(const Clock *clock) { d->clock = clock ? clock : Clock::system(); }

@@ -15,6 +15,8 @@ public:
 TransportOptions::TransportOptions() : d(new TransportOptionsPrivate) {}
 TransportOptions::TransportOptions(const TransportOptions &other) = default;
 TransportOptions &TransportOptions::operator=(const TransportOptions &other) = default;
+TransportOptions::TransportOptions(TransportOptions &&other) noexcept = default;
+TransportOptions &TransportOptions::operator=(TransportOptions &&other) noexcept = default;
 TransportOptions::~TransportOptions() = default;
 
 bool TransportOptions::allowsInsecureLoopbackForDevelopment() const { return d->allowInsecureLoopback; }

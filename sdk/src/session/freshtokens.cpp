@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Session: the callers waiting for a fresh access token, and when a refresh starts.
-#include "session/sessionprivate_p.h"
+#include "session/session_p.h"
 
 #include "core/logging_p.h"
 #include "session/freshness_p.h"

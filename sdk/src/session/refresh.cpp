@@ -2,7 +2,7 @@
 // Session: the refresh state machine. Under a cross-process lock: re-read the store, refresh
 // (RFC 6749 §6), check a refreshed ID token, save a rotated refresh token before anyone uses
 // the new tokens (RFC 9700 §4.14).
-#include "session/sessionprivate_p.h"
+#include "session/session_p.h"
 
 #include <keyloop/tokenclient.h>
 
@@ -96,10 +96,9 @@ void SessionPrivate::refresh(const QString &resource, bool retriedAfterReread)
     const QByteArray usedToken = record.refreshToken();
     // RFC 6749 §6; RFC 8707 §2.2: one access token per resource, "" = without resource.
     TokenJob *job = tokenClient->refresh(provider, client, usedToken, QStringList(), resource);
-    QObject::connect(job, &TokenJob::finished, q, [this, job, resource, usedToken, retriedAfterReread] {
+    QObject::connect(job, &Job::finished, q, [this, job, resource, usedToken, retriedAfterReread] {
         const Error error = job->error();
         const TokenResponse response = job->response();
-        job->deleteLater();
         testKillPoint("after-refresh-response");
         if (error) {
             onRefreshFailed(resource, usedToken, retriedAfterReread, error);
@@ -107,6 +106,7 @@ void SessionPrivate::refresh(const QString &resource, bool retriedAfterReread)
         }
         onRefreshSucceeded(resource, response);
     });
+    job->start();
 }
 
 void SessionPrivate::onRefreshFailed(const QString &resource, const QByteArray &usedToken, bool retriedAfterReread, const Error &error)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Session: the checks on an ID token that comes with a refresh (OIDC Core §12.2).
-#include "session/sessionprivate_p.h"
+#include "session/session_p.h"
 
 #include <keyloop/idtokenclaims.h>
 #include <keyloop/idtokenvalidationjob.h>
@@ -134,7 +134,7 @@ void SessionPrivate::validateRefreshedIdToken(const TokenResponse &response, std
         expect.setPreviousClaims(previousClaimsFrom(original));
     expect.setAccessToken(response.accessToken()); // OIDC Core 3.1.3.8, when at_hash is present
     auto *job = new IdTokenValidationJob(validator, jwks(), provider.jwksUri(), response.idToken(), expect, q);
-    QObject::connect(job, &IdTokenValidationJob::finished, q, [job, then] { then(job->error(), true); });
+    QObject::connect(job, &Job::finished, q, [job, then] { then(job->error(), true); });
     job->start();
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Session and SessionJob: the public API. The operations behind it are listed in
-// session/sessionprivate_p.h.
+// session/session_p.h.
 #include <keyloop/session.h>
 
 #include <keyloop/accountindex.h>
@@ -11,9 +11,8 @@
 
 #include "core/logging_p.h"
 #include "session/freshness_p.h"
-#include "session/sessionprivate_p.h"
+#include "session/session_p.h"
 
-#include <QtCore/QTimer>
 
 namespace Keyloop {
 
@@ -25,46 +24,25 @@ class SessionJobPrivate
 public:
     SessionJob::Operation operation = SessionJob::Operation::Restore;
     std::function<void(SessionJob *)> run;
-    Error error;
-    bool autoDelete = true;
-    bool started = false;
-    bool finished = false;
 
-    static void finish(SessionJob *job, const Error &error)
-    {
-        if (job->d->finished)
-            return;
-        job->d->finished = true;
-        job->d->error = error;
-        Q_EMIT job->finished(job);
-        if (job->d->autoDelete)
-            job->deleteLater();
-    }
+    static void finish(SessionJob *job, const Error &error) { job->emitResult(error); }
 };
 
 SessionJob::SessionJob(Operation operation, QObject *parent)
-    : QObject(parent), d(std::make_unique<SessionJobPrivate>())
+    : Job(parent), d(std::make_unique<SessionJobPrivate>())
 {
     d->operation = operation;
 }
 
 SessionJob::~SessionJob() = default;
 SessionJob::Operation SessionJob::operation() const { return d->operation; }
-Error SessionJob::error() const { return d->error; }
-bool SessionJob::autoDelete() const { return d->autoDelete; }
-void SessionJob::setAutoDelete(bool autoDelete) { d->autoDelete = autoDelete; }
 
-void SessionJob::start()
+void SessionJob::doStart()
 {
-    if (d->started)
-        return;
-    d->started = true;
-    QTimer::singleShot(0, this, [this] {
-        if (d->run)
-            d->run(this);
-        else
-            SessionJobPrivate::finish(this, Error());
-    });
+    if (d->run)
+        d->run(this);
+    else
+        emitResult(Error());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -73,26 +51,39 @@ void SessionJob::start()
 JwksCache *SessionPrivate::jwks() const { return sharedJwks ? sharedJwks.data() : ownJwks; }
 
 Session::Session(const ClientConfiguration &client, const ProviderConfiguration &provider, TokenStore *store,
-                 QNetworkAccessManager *nam, const QString &appId, const Clock *clock, QObject *parent)
+                 QNetworkAccessManager *nam, QObject *parent)
     : QObject(parent), d(std::make_unique<SessionPrivate>(this))
 {
     d->client = client;
     d->provider = provider;
     d->store = store;
     d->nam = nam;
-    d->appId = appId;
-    d->clock = clock ? clock : Clock::system();
+    d->appId = store ? store->appId() : QString();
+    d->clock = Clock::system();
     d->tokenClient = new TokenClient(nam, client.transport(), this);
     d->tokenClient->setClock(d->clock);
     d->ownJwks = new JwksCache(nam, client.transport(), this);
     d->ownJwks->setClock(d->clock);
 }
 
-Session::~Session() = default;
+Session::~Session()
+{
+    // The callback contract: every caller still waiting for a token hears once (queued, on its
+    // context), never from a half-destroyed session.
+    d->failAll(Error(Error::Code::Cancelled, QStringLiteral("the session was destroyed")));
+}
 
 ClientConfiguration Session::clientConfiguration() const { return d->client; }
 ProviderConfiguration Session::providerConfiguration() const { return d->provider; }
 QString Session::appId() const { return d->appId; }
+const Clock *Session::clock() const { return d->clock; }
+
+void Session::setClock(const Clock *clock)
+{
+    d->clock = clock ? clock : Clock::system();
+    d->tokenClient->setClock(d->clock);
+    d->ownJwks->setClock(d->clock);
+}
 QString Session::account() const { return d->account; }
 void Session::setAccount(const QString &account) { d->account = account; }
 QString Session::storeKey() const { return d->key(); }
@@ -216,7 +207,7 @@ SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObjec
         }
         // A "not found" proves nothing; probe (write–read–delete) before the first save.
         TokenStoreJob *probe = d->store->probe();
-        connect(probe, &TokenStoreJob::finished, this, [this, j, save](TokenStoreJob *p) {
+        connect(probe, &Job::finished, this, [this, j, save, p = probe] {
             if (p->error()) {
                 d->setPersistent(false);
                 SessionJobPrivate::finish(j, p->error());

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Session: the cross-process lock, the token store and the account index.
-#include "session/sessionprivate_p.h"
+#include "session/session_p.h"
 
 #include <keyloop/accountindex.h>
 #include <keyloop/tokenstore.h>
@@ -52,7 +52,7 @@ void SessionPrivate::readStore(std::function<void(const Error &, const SessionRe
         return;
     }
     TokenStoreJob *job = store->read(key());
-    QObject::connect(job, &TokenStoreJob::finished, q, [then](TokenStoreJob *j) { then(j->error(), j->record()); });
+    QObject::connect(job, &Job::finished, q, [then, job] { then(job->error(), job->record()); });
     job->start();
 }
 
@@ -63,8 +63,8 @@ void SessionPrivate::writeStore(const SessionRecord &r, int attempt, std::functi
         return;
     }
     TokenStoreJob *job = store->write(key(), r);
-    QObject::connect(job, &TokenStoreJob::finished, q, [this, r, attempt, then](TokenStoreJob *j) {
-        const Error e = j->error();
+    QObject::connect(job, &Job::finished, q, [this, r, attempt, then, job] {
+        const Error e = job->error();
         if (!e || attempt + 1 >= kSaveAttempts || e.code() == Error::Code::StorageUnavailable) {
             then(e);
             return;
@@ -108,7 +108,7 @@ void SessionPrivate::removeStored(std::function<void(const Error &)> then)
             return;
         }
         TokenStoreJob *job = store->remove(key());
-        QObject::connect(job, &TokenStoreJob::finished, q, [then](TokenStoreJob *j) { then(j->error()); });
+        QObject::connect(job, &Job::finished, q, [then, job] { then(job->error()); });
         job->start();
     };
     if (!index) {

@@ -31,7 +31,6 @@ public:
     const Clock *clock = Clock::system();
 
     Stage stage = Stage::Idle;
-    Error error;
     ProviderConfiguration provider;
     AuthorizationRequest request;
     TokenResponse tokens;
@@ -55,7 +54,7 @@ public:
 };
 
 SignIn::SignIn(const ClientConfiguration &client, QNetworkAccessManager *nam, QObject *parent)
-    : QObject(parent), d(new SignInPrivate)
+    : Job(parent), d(new SignInPrivate)
 {
     d->q = this;
     d->client = client;
@@ -78,23 +77,19 @@ void SignIn::setBrowserLauncher(BrowserLauncher *launcher) { d->launcher = launc
 void SignIn::setClock(const Clock *clock) { d->clock = clock ? clock : Clock::system(); }
 void SignIn::setJwksCache(JwksCache *cache) { d->jwks = cache; }
 
-void SignIn::start()
+void SignIn::doStart()
 {
-    if (d->stage != SignInPrivate::Stage::Idle)
-        return;
     d->stage = SignInPrivate::Stage::Discovery;
-    QMetaObject::invokeMethod(this, [this] { d->begin(); }, Qt::QueuedConnection);
+    d->begin();
 }
 
-void SignIn::cancel()
+void SignIn::doCancel()
 {
-    if (d->stage == SignInPrivate::Stage::Done)
-        return;
-    d->finish(Error(Error::Code::Cancelled, QStringLiteral("the sign-in was cancelled")));
+    qCDebug(lcAuthorization) << "sign-in cancelled";
+    d->stage = SignInPrivate::Stage::Done;
+    d->stopEverything();
 }
 
-bool SignIn::isFinished() const { return d->stage == SignInPrivate::Stage::Done; }
-Error SignIn::error() const { return d->error; }
 QUrl SignIn::authorizationUrl() const { return d->request.isNull() ? QUrl() : d->request.url(); }
 ClientConfiguration SignIn::clientConfiguration() const { return d->client; }
 ProviderConfiguration SignIn::providerConfiguration() const { return d->provider; }
@@ -118,7 +113,7 @@ void SignInPrivate::begin()
     }
     qCDebug(lcAuthorization) << "discovery started";
     discovery = new DiscoveryJob(nam, client.issuer(), client.transport(), q);
-    QObject::connect(discovery, &DiscoveryJob::finished, q, [this] {
+    QObject::connect(discovery, &Job::finished, q, [this] {
         if (!discovery)
             return;
         if (discovery->error())
@@ -205,7 +200,8 @@ void SignInPrivate::onCallback(const QByteArray &rawQuery)
     // RFC 8707 §2.2: the code exchange asks for the provider's own token (no resource); tokens for
     // APIs named in resources() are obtained per resource with the refresh token later.
     tokenJob = tokenClient->exchangeCode(provider, client, request, response.code());
-    QObject::connect(tokenJob, &TokenJob::finished, q, [this] { onTokens(); });
+    QObject::connect(tokenJob, &Job::finished, q, [this] { onTokens(); });
+    tokenJob->start();
 }
 
 void SignInPrivate::onTokens()
@@ -240,7 +236,7 @@ void SignInPrivate::onTokens()
         jwks->setClock(clock);
     }
     validationJob = new IdTokenValidationJob(validator, jwks, provider.jwksUri(), tokens.idToken(), expect, q);
-    QObject::connect(validationJob, &IdTokenValidationJob::finished, q, [this] { onIdTokenValidated(); });
+    QObject::connect(validationJob, &Job::finished, q, [this] { onIdTokenValidated(); });
     validationJob->start();
 }
 
@@ -263,9 +259,11 @@ void SignInPrivate::stopEverything()
     if (receiver)
         receiver->close();
     if (discovery)
-        discovery->abort();
+        discovery->cancel();
     if (tokenJob)
-        tokenJob->abort();
+        tokenJob->cancel();
+    if (validationJob)
+        validationJob->cancel();
 }
 
 void SignInPrivate::finish(const Error &e)
@@ -273,11 +271,10 @@ void SignInPrivate::finish(const Error &e)
     if (stage == Stage::Done)
         return;
     stage = Stage::Done;
-    error = e;
     if (e)
         qCDebug(lcAuthorization) << "sign-in failed:" << e;
     stopEverything();
-    QMetaObject::invokeMethod(q, [this] { Q_EMIT q->finished(); }, Qt::QueuedConnection);
+    q->emitResult(e);
 }
 
 } // namespace Keyloop

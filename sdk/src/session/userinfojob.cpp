@@ -21,17 +21,13 @@ public:
     QByteArray accessToken;
     IdTokenClaims idTokenClaims;
     QPointer<HttpExchange> exchange;
-    Error error;
     QJsonObject claims;
-    bool started = false;
-    bool finished = false;
-    bool autoDelete = true;
 };
 
 UserInfoJob::UserInfoJob(QNetworkAccessManager *nam, const ProviderConfiguration &provider,
                          const TransportOptions &transport, const QByteArray &accessToken,
                          const IdTokenClaims &idTokenClaims, QObject *parent)
-    : QObject(parent), d(new UserInfoJobPrivate)
+    : Job(parent), d(new UserInfoJobPrivate)
 {
     d->nam = nam;
     d->provider = provider;
@@ -46,11 +42,16 @@ UserInfoJob::~UserInfoJob()
         d->exchange->abort();
 }
 
-bool UserInfoJob::isFinished() const { return d->finished; }
-Error UserInfoJob::error() const { return d->error; }
 QJsonObject UserInfoJob::claims() const { return d->claims; }
-bool UserInfoJob::autoDelete() const { return d->autoDelete; }
-void UserInfoJob::setAutoDelete(bool autoDelete) { d->autoDelete = autoDelete; }
+
+void UserInfoJob::doCancel()
+{
+    if (d->exchange) {
+        d->exchange->disconnect(this);
+        d->exchange->abort();
+        d->exchange = nullptr;
+    }
+}
 
 // RFC 6750 §3: the `error` attribute of a Bearer challenge, if any.
 static QString bearerError(const QByteArray &challenge)
@@ -60,68 +61,59 @@ static QString bearerError(const QByteArray &challenge)
     return m.hasMatch() ? m.captured(1) : QString();
 }
 
-void UserInfoJob::start()
+void UserInfoJob::doStart()
 {
-    if (d->started)
-        return;
-    d->started = true;
-    QMetaObject::invokeMethod(this, [this] {
-        const auto finish = [this](const Error &e, const QJsonObject &claims = {}) {
-            d->error = e;
-            d->claims = e ? QJsonObject() : claims;
-            d->finished = true;
-            if (e)
-                qCDebug(lcSession) << "userinfo failed:" << e;
-            Q_EMIT finished();
-            if (d->autoDelete)
-                deleteLater();
-        };
-        const QUrl endpoint = d->provider.userInfoEndpoint();
-        if (endpoint.isEmpty())
-            return finish(Error(Error::Code::InvalidConfiguration,
-                                QStringLiteral("the provider has no userinfo_endpoint (OIDC Discovery §3)")));
-        if (d->idTokenClaims.isNull() || d->idTokenClaims.subject().isEmpty())
-            return finish(Error(Error::Code::InvalidConfiguration,
-                                QStringLiteral("OIDC Core §5.3.2: UserInfo needs the ID token's sub to check against")));
-        if (d->accessToken.isEmpty())
-            return finish(Error(Error::Code::InvalidConfiguration, QStringLiteral("no access token for UserInfo")));
-        qCDebug(lcSession) << "userinfo requested";
-        // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
-        d->exchange = HttpExchange::get(d->nam, endpoint, d->transport,
-                                        {{QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + d->accessToken}},
-                                        this);
-        connect(d->exchange, &HttpExchange::finished, this, [this, finish] {
-            HttpExchange *x = d->exchange;
-            if (!x)
-                return;
-            if (x->error())
-                return finish(x->error());
-            const int status = x->status();
-            if (status == 401 || status == 403) {
-                const QString code = bearerError(x->rawHeader(QByteArrayLiteral("WWW-Authenticate")));
-                if (!code.isEmpty())
-                    return finish(Error::oauth(code, QString(), status));
-                return finish(Error(Error::Code::HttpError,
-                                    QStringLiteral("the userinfo endpoint refused the access token (HTTP %1)").arg(status))
-                                  .setHttpStatus(status));
-            }
-            if (status != 200)
-                return finish(Error(Error::Code::HttpError,
-                                    QStringLiteral("the userinfo endpoint answered HTTP %1").arg(status))
-                                  .setHttpStatus(status));
-            Error parseError;
-            const std::optional<QJsonObject> claims = StrictJson::parseObject(x->body(), &parseError);
-            if (!claims)
-                return finish(Error(parseError.isNull() ? Error::Code::MalformedResponse : parseError.code(),
-                                    QStringLiteral("OIDC Core §5.3.2: the UserInfo response is not a JSON object (%1)")
-                                        .arg(parseError.message())));
-            // OIDC Core §5.3.2: the sub in the UserInfo response MUST be verified to exactly match
-            // the sub in the ID token; otherwise the response must not be used.
-            if (const Error e = checkUserInfoSubject(*claims, d->idTokenClaims))
-                return finish(e);
-            finish(Error(), *claims);
-        });
-    }, Qt::QueuedConnection);
+    const auto finish = [this](const Error &e, const QJsonObject &claims = {}) {
+        d->claims = e ? QJsonObject() : claims;
+        if (e)
+            qCDebug(lcSession) << "userinfo failed:" << e;
+        emitResult(e);
+    };
+    const QUrl endpoint = d->provider.userInfoEndpoint();
+    if (endpoint.isEmpty())
+        return finish(Error(Error::Code::InvalidConfiguration,
+                            QStringLiteral("the provider has no userinfo_endpoint (OIDC Discovery §3)")));
+    if (d->idTokenClaims.isNull() || d->idTokenClaims.subject().isEmpty())
+        return finish(Error(Error::Code::InvalidConfiguration,
+                            QStringLiteral("OIDC Core §5.3.2: UserInfo needs the ID token's sub to check against")));
+    if (d->accessToken.isEmpty())
+        return finish(Error(Error::Code::InvalidConfiguration, QStringLiteral("no access token for UserInfo")));
+    qCDebug(lcSession) << "userinfo requested";
+    // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
+    d->exchange = HttpExchange::get(d->nam, endpoint, d->transport,
+                                    {{QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + d->accessToken}},
+                                    this);
+    connect(d->exchange, &HttpExchange::finished, this, [this, finish] {
+        HttpExchange *x = d->exchange;
+        if (!x)
+            return;
+        if (x->error())
+            return finish(x->error());
+        const int status = x->status();
+        if (status == 401 || status == 403) {
+            const QString code = bearerError(x->rawHeader(QByteArrayLiteral("WWW-Authenticate")));
+            if (!code.isEmpty())
+                return finish(Error::oauth(code, QString(), status));
+            return finish(Error(Error::Code::HttpError,
+                                QStringLiteral("the userinfo endpoint refused the access token (HTTP %1)").arg(status))
+                              .setHttpStatus(status));
+        }
+        if (status != 200)
+            return finish(Error(Error::Code::HttpError,
+                                QStringLiteral("the userinfo endpoint answered HTTP %1").arg(status))
+                              .setHttpStatus(status));
+        Error parseError;
+        const std::optional<QJsonObject> claims = StrictJson::parseObject(x->body(), &parseError);
+        if (!claims)
+            return finish(Error(parseError.isNull() ? Error::Code::MalformedResponse : parseError.code(),
+                                QStringLiteral("OIDC Core §5.3.2: the UserInfo response is not a JSON object (%1)")
+                                    .arg(parseError.message())));
+        // OIDC Core §5.3.2: the sub in the UserInfo response MUST be verified to exactly match
+        // the sub in the ID token; otherwise the response must not be used.
+        if (const Error e = checkUserInfoSubject(*claims, d->idTokenClaims))
+            return finish(e);
+        finish(Error(), *claims);
+    });
 }
 
 } // namespace Keyloop

@@ -15,6 +15,7 @@
 #include <QtCore/QStandardPaths>
 
 #include <algorithm>
+#include <memory>
 
 namespace Keyloop {
 
@@ -149,7 +150,17 @@ public:
         // The lock is a child of the AccountIndex: destroying the index cancels the change.
         auto *lock = new ProcessLock(ProcessLock::lockPath(appId, QStringLiteral("account-index")), owner);
         QPointer<QObject> guard(context);
-        const auto finish = [lock, guard, done](const Error &e) {
+        auto finished = std::make_shared<bool>(false);
+        // Destroying the index destroys the lock: the caller still hears once (queued).
+        QObject::connect(lock, &QObject::destroyed, [finished, guard, done] {
+            if (*finished || !guard || !done)
+                return;
+            QMetaObject::invokeMethod(guard.data(), [done] {
+                done(Error(Error::Code::Cancelled, QStringLiteral("the account index was destroyed")));
+            }, Qt::QueuedConnection);
+        });
+        const auto finish = [lock, guard, done, finished](const Error &e) {
+            *finished = true;
             lock->release();
             lock->deleteLater();
             if (guard && done)

@@ -296,6 +296,7 @@ KeychainTokenStore::KeychainTokenStore(const QString &serviceName, QObject *pare
 KeychainTokenStore::~KeychainTokenStore() = default;
 
 QString KeychainTokenStore::serviceName() const { return d->service; }
+QString KeychainTokenStore::appId() const { return serviceName(); }
 
 void KeychainTokenStore::startJob(TokenStoreJob *job)
 {

@@ -9,12 +9,21 @@ class MemoryTokenStorePrivate
 {
 public:
     QHash<QString, SessionRecord> records;
+    QString appId;
 };
 
 MemoryTokenStore::MemoryTokenStore(QObject *parent)
     : TokenStore(parent), d(std::make_unique<MemoryTokenStorePrivate>())
 {
 }
+
+MemoryTokenStore::MemoryTokenStore(const QString &appId, QObject *parent)
+    : TokenStore(parent), d(std::make_unique<MemoryTokenStorePrivate>())
+{
+    d->appId = appId;
+}
+
+QString MemoryTokenStore::appId() const { return d->appId; }
 
 MemoryTokenStore::~MemoryTokenStore() = default;
 

@@ -4,7 +4,6 @@
 #include "core/logging_p.h"
 
 #include <QtCore/QPointer>
-#include <QtCore/QTimer>
 #include <QtCore/QUrl>
 
 namespace Keyloop {
@@ -16,14 +15,10 @@ public:
     TokenStoreJob::Operation operation = TokenStoreJob::Operation::Read;
     QString key;
     SessionRecord record;
-    Error error;
-    bool autoDelete = true;
-    bool started = false;
-    bool finished = false;
 };
 
 TokenStoreJob::TokenStoreJob(TokenStore *store, Operation operation, const QString &key, const SessionRecord &record)
-    : QObject(store), d(std::make_unique<TokenStoreJobPrivate>())
+    : Job(store), d(std::make_unique<TokenStoreJobPrivate>())
 {
     d->store = store;
     d->operation = operation;
@@ -36,27 +31,20 @@ TokenStoreJob::~TokenStoreJob() = default;
 TokenStoreJob::Operation TokenStoreJob::operation() const { return d->operation; }
 QString TokenStoreJob::key() const { return d->key; }
 SessionRecord TokenStoreJob::record() const { return d->record; }
-Error TokenStoreJob::error() const { return d->error; }
-bool TokenStoreJob::autoDelete() const { return d->autoDelete; }
-void TokenStoreJob::setAutoDelete(bool autoDelete) { d->autoDelete = autoDelete; }
-bool TokenStoreJob::isFinished() const { return d->finished; }
 
-void TokenStoreJob::start()
+void TokenStoreJob::doStart()
 {
-    if (d->started)
+    if (!d->store) {
+        TokenStore::finishJob(this, Error(Error::Code::StorageFailed, QStringLiteral("the token store was destroyed")));
         return;
-    d->started = true;
-    QTimer::singleShot(0, this, [this] {
-        if (!d->store) {
-            TokenStore::finishJob(this, Error(Error::Code::StorageFailed, QStringLiteral("the token store was destroyed")));
-            return;
-        }
-        d->store->startJob(this);
-    });
+    }
+    d->store->startJob(this);
 }
 
 TokenStore::TokenStore(QObject *parent) : QObject(parent) {}
 TokenStore::~TokenStore() = default;
+
+QString TokenStore::appId() const { return QString(); }
 
 QString TokenStore::keyFor(const QString &issuer, const QString &clientId, const QString &account)
 {
@@ -88,17 +76,11 @@ void TokenStore::finishJob(TokenStoreJob *job, const Error &error, const Session
 {
     if (!job)
         return;
-    if (job->d->finished) {
-        qCWarning(lcStore) << "a token store job was finished twice; ignored";
-        return;
-    }
-    job->d->finished = true;
-    job->d->error = error;
+    if (job->isFinished())
+        return; // cancelled meanwhile (Job::emitResult() reports a true double finish)
     if (job->d->operation == TokenStoreJob::Operation::Read)
         job->d->record = error ? SessionRecord() : record;
-    Q_EMIT job->finished(job);
-    if (job->d->autoDelete)
-        job->deleteLater();
+    job->emitResult(error);
 }
 
 } // namespace Keyloop

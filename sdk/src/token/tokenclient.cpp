@@ -17,34 +17,38 @@ public:
     TokenJob::Grant grant = TokenJob::Grant::AuthorizationCode;
     TokenRequestContext context;
     TokenResponse response;
-    Error error;
     QPointer<HttpExchange> exchange;
-    bool finished = false;
+
+    // The prepared request, sent by doStart().
+    QPointer<QNetworkAccessManager> nam;
+    QUrl endpoint;
+    FormFields form;
+    HttpHeaders headers;
+    TransportOptions options;
+    Error immediateError; // a configuration error found while preparing: reported on start()
+
+    void wipeRequest()
+    {
+        // The form holds the code, verifier, refresh token or secret: drop it once sent.
+        for (auto &field : form)
+            field.second.fill('\0');
+        form.clear();
+        headers.clear();
+    }
 };
 
-class TokenClient::Private
+class TokenClientPrivate
 {
 public:
     QPointer<QNetworkAccessManager> nam;
     TransportOptions options;
     const Clock *clock = Clock::system();
 
-    TokenJob *send(TokenClient *q, TokenJob::Grant grant, const ProviderConfiguration &provider,
-                   const ClientConfiguration &client, FormFields form, const TokenRequestContext &context);
+    TokenJob *prepare(TokenClient *q, TokenJob::Grant grant, const ProviderConfiguration &provider,
+                      const ClientConfiguration &client, FormFields form, const TokenRequestContext &context);
 };
 
 namespace {
-
-void finishJob(TokenJob *job, TokenJobPrivate *d, const TokenResponse &response, const Error &error)
-{
-    if (d->finished)
-        return;
-    d->finished = true;
-    d->response = response;
-    d->error = error;
-    Q_EMIT job->finished();
-    job->deleteLater();
-}
 
 const char *grantName(TokenJob::Grant grant)
 {
@@ -60,13 +64,14 @@ const char *grantName(TokenJob::Grant grant)
 
 // ---- TokenJob ----
 
-TokenJob::TokenJob(Grant grant, QObject *parent) : QObject(parent), d(new TokenJobPrivate)
+TokenJob::TokenJob(Grant grant, QObject *parent) : Job(parent), d(new TokenJobPrivate)
 {
     d->grant = grant;
 }
 
 TokenJob::~TokenJob()
 {
+    d->wipeRequest();
     if (d->exchange) {
         d->exchange->disconnect(this);
         d->exchange->abort();
@@ -75,30 +80,53 @@ TokenJob::~TokenJob()
 
 TokenJob::Grant TokenJob::grant() const { return d->grant; }
 TokenResponse TokenJob::response() const { return d->response; }
-Error TokenJob::error() const { return d->error; }
-bool TokenJob::isFinished() const { return d->finished; }
 
-void TokenJob::abort()
+void TokenJob::doCancel()
 {
-    if (d->finished)
-        return;
+    d->wipeRequest();
     if (d->exchange) {
         d->exchange->disconnect(this);
         d->exchange->abort();
         d->exchange = nullptr;
     }
-    d->finished = true;
-    d->error = Error(Error::Code::Cancelled, QStringLiteral("the token request was cancelled"));
-    QMetaObject::invokeMethod(this, [this] {
-        Q_EMIT finished();
-        deleteLater();
-    }, Qt::QueuedConnection);
+}
+
+void TokenJob::doStart()
+{
+    if (d->immediateError) {
+        d->wipeRequest();
+        emitResult(d->immediateError);
+        return;
+    }
+    qCDebug(lcToken) << grantName(d->grant) << "request to" << d->endpoint.host() << d->endpoint.path();
+    // HttpExchange checks the endpoint (https / loopback opt-in) and reports asynchronously.
+    HttpExchange *exchange = HttpExchange::postForm(d->nam, d->endpoint, d->form, d->options, d->headers, this);
+    d->wipeRequest();
+    d->exchange = exchange;
+    connect(exchange, &HttpExchange::finished, this, [this, exchange] {
+        d->exchange = nullptr;
+        if (const Error transportError = exchange->error()) {
+            Error e = transportError;
+            if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
+                e = Error(e.code(), QStringLiteral("token_endpoint: ") + e.message());
+            qCDebug(lcToken) << "token request failed:" << e.code();
+            emitResult(e);
+            return;
+        }
+        Error e;
+        const TokenResponse response = TokenResponse::parse(exchange->status(), exchange->rawHeader("Content-Type"),
+                                                            exchange->body(), d->context, &e);
+        qCDebug(lcToken) << "token request finished:" << (e ? e.code() : Error::Code::NoError);
+        if (!e)
+            d->response = response;
+        emitResult(e);
+    });
 }
 
 // ---- TokenClient ----
 
 TokenClient::TokenClient(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent)
-    : QObject(parent), d(new Private)
+    : QObject(parent), d(new TokenClientPrivate)
 {
     d->nam = nam;
     d->options = options;
@@ -111,9 +139,9 @@ TransportOptions TokenClient::transportOptions() const { return d->options; }
 const Clock *TokenClient::clock() const { return d->clock; }
 void TokenClient::setClock(const Clock *clock) { d->clock = clock ? clock : Clock::system(); }
 
-TokenJob *TokenClient::Private::send(TokenClient *q, TokenJob::Grant grant, const ProviderConfiguration &provider,
-                                     const ClientConfiguration &client, FormFields form,
-                                     const TokenRequestContext &context)
+TokenJob *TokenClientPrivate::prepare(TokenClient *q, TokenJob::Grant grant, const ProviderConfiguration &provider,
+                                      const ClientConfiguration &client, FormFields form,
+                                      const TokenRequestContext &context)
 {
     auto *job = new TokenJob(grant, q);
     TokenJobPrivate *jd = job->d.get();
@@ -121,7 +149,7 @@ TokenJob *TokenClient::Private::send(TokenClient *q, TokenJob::Grant grant, cons
     jd->context.clock = clock;
 
     auto failLater = [job, jd](const Error &error) {
-        QMetaObject::invokeMethod(job, [job, jd, error] { finishJob(job, jd, {}, error); }, Qt::QueuedConnection);
+        jd->immediateError = error;
         return job;
     };
     if (client.clientId().isEmpty())
@@ -152,27 +180,11 @@ TokenJob *TokenClient::Private::send(TokenClient *q, TokenJob::Grant grant, cons
         break;
     }
 
-    const QUrl endpoint = provider.tokenEndpoint();
-    qCDebug(lcToken) << grantName(grant) << "request to" << endpoint.host() << endpoint.path();
-    // HttpExchange checks the endpoint (https / loopback opt-in) and reports asynchronously.
-    HttpExchange *exchange = HttpExchange::postForm(nam, endpoint, form, options, headers, job);
-    jd->exchange = exchange;
-    QObject::connect(exchange, &HttpExchange::finished, job, [job, jd, exchange] {
-        jd->exchange = nullptr;
-        if (const Error transportError = exchange->error()) {
-            Error e = transportError;
-            if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
-                e = Error(e.code(), QStringLiteral("token_endpoint: ") + e.message());
-            qCDebug(lcToken) << "token request failed:" << e.code();
-            finishJob(job, jd, {}, e);
-            return;
-        }
-        Error e;
-        const TokenResponse response = TokenResponse::parse(exchange->status(), exchange->rawHeader("Content-Type"),
-                                                            exchange->body(), jd->context, &e);
-        qCDebug(lcToken) << "token request finished:" << (e ? e.code() : Error::Code::NoError);
-        finishJob(job, jd, response, e);
-    });
+    jd->nam = nam;
+    jd->endpoint = provider.tokenEndpoint();
+    jd->form = std::move(form);
+    jd->headers = std::move(headers);
+    jd->options = options;
     return job;
 }
 
@@ -196,7 +208,7 @@ TokenJob *TokenClient::exchangeCode(const ProviderConfiguration &provider, const
     };
     if (!resource.isEmpty())
         form.append({QByteArrayLiteral("resource"), resource.toUtf8()}); // RFC 8707 §2.2
-    return d->send(this, TokenJob::Grant::AuthorizationCode, provider, client, form, context);
+    return d->prepare(this, TokenJob::Grant::AuthorizationCode, provider, client, form, context);
 }
 
 TokenJob *TokenClient::exchangeCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
@@ -215,7 +227,7 @@ TokenJob *TokenClient::exchangeCode(const ProviderConfiguration &provider, const
     };
     if (!resource.isEmpty())
         form.append({QByteArrayLiteral("resource"), resource.toUtf8()});
-    return d->send(this, TokenJob::Grant::AuthorizationCode, provider, client, form, context);
+    return d->prepare(this, TokenJob::Grant::AuthorizationCode, provider, client, form, context);
 }
 
 TokenJob *TokenClient::refresh(const ProviderConfiguration &provider, const ClientConfiguration &client,
@@ -236,15 +248,10 @@ TokenJob *TokenClient::refresh(const ProviderConfiguration &provider, const Clie
         form.append({QByteArrayLiteral("scope"), scopes.join(QLatin1Char(' ')).toUtf8()});
     if (!resource.isEmpty())
         form.append({QByteArrayLiteral("resource"), resource.toUtf8()}); // RFC 8707 §2.2
-    if (refreshToken.isEmpty()) {
-        auto *job = new TokenJob(TokenJob::Grant::RefreshToken, this);
-        TokenJobPrivate *jd = job->d.get();
-        QMetaObject::invokeMethod(job, [job, jd] {
-            finishJob(job, jd, {}, Error(Error::Code::SignInRequired, QStringLiteral("there is no refresh token")));
-        }, Qt::QueuedConnection);
-        return job;
-    }
-    return d->send(this, TokenJob::Grant::RefreshToken, provider, client, form, context);
+    TokenJob *job = d->prepare(this, TokenJob::Grant::RefreshToken, provider, client, form, context);
+    if (refreshToken.isEmpty())
+        job->d->immediateError = Error(Error::Code::SignInRequired, QStringLiteral("there is no refresh token"));
+    return job;
 }
 
 TokenJob *TokenClient::clientCredentials(const ProviderConfiguration &provider, const ClientConfiguration &client,
@@ -259,7 +266,7 @@ TokenJob *TokenClient::clientCredentials(const ProviderConfiguration &provider, 
         form.append({QByteArrayLiteral("scope"), scopes.join(QLatin1Char(' ')).toUtf8()});
     if (!resource.isEmpty())
         form.append({QByteArrayLiteral("resource"), resource.toUtf8()});
-    return d->send(this, TokenJob::Grant::ClientCredentials, provider, client, form, context);
+    return d->prepare(this, TokenJob::Grant::ClientCredentials, provider, client, form, context);
 }
 
 } // namespace Keyloop

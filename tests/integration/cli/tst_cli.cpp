@@ -167,10 +167,10 @@ SessionRecord tst_Cli::storedRecord(Error *error)
 {
     KeychainTokenStore store(m_appId);
     TokenStoreJob *job = store.read(TokenStore::keyFor(m_devstack.issuer.toString(), m_devstack.publicClientId, QString()));
-    QSignalSpy finished(job, &TokenStoreJob::finished);
+    QSignalSpy finished(job, &Job::finished);
     SessionRecord record;
     Error e;
-    connect(job, &TokenStoreJob::finished, this, [&](TokenStoreJob *j) { record = j->record(); e = j->error(); });
+    connect(job, &Job::finished, this, [&, job] { record = job->record(); e = job->error(); });
     job->start();
     if (!finished.wait(10000))
         e = Error(Error::Code::Timeout, QStringLiteral("keychain read timed out"));

@@ -39,6 +39,7 @@ class FailingStore : public TokenStore
 {
 public:
     explicit FailingStore(const QString &service) : inner(service) {}
+    QString appId() const override { return inner.appId(); }
     bool failWrites = false;
     int writes = 0;
 
@@ -65,7 +66,7 @@ protected:
             innerJob = inner.probe();
             break;
         }
-        connect(innerJob, &TokenStoreJob::finished, job, [job](TokenStoreJob *j) { finishJob(job, j->error(), j->record()); });
+        connect(innerJob, &Job::finished, job, [job, innerJob] { finishJob(job, innerJob->error(), innerJob->record()); });
         innerJob->start();
     }
 
@@ -115,7 +116,7 @@ class TestSessionDevstack : public QObject
     bool signIn(TokenResponse *response, QJsonObject *claims)
     {
         auto *discovery = new DiscoveryJob(&m_nam, m_client.issuer(), m_client.transport());
-        QSignalSpy discovered(discovery, &DiscoveryJob::finished);
+        QSignalSpy discovered(discovery, &Job::finished);
         discovery->start();
         if (!discovered.wait(10000) || discovery->error()) {
             qWarning() << "discovery failed:" << discovery->error();
@@ -164,7 +165,10 @@ class TestSessionDevstack : public QObject
         TokenClient tokenClient(&m_nam, m_client.transport());
         tokenClient.setClock(&m_clock);
         TokenJob *exchange = tokenClient.exchangeCode(m_provider, m_client, request, code);
-        QSignalSpy exchanged(exchange, &TokenJob::finished);
+        exchange->setAutoDelete(false);
+        const std::unique_ptr<TokenJob> owner(exchange);
+        QSignalSpy exchanged(exchange, &Job::finished);
+        exchange->start();
         if (!exchanged.wait(10000) || exchange->error()) {
             qWarning() << "code exchange failed:" << exchange->error();
             return false;
@@ -179,7 +183,8 @@ class TestSessionDevstack : public QObject
 
     Session *newSession(TokenStore *store, QObject *parent)
     {
-        auto *s = new Session(m_client, m_provider, store, &m_nam, service(), &m_clock, parent);
+        auto *s = new Session(m_client, m_provider, store, &m_nam, parent);
+        s->setClock(&m_clock);
         s->setAccount(QStringLiteral("alice"));
         return s;
     }
@@ -187,7 +192,7 @@ class TestSessionDevstack : public QObject
     static Error runJob(SessionJob *job)
     {
         job->setAutoDelete(false);
-        QSignalSpy spy(job, &SessionJob::finished);
+        QSignalSpy spy(job, &Job::finished);
         job->start();
         const Error e = spy.wait(20000) ? job->error() : Error(Error::Code::Timeout, QStringLiteral("session job hung"));
         delete job;
@@ -329,7 +334,7 @@ private Q_SLOTS:
         // Put the spent token back (as a buggy app would) and let another "process" use it:
         // oidc-provider answers invalid_grant and revokes the grant.
         TokenStoreJob *job = store.write(s->storeKey(), original);
-        QSignalSpy written(job, &TokenStoreJob::finished);
+        QSignalSpy written(job, &Job::finished);
         job->start();
         QVERIFY(written.wait(10000));
         m_clock.offset = 10s;

@@ -91,10 +91,11 @@ std::unique_ptr<SignIn> tst_SignIn::runSignIn(const ClientConfiguration &c, Brow
                                               JwksCache *cache, int timeoutMs)
 {
     auto signIn = std::make_unique<SignIn>(c, &m_nam);
+    signIn->setAutoDelete(false);
     signIn->setBrowserLauncher(launcher);
     if (cache)
         signIn->setJwksCache(cache);
-    QSignalSpy finished(signIn.get(), &SignIn::finished);
+    QSignalSpy finished(signIn.get(), &Job::finished);
     signIn->start();
     if (!finished.wait(timeoutMs))
         qWarning("sign-in did not finish in time");
@@ -218,9 +219,10 @@ void tst_SignIn::cancelEndsTheSignInAndClosesTheListener()
 {
     RecordingLauncher launcher;
     SignIn signIn(config(), &m_nam);
+    signIn.setAutoDelete(false);
     signIn.setBrowserLauncher(&launcher);
     QSignalSpy urlReady(&signIn, &SignIn::authorizationUrlReady);
-    QSignalSpy finished(&signIn, &SignIn::finished);
+    QSignalSpy finished(&signIn, &Job::finished);
     signIn.start();
     QVERIFY(urlReady.wait(20000));
     QCOMPARE(launcher.urls.size(), 1);
@@ -285,7 +287,7 @@ void tst_SignIn::userInfoIsFetchedAndMatchesTheIdToken()
     UserInfoJob job(&m_nam, signIn->providerConfiguration(), config().transport(),
                     signIn->tokenResponse().accessToken(), signIn->idTokenClaims());
     job.setAutoDelete(false);
-    QSignalSpy finished(&job, &UserInfoJob::finished);
+    QSignalSpy finished(&job, &Job::finished);
     const int before = Admin(m_devstack.admin).counter(QStringLiteral("userinfo"));
     job.start();
     QVERIFY(finished.wait(20000));
@@ -297,7 +299,7 @@ void tst_SignIn::userInfoIsFetchedAndMatchesTheIdToken()
     UserInfoJob bad(&m_nam, signIn->providerConfiguration(), config().transport(), "not-a-token",
                     signIn->idTokenClaims());
     bad.setAutoDelete(false);
-    QSignalSpy badFinished(&bad, &UserInfoJob::finished);
+    QSignalSpy badFinished(&bad, &Job::finished);
     bad.start();
     QVERIFY(badFinished.wait(20000));
     QCOMPARE(bad.error().oauthError(), QStringLiteral("invalid_token"));
@@ -318,7 +320,7 @@ void tst_SignIn::userInfoOfAnotherSubjectIsRejected()
     UserInfoJob job(&m_nam, alice->providerConfiguration(), config().transport(),
                     alice->tokenResponse().accessToken(), bob->idTokenClaims());
     job.setAutoDelete(false);
-    QSignalSpy finished(&job, &UserInfoJob::finished);
+    QSignalSpy finished(&job, &Job::finished);
     job.start();
     QVERIFY(finished.wait(20000));
     QCOMPARE(job.error().code(), Error::Code::UserInfoSubjectMismatch);

@@ -2,7 +2,7 @@
 // The one true end-to-end sign-in: Keyloop::Gui's QDesktopServices launcher under Xvfb (xcb)
 // reaches headless Chromium through xdg-open and a private mimeapps.list, Chromium completes the
 // devstack's dev login and lands on the SDK's loopback listener.
-#include <keyloop/gui/desktopbrowserlauncher.h>
+#include <keyloop/gui/desktopservicesbrowserlauncher.h>
 #include <keyloop/signin.h>
 
 #include "testsupport.h"
@@ -68,9 +68,10 @@ void tst_SignInChromium::signsInThroughTheDesktopBrowser()
     QNetworkAccessManager nam;
     DesktopServicesBrowserLauncher launcher;
     SignIn signIn(c, &nam);
+    signIn.setAutoDelete(false);
     signIn.setBrowserLauncher(&launcher);
     QSignalSpy launchFailed(&signIn, &SignIn::browserLaunchFailed);
-    QSignalSpy finished(&signIn, &SignIn::finished);
+    QSignalSpy finished(&signIn, &Job::finished);
     signIn.start();
     QVERIFY(finished.wait(120000));
     QCOMPARE(launchFailed.size(), 0);

@@ -35,8 +35,8 @@ int main(int argc, char **argv)
     } else {
         job = store.read(args.at(3));
     }
-    QObject::connect(job, &TokenStoreJob::finished, &app, [](TokenStoreJob *j) {
-        std::printf("result=%s\n", qPrintable(Error::codeName(j->error().code())));
+    QObject::connect(job, &Job::finished, &app, [job] {
+        std::printf("result=%s\n", qPrintable(Error::codeName(job->error().code())));
         std::fflush(stdout);
         QCoreApplication::exit(0);
     });

@@ -25,7 +25,7 @@ QString service()
 Error run(TokenStoreJob *job, SessionRecord *out = nullptr)
 {
     job->setAutoDelete(false);
-    QSignalSpy spy(job, &TokenStoreJob::finished);
+    QSignalSpy spy(job, &Job::finished);
     job->start();
     if (!spy.wait(15000)) {
         delete job;

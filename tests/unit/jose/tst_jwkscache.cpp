@@ -94,7 +94,7 @@ private:
     {
         auto *job = new IdTokenValidationJob(validator(), cache, kJwksUri, token, expect());
         job->setAutoDelete(false);
-        QSignalSpy spy(job, &IdTokenValidationJob::finished);
+        QSignalSpy spy(job, &Job::finished);
         job->start();
         if (!spy.wait(5000)) {
             delete job;
@@ -292,7 +292,7 @@ private Q_SLOTS:
         int finished = 0;
         for (int i = 0; i < 4; ++i) {
             auto *job = new IdTokenValidationJob(validator(), &cache, kJwksUri, idToken(m_old.get(), s("old")), expect(), this);
-            connect(job, &IdTokenValidationJob::finished, this, [&finished, job] {
+            connect(job, &Job::finished, this, [&finished, job] {
                 if (!job->error())
                     ++finished;
             });
@@ -322,7 +322,7 @@ private Q_SLOTS:
         JwksCache cache(p.fetcher());
         cache.setClock(&m_clock);
         QPointer<IdTokenValidationJob> job = new IdTokenValidationJob(validator(), &cache, kJwksUri, "not-a-token", expect());
-        QSignalSpy spy(job.data(), &IdTokenValidationJob::finished);
+        QSignalSpy spy(job.data(), &Job::finished);
         job->start();
         QVERIFY(spy.wait(5000));
         QCOMPARE(spy.count(), 1);

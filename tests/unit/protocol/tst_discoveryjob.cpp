@@ -41,7 +41,7 @@ struct Outcome
 std::shared_ptr<Outcome> run(DiscoveryJob *job)
 {
     auto outcome = std::make_shared<Outcome>();
-    QObject::connect(job, &DiscoveryJob::finished, job, [job, outcome] {
+    QObject::connect(job, &Job::finished, job, [job, outcome] {
         ++outcome->count;
         outcome->done = true;
         outcome->error = job->error();
@@ -161,7 +161,7 @@ private Q_SLOTS:
         QCOMPARE(server.requests().size(), 0);
     }
 
-    void abortFinishesWithCancelled()
+    void cancelFinishesWithCancelled()
     {
         TestHttpServer server;
         QVERIFY(server.listen());
@@ -171,7 +171,7 @@ private Q_SLOTS:
         QPointer<DiscoveryJob> guard(job);
         auto outcome = run(job);
         QTRY_COMPARE(server.requests().size(), 1);
-        job->abort();
+        job->cancel();
         QTRY_VERIFY(outcome->done);
         QCOMPARE(outcome->error.code(), Error::Code::Cancelled);
         QTRY_VERIFY(guard.isNull()); // auto-deleted

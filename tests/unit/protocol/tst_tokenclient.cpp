@@ -58,12 +58,13 @@ struct Outcome
 std::shared_ptr<Outcome> observe(TokenJob *job)
 {
     auto outcome = std::make_shared<Outcome>();
-    QObject::connect(job, &TokenJob::finished, job, [job, outcome] {
+    QObject::connect(job, &Job::finished, job, [job, outcome] {
         ++outcome->count;
         outcome->done = true;
         outcome->error = job->error();
         outcome->response = job->response();
     });
+    job->start();
     return outcome;
 }
 

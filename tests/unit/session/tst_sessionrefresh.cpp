@@ -46,6 +46,7 @@ public:
 class CountingStore : public MemoryTokenStore
 {
 public:
+    using MemoryTokenStore::MemoryTokenStore;
     int reads = 0;
     int writes = 0;
     int removes = 0;
@@ -150,7 +151,8 @@ class TestSessionRefresh : public QObject
         provider.setTokenEndpoint(m_server->url(QStringLiteral("/token")));
         provider.setJwksUri(m_server->url(QStringLiteral("/jwks")));
         provider.setIdTokenSigningAlgValuesSupported({QStringLiteral("RS256")});
-        auto *s = new Session(client, provider, m_store.get(), m_nam.get(), appId(), &m_clock, this);
+        auto *s = new Session(client, provider, m_store.get(), m_nam.get(), this);
+        s->setClock(&m_clock);
         s->setAccount(QStringLiteral("alice"));
         return s;
     }
@@ -158,7 +160,7 @@ class TestSessionRefresh : public QObject
     static Error runJob(SessionJob *job)
     {
         job->setAutoDelete(false);
-        QSignalSpy spy(job, &SessionJob::finished);
+        QSignalSpy spy(job, &Job::finished);
         job->start();
         const Error e = spy.wait(5000) ? job->error() : Error(Error::Code::Timeout, QStringLiteral("session job hung"));
         delete job;
@@ -203,7 +205,7 @@ class TestSessionRefresh : public QObject
     {
         TokenStoreJob *job = m_store->read(s->storeKey());
         job->setAutoDelete(false);
-        QSignalSpy spy(job, &TokenStoreJob::finished);
+        QSignalSpy spy(job, &Job::finished);
         job->start();
         std::pair<Error, SessionRecord> out{Error(Error::Code::Timeout, QStringLiteral("store read hung")), SessionRecord()};
         if (spy.wait(5000))
@@ -215,7 +217,7 @@ class TestSessionRefresh : public QObject
     bool writeStored(Session *s, const SessionRecord &record)
     {
         TokenStoreJob *job = m_store->write(s->storeKey(), record);
-        QSignalSpy spy(job, &TokenStoreJob::finished);
+        QSignalSpy spy(job, &Job::finished);
         job->start();
         return spy.wait(5000);
     }
@@ -255,7 +257,7 @@ private Q_SLOTS:
         m_server = std::make_unique<FakeServer>();
         QVERIFY(m_server->listen());
         m_server->pinPort();
-        m_store = std::make_unique<CountingStore>();
+        m_store = std::make_unique<CountingStore>(appId());
         m_nam = std::make_unique<QNetworkAccessManager>();
         m_issued = 0;
         answerTokens();
@@ -646,7 +648,7 @@ private Q_SLOTS:
                 other.setAccessToken(QString(), stale);
                 QPointer<QTcpSocket> socket(sock);
                 TokenStoreJob *job = m_store->write(s->storeKey(), other);
-                connect(job, &TokenStoreJob::finished, this, [socket] {
+                connect(job, &Job::finished, this, [socket] {
                     if (socket)
                         FakeServer::reply(socket, httpResponse(400, "{\"error\":\"invalid_grant\"}"));
                 });
@@ -688,7 +690,7 @@ private Q_SLOTS:
             other.setAccessToken(QString(), token);
             QPointer<QTcpSocket> socket(sock);
             TokenStoreJob *job = m_store->write(s->storeKey(), other);
-            connect(job, &TokenStoreJob::finished, this, [socket] {
+            connect(job, &Job::finished, this, [socket] {
                 if (socket)
                     FakeServer::reply(socket, httpResponse(400, "{\"error\":\"invalid_grant\"}"));
             });

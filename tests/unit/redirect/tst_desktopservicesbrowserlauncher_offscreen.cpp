@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Keyloop::Gui's QDesktopServices launcher in a GUI application whose platform cannot open URLs
 // (offscreen): a clear error, and Qt never gets the URL (it would log it whole).
-#include <keyloop/gui/desktopbrowserlauncher.h>
+#include <keyloop/gui/desktopservicesbrowserlauncher.h>
 
 #include <QtGui/QGuiApplication>
 #include <QtTest/QtTest>
@@ -41,4 +41,4 @@ int main(int argc, char **argv)
     return QTest::qExec(&test, argc, argv);
 }
 
-#include "tst_desktopbrowserlauncher_offscreen.moc"
+#include "tst_desktopservicesbrowserlauncher_offscreen.moc"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Keyloop::Gui's QDesktopServices launcher outside a GUI application: a clear error, no attempt.
 // (The real QDesktopServices path is exercised end to end under Xvfb by the integration tests.)
-#include <keyloop/gui/desktopbrowserlauncher.h>
+#include <keyloop/gui/desktopservicesbrowserlauncher.h>
 
 #include <QtTest/QtTest>
 
@@ -51,4 +51,4 @@ void TestDesktopBrowserLauncher::refusesNonHttpUrls()
 }
 
 QTEST_GUILESS_MAIN(TestDesktopBrowserLauncher)
-#include "tst_desktopbrowserlauncher.moc"
+#include "tst_desktopservicesbrowserlauncher.moc"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include <keyloop/gui/desktopbrowserlauncher.h>
+#include <keyloop/gui/desktopservicesbrowserlauncher.h>
 
 #include <QtCore/QCoreApplication>
 #include <QtGui/QDesktopServices>

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+
+#include <QtCore/QObject>
+
+#include <memory>
+
+namespace Keyloop {
+
+class JobPrivate;
+
+/*!
+ * \brief The one asynchronous contract of every Keyloop job (DiscoveryJob, TokenJob,
+ * IdTokenValidationJob, UserInfoJob, TokenStoreJob, SessionJob, SignIn).
+ *
+ * - **Running.** A job is created by a constructor or a factory (TokenClient::refresh(),
+ *   TokenStore::read(), Session::restore(), …) and does nothing until start() is called. The
+ *   work begins on the next event-loop turn, so connecting after start() is safe. Calling
+ *   start() twice has no effect.
+ * - **Finishing.** finished() is emitted exactly once, always from the event loop (never from
+ *   inside start() or cancel()): on success, on failure — an immediate one included — and
+ *   after cancel(). error() is null on success and set once finished.
+ * - **After finishing.** The job deletes itself (deleteLater) after finished() unless
+ *   setAutoDelete(false) was called; then the owner deletes it. Results stay readable in the
+ *   slot connected to finished().
+ * - **Cancelling.** cancel() stops the work and finishes the job with Error::Code::Cancelled.
+ *   Cancelling a finished job does nothing; cancelling a job that was never started finishes it
+ *   too (it will not start).
+ *
+ * \code
+ * Keyloop::DiscoveryJob *job = new Keyloop::DiscoveryJob(nam, issuer, transport);
+ * job->start();
+ * connect(job, &Keyloop::Job::finished, this, [job] {
+ *     if (job->error()) report(job->error()); else use(job->configuration());
+ * });
+ * \endcode
+ *
+ * The second, deliberate asynchronous shape of the SDK is the callback with a context object
+ * (Session::freshAccessToken(), JwksCache::keys(), AccountIndex::upsert()), like
+ * QTimer::singleShot(): the callback is always queued, called exactly once, and never after
+ * the context object is destroyed. See docs/architecture.md.
+ *
+ * Subclasses implement doStart() (and doCancel() when they hold work that must be stopped) and
+ * end with emitResult() exactly once.
+ */
+class KEYLOOP_EXPORT Job : public QObject
+{
+    Q_OBJECT
+public:
+    ~Job() override;
+
+    /// Queues the work. No effect once started, cancelled or finished.
+    void start();
+    /// Stops the work; finished() follows (queued) with Error::Code::Cancelled. No effect once finished.
+    void cancel();
+
+    /// True once start() (or cancel()) was called.
+    bool isStarted() const;
+    /// True once the result is known (it is delivered by finished(), queued).
+    bool isFinished() const;
+    /// Null on success (and before the job has finished).
+    Error error() const;
+
+    /// Default true: the job deletes itself (deleteLater) after finished().
+    bool autoDelete() const;
+    void setAutoDelete(bool autoDelete);
+
+Q_SIGNALS:
+    /// Emitted exactly once, from the event loop. Only Job can emit it.
+    void finished(QPrivateSignal);
+
+protected:
+    explicit Job(QObject *parent = nullptr);
+    /// Called from the event loop after start(); must end, now or later, in emitResult().
+    virtual void doStart() = 0;
+    /// Called by cancel() on a started, unfinished job: stop the work in flight without
+    /// emitting anything. The default does nothing.
+    virtual void doCancel();
+    /*!
+     * Sets the result and queues finished() (and then the auto-deletion). A job finishes once:
+     * a later call is ignored (after cancel() that is expected; otherwise it is a bug and is
+     * logged).
+     */
+    void emitResult(const Error &error = Error());
+
+private:
+    std::unique_ptr<JobPrivate> d_job;
+};
+
+} // namespace Keyloop

@@ -3,6 +3,8 @@
 
 #include <keyloop/global.h>
 
+#include <QtCore/QDateTime>
+
 #include <chrono>
 
 namespace Keyloop {
@@ -19,6 +21,8 @@ class KEYLOOP_EXPORT Clock
 public:
     virtual ~Clock();
     virtual std::chrono::system_clock::time_point now() const;
+    /// now() as a UTC QDateTime (millisecond precision).
+    QDateTime dateTime() const;
 
     /// The process-wide system clock (stateless; never null).
     static const Clock *system();

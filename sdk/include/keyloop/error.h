@@ -7,6 +7,8 @@
 #include <QtCore/QSharedDataPointer>
 #include <QtCore/QString>
 
+#include <chrono>
+
 QT_BEGIN_NAMESPACE
 class QDebug;
 QT_END_NAMESPACE
@@ -52,6 +54,7 @@ public:
         // Configuration
         InvalidConfiguration,   ///< a required setting is missing or malformed
         InsecureEndpoint,       ///< an endpoint is not https (and not an allowed loopback http)
+        ClientAuthenticationFailed, ///< the token endpoint rejected the client (invalid_client, unauthorized_client): check the client id/secret
 
         // Network
         NetworkError,           ///< connection failed, reset, DNS, proxy
@@ -59,6 +62,7 @@ public:
         Timeout,                ///< a request or the whole operation took too long
         HttpError,              ///< an unexpected HTTP status with no OAuth error body
         ResponseTooLarge,       ///< a response exceeded the SDK's size limit
+        UnexpectedTokenResponse, ///< the token endpoint answered a 4xx that says nothing about the grant (a firewall's 403, a misrouted 404)
 
         // Protocol
         MalformedResponse,      ///< a response could not be parsed
@@ -105,6 +109,7 @@ public:
         StorageFailed,          ///< a read/write/delete failed
         StorageCorrupt,         ///< a stored record cannot be read back (unknown version, damaged)
         NotFound,               ///< no stored session for this key
+        SessionBusy,            ///< another process held the session's lock too long (e.g. a refresh in flight)
 
         // Session
         SignInRequired,         ///< refresh token rejected or absent: sign in again
@@ -148,6 +153,19 @@ public:
     Error &setTransient(bool transient);
     /// True when only a new interactive sign-in can help (invalid_grant, SignInRequired).
     bool requiresSignIn() const;
+
+    /// How long the server asked to wait before trying again (RFC 9110 §10.2.3 `Retry-After` on
+    /// a 429 or 503), capped at 300 s; zero when it gave none.
+    std::chrono::seconds retryAfter() const;
+    Error &setRetryAfter(std::chrono::seconds delay);
+
+    /*!
+     * The same error under another \a code and \a message, keeping the OAuth fields, the HTTP
+     * status and Retry-After; transience is reset to the new code's default. Used where a
+     * layer knows more than the one that made the error (a token-endpoint answer classified
+     * by what it means for the session).
+     */
+    Error reclassified(Code code, const QString &message) const;
 
     /// The name of the code, e.g. "IdTokenInvalidAudience".
     static QString codeName(Code code);

@@ -86,12 +86,24 @@ private:
  * survives sleep/resume): a token is refreshed when fewer than the lead time remains, where
  * the lead time (default 60 s) is capped at half the token's lifetime.
  *
- * Refresh (single-flight): one refresh per resource at a time in this process; across
- * processes a lock file per account serialises read → refresh → write, and the store is
- * re-read under the lock, so a token another process already rotated is adopted instead of
- * spending the old one. A new refresh token is saved before anyone gets the new tokens; if
- * the save fails (after bounded retries) the tokens are still used from memory and
- * storageFailed() is emitted.
+ * One operation at a time: restore, adoption of a sign-in, each refresh and sign-out run in
+ * order, in a small state machine per account (docs/sessions.md). Across processes a lock file
+ * per account serialises read → refresh → write; each operation takes its own lock handle.
+ * The store is re-read under the lock, so a token another process already rotated is adopted
+ * instead of spending the old one — and if that re-read fails, the refresh fails (transient)
+ * rather than spend a token that may be rotated already (RFC 9700 §4.14.2). Every sign-in
+ * starts a new grant (SessionRecord::grantId()); a refresh's result is applied only to the
+ * grant it started from, so a sign-out, an account switch or a step-up sign-in during a refresh
+ * drops its result. A new refresh token is saved before anyone gets the new tokens; if the save
+ * fails (after bounded retries) the tokens are still used from memory, storageFailed() is
+ * emitted, and the save is retried with backoff at the next token use — written only if the
+ * store still holds what this session last read or wrote.
+ *
+ * Only a dead grant ends a session (RFC 6749 §5.2): invalid_grant, or a bare 400 without a JSON
+ * body. invalid_client / unauthorized_client (ClientAuthenticationFailed), 408/429/5xx and
+ * network errors (transient, with Error::retryAfter() from a Retry-After, honoured by the next
+ * refresh), request errors (invalid_scope, invalid_target, invalid_request) and any other 4xx
+ * (UnexpectedTokenResponse) keep the session.
  */
 class KEYLOOP_EXPORT Session : public QObject
 {
@@ -143,11 +155,16 @@ public:
     bool isPersistent() const;
     /// A copy of the current state (secrets included; never log it unredacted).
     SessionRecord record() const;
+    /// True while the store is being written: tokens of a refresh on their way to the keychain,
+    /// a sign-in being saved, a sign-out deleting. A program about to exit (Ctrl-C) waits for
+    /// savingChanged(false), bounded, so that a rotated refresh token is not lost.
+    bool isSaving() const;
 
     /// Reads the stored session of storeKey(). No network. See SessionJob::error().
     [[nodiscard]] SessionJob *restore();
     /// Restores from \a record, which the app has just read from this session's store with
     /// TokenStore::read(storeKey()) (e.g. to learn its appData() first): no second keychain read.
+    /// A record of another issuer, client or account fails with InvalidConfiguration.
     [[nodiscard]] SessionJob *restore(const SessionRecord &record);
 
     /*!
@@ -165,8 +182,15 @@ public:
     [[nodiscard]] SessionJob *adoptSignIn(const TokenResponse &response, const IdTokenClaims &claims,
                             const QString &resource = QString(), const QJsonObject &appData = QJsonObject());
 
-    /// Removes the stored session (and index entry) and forgets the tokens.
-    /// (Revocation, RFC 7009, comes with the HTTP client.)
+    /*!
+     * Ends the session. At once, in this process: the tokens are forgotten, a refresh in flight
+     * is cancelled and its result dropped, waiting callers get SignInRequired. Then the stored
+     * session is deleted under the account's cross-process lock, after waiting at most 10 s for
+     * another process's refresh to finish (else Error::Code::SessionBusy, and nothing is
+     * deleted: try again). The keychain items go first, the account index entry last; a
+     * failure of the latter is reported. Nothing written afterwards can bring the session back.
+     * (Revocation, RFC 7009, comes with the HTTP client.)
+     */
     [[nodiscard]] SessionJob *signOut();
 
     /*!
@@ -195,6 +219,8 @@ Q_SIGNALS:
     void storageFailed(const Keyloop::Error &error);
     /// isPersistent() changed.
     void persistentChanged(bool persistent);
+    /// isSaving() changed.
+    void savingChanged(bool saving);
 
 private:
     friend class SessionPrivate;

@@ -115,6 +115,15 @@ public:
     QJsonObject appData() const;
     void setAppData(const QJsonObject &data);
 
+    /*!
+     * The id of the grant (one sign-in) the tokens belong to: random, not secret, set when a
+     * sign-in is adopted and kept through refreshes and rotations. A refresh result is applied
+     * only to the grant it was started from; a record with another grant id is another sign-in
+     * (an account switch, a step-up). Empty for records stored before grant ids existed.
+     */
+    QByteArray grantId() const;
+    void setGrantId(const QByteArray &grantId);
+
     /// When the record was last written (UTC).
     QDateTime updatedAt() const;
     void setUpdatedAt(const QDateTime &when);

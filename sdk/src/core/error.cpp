@@ -4,6 +4,8 @@
 #include <QtCore/QDebug>
 #include <QtCore/QMetaEnum>
 
+#include <algorithm>
+
 namespace Keyloop {
 
 class ErrorPrivate : public QSharedData
@@ -15,6 +17,7 @@ public:
     QString oauthErrorDescription;
     int httpStatus = 0;
     bool transient = false;
+    std::chrono::seconds retryAfter{0};
 };
 
 namespace {
@@ -121,6 +124,25 @@ bool Error::requiresSignIn() const
         || (d->code == Code::OAuthError && d->oauthError == QLatin1String("invalid_grant"));
 }
 
+std::chrono::seconds Error::retryAfter() const { return d->retryAfter; }
+
+Error &Error::setRetryAfter(std::chrono::seconds delay)
+{
+    // RFC 9110 §10.2.3 leaves the bound to the client: never wait longer than 5 minutes.
+    d->retryAfter = std::clamp(delay, std::chrono::seconds(0), std::chrono::seconds(300));
+    return *this;
+}
+
+Error Error::reclassified(Code code, const QString &message) const
+{
+    Error e(code, message);
+    e.d->oauthError = d->oauthError;
+    e.d->oauthErrorDescription = d->oauthErrorDescription;
+    e.d->httpStatus = d->httpStatus;
+    e.d->retryAfter = d->retryAfter;
+    return e;
+}
+
 QString Error::codeName(Code code)
 {
     const QMetaEnum e = QMetaEnum::fromType<Code>();
@@ -134,12 +156,14 @@ Error::Domain Error::domainOf(Code code)
     case Code::NoError: return Domain::None;
     case Code::InvalidConfiguration:
     case Code::InsecureEndpoint:
+    case Code::ClientAuthenticationFailed:
     case Code::ListenFailed: return Domain::Configuration;
     case Code::NetworkError:
     case Code::TlsError:
     case Code::Timeout:
     case Code::HttpError:
-    case Code::ResponseTooLarge: return Domain::Network;
+    case Code::ResponseTooLarge:
+    case Code::UnexpectedTokenResponse: return Domain::Network;
     case Code::MalformedResponse:
     case Code::IssuerMismatch:
     case Code::MissingParameter:
@@ -172,7 +196,8 @@ Error::Domain Error::domainOf(Code code)
     case Code::StorageUnavailable:
     case Code::StorageFailed:
     case Code::StorageCorrupt:
-    case Code::NotFound: return Domain::Storage;
+    case Code::NotFound:
+    case Code::SessionBusy: return Domain::Storage;
     case Code::SignInRequired:
     case Code::SignInTimeout: return Domain::Session;
     case Code::Cancelled: return Domain::Cancelled;

@@ -5,12 +5,16 @@
 
 #include <keyloop/version.h>
 
+#include <QtCore/QLocale>
 #include <QtCore/QMetaObject>
+#include <QtCore/QTimeZone>
 #include <QtNetwork/QHostAddress>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
 #include <QtNetwork/QNetworkRequest>
 #include <QtNetwork/QSslConfiguration>
+
+#include <algorithm>
 
 namespace Keyloop {
 
@@ -56,6 +60,38 @@ Error checkEndpointUrl(const QUrl &url, const TransportOptions &options, const Q
                                     "hosts with the development opt-in)").arg(what));
     }
     return Error(Error::Code::InsecureEndpoint, QStringLiteral("%1 must use https").arg(what));
+}
+
+std::optional<std::chrono::seconds> retryAfterDelay(const QByteArray &value, const QDateTime &now)
+{
+    const QByteArray v = value.trimmed();
+    if (v.isEmpty())
+        return std::nullopt;
+    // delta-seconds = 1*DIGIT
+    if (std::all_of(v.cbegin(), v.cend(), [](char c) { return c >= '0' && c <= '9'; })) {
+        if (v.size() > 9)
+            return std::chrono::seconds(999999999); // huge: callers cap it
+        return std::chrono::seconds(v.toLongLong());
+    }
+    // HTTP-date: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 2822 syntax). The obsolete
+    // RFC 850 and asctime forms (§5.6.7) are accepted too.
+    const QString text = QString::fromLatin1(v);
+    QDateTime when = QDateTime::fromString(text, Qt::RFC2822Date);
+    if (!when.isValid()) {
+        for (const QString &format : {QStringLiteral("dddd, dd-MMM-yy HH:mm:ss 'GMT'"),
+                                      QStringLiteral("ddd MMM d HH:mm:ss yyyy")}) {
+            when = QLocale::c().toDateTime(text.simplified(), format);
+            if (when.isValid()) {
+                when.setTimeZone(QTimeZone::utc());
+                if (when.date().year() < 1970)
+                    when = when.addYears(100); // RFC 850's two-digit years
+                break;
+            }
+        }
+    }
+    if (!when.isValid())
+        return std::nullopt;
+    return std::chrono::seconds(std::max<qint64>(0, now.secsTo(when)));
 }
 
 QByteArray formUrlEncode(QByteArrayView data)

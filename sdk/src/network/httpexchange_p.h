@@ -19,6 +19,11 @@ class QNetworkAccessManager;
 class QNetworkReply;
 QT_END_NAMESPACE
 
+#include <QtCore/QDateTime>
+
+#include <chrono>
+#include <optional>
+
 namespace Keyloop {
 
 using HttpHeaders = QList<QPair<QByteArray, QByteArray>>;
@@ -38,6 +43,11 @@ Error checkEndpointUrl(const QUrl &url, const TransportOptions &options, const Q
 
 /// True for 127.0.0.0/8, ::1 and "localhost".
 bool isLoopbackHost(const QString &host);
+
+/// The delay a `Retry-After` header value asks for (RFC 9110 §10.2.3): delta-seconds, or an
+/// HTTP-date (§5.6.7) measured from \a now; a date in the past is zero. Empty when the value is
+/// absent or malformed.
+std::optional<std::chrono::seconds> retryAfterDelay(const QByteArray &value, const QDateTime &now);
 
 /*!
  * A single GET or POST. Applies TLS 1.2+, the extra CAs, ManualRedirectPolicy (a 3xx is an

@@ -69,7 +69,17 @@ Session::Session(const ClientConfiguration &client, const ProviderConfiguration 
 Session::~Session()
 {
     // The callback contract: every caller still waiting for a token hears once (queued, on its
-    // context), never from a half-destroyed session.
+    // context), never from a half-destroyed session. Work in flight is dropped; the locks are
+    // released with their handles.
+    const QList<OperationPtr> all = QList<OperationPtr>(d->queue) << d->current;
+    for (const OperationPtr &op : all) {
+        if (!op)
+            continue;
+        op->cancelled = true;
+        op->done = {};
+        if (op->tokenJob)
+            op->tokenJob->disconnect(this);
+    }
     d->failAll(Error(Error::Code::Cancelled, QStringLiteral("the session was destroyed")));
 }
 
@@ -96,18 +106,24 @@ bool Session::isSignedIn() const { return d->signedIn; }
 bool Session::isPersistent() const { return d->persistent; }
 SessionRecord Session::record() const { return d->record; }
 
+bool Session::isSaving() const { return d->current && d->current->saving; }
+
 SessionJob *Session::restore()
 {
     auto *job = new SessionJob(SessionJob::Operation::Restore, this);
     job->d->run = [this](SessionJob *j) {
-        d->readStore([this, j](const Error &e, const SessionRecord &r) {
-            if (e) {
-                SessionJobPrivate::finish(j, e);
-                return;
-            }
-            d->adoptRestored(r);
-            SessionJobPrivate::finish(j, Error());
-        });
+        d->enqueue(SessionOperation::Kind::Restore, [this](const OperationPtr &op) {
+            d->readStore([this, op](const Error &e, const SessionRecord &r) {
+                if (op->cancelled)
+                    return d->endOperation(op, Error(Error::Code::Cancelled, QStringLiteral("cancelled")));
+                if (e)
+                    return d->endOperation(op, e);
+                if (const Error wrong = d->checkBelongs(r))
+                    return d->endOperation(op, wrong);
+                d->adoptRestored(r);
+                d->endOperation(op);
+            });
+        }, [j](const Error &e) { SessionJobPrivate::finish(j, e); });
     };
     return job;
 }
@@ -116,18 +132,33 @@ SessionJob *Session::restore(const SessionRecord &record)
 {
     auto *job = new SessionJob(SessionJob::Operation::Restore, this);
     job->d->run = [this, record](SessionJob *j) {
-        d->adoptRestored(record);
-        SessionJobPrivate::finish(j, Error());
+        d->enqueue(SessionOperation::Kind::Restore, [this, record](const OperationPtr &op) {
+            if (const Error wrong = d->checkBelongs(record))
+                return d->endOperation(op, wrong);
+            d->adoptRestored(record);
+            d->endOperation(op);
+        }, [j](const Error &e) { SessionJobPrivate::finish(j, e); });
     };
     return job;
+}
+
+// restore(record) takes a record the app read itself: it must be this session's.
+Error SessionPrivate::checkBelongs(const SessionRecord &r) const
+{
+    if (r.issuer() != issuer() || r.clientId() != client.clientId() || r.account() != account)
+        return Error(Error::Code::InvalidConfiguration,
+                     QStringLiteral("the stored record belongs to another session (issuer, client id or account "
+                                    "differ from this session's)"));
+    return Error();
 }
 
 void SessionPrivate::adoptRestored(const SessionRecord &r)
 {
     record = r;
-    knownStoredRefreshToken = r.refreshToken();
+    rememberStored(r);
     signedIn = true;
     stored = true;
+    pendingSave = false;
     setPersistent(!r.refreshToken().isEmpty());
     qCDebug(lcSession) << "session restored";
     Q_EMIT q->tokensChanged();
@@ -166,57 +197,70 @@ SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObjec
         r.setScopes(response.scopes().isEmpty() ? d->client.scopes() : response.scopes());
         r.setResources(d->client.resources());
         r.setAppData(appData);
+        r.setGrantId(SessionPrivate::newGrantId()); // a new grant: whatever runs for the old one is dropped
         r.setUpdatedAt(d->now());
-        d->record = r;
-        d->signedIn = true;
-        Q_EMIT tokensChanged();
-        d->pump(); // waiters queued before the sign-in
-
-        if (r.refreshToken().isEmpty()) {
-            // No refresh token (e.g. offline_access refused): memory only; drop a stale stored one.
-            qCDebug(lcSession) << "no refresh token: the session lives in memory only";
-            d->persistent = true; // force the signal below
-            d->setPersistent(false);
-            d->removeStored([j](const Error &) { SessionJobPrivate::finish(j, Error()); });
-            return;
-        }
-        const auto save = [this, j, r] {
-            d->withLock([this, j, r](const Error &lockError) {
-                if (lockError) {
-                    d->setPersistent(false);
-                    SessionJobPrivate::finish(j, lockError);
-                    return;
-                }
-                d->writeStore(r, 0, [this, j, r](const Error &e) {
-                    d->unlock();
-                    if (e) {
+        d->enqueue(SessionOperation::Kind::Adopt, [this, r](const OperationPtr &op) {
+            op->grantId = r.grantId();
+            d->setSaving(op, true);
+            const auto saveUnderLock = [this, op, r] {
+                d->lock(op, std::chrono::seconds(45), [this, op, r](const Error &lockError) {
+                    if (!d->isCurrent(op))
+                        return d->endOperation(op); // signed out or signed in again meanwhile
+                    if (lockError) {
                         d->setPersistent(false);
-                        SessionJobPrivate::finish(j, e);
+                        return d->endOperation(op, lockError);
+                    }
+                    if (r.refreshToken().isEmpty()) {
+                        // No refresh token (e.g. offline_access refused): memory only; drop a
+                        // stale stored session of this account.
+                        qCDebug(lcSession) << "no refresh token: the session lives in memory only";
+                        d->persistent = true; // force the signal below
+                        d->setPersistent(false);
+                        d->removeStored([this, op](const Error &) { d->endOperation(op); });
                         return;
                     }
-                    d->stored = true;
-                    d->knownStoredRefreshToken = r.refreshToken();
-                    d->setPersistent(true);
-                    d->updateIndex([j] { SessionJobPrivate::finish(j, Error()); });
+                    op->phase = SessionOperation::Phase::Saving;
+                    d->writeStore(r, 0, [this, op, r](const Error &e) {
+                        op->phase = SessionOperation::Phase::Working;
+                        if (e) {
+                            if (d->isCurrent(op))
+                                d->setPersistent(false);
+                            return d->endOperation(op, e);
+                        }
+                        if (d->isCurrent(op)) {
+                            d->stored = true;
+                            d->rememberStored(r);
+                            d->setPersistent(true);
+                        }
+                        d->updateIndex([this, op] { d->endOperation(op); });
+                    });
                 });
-            });
-        };
-        if (d->probed || !d->store) {
-            save();
-            return;
-        }
-        // A "not found" proves nothing; probe (write–read–delete) before the first save.
-        TokenStoreJob *probe = d->store->probe();
-        connect(probe, &Job::finished, this, [this, j, save, p = probe] {
-            if (p->error()) {
-                d->setPersistent(false);
-                SessionJobPrivate::finish(j, p->error());
+            };
+            if (d->probed || !d->store || r.refreshToken().isEmpty()) {
+                saveUnderLock();
                 return;
             }
-            d->probed = true;
-            save();
-        });
-        probe->start();
+            // A "not found" proves nothing; probe (write–read–delete) before the first save.
+            TokenStoreJob *probe = d->store->probe();
+            connect(probe, &Job::finished, this, [this, op, saveUnderLock, probe] {
+                if (!d->isCurrent(op))
+                    return d->endOperation(op);
+                if (probe->error()) {
+                    d->setPersistent(false);
+                    return d->endOperation(op, probe->error());
+                }
+                d->probed = true;
+                saveUnderLock();
+            });
+            probe->start();
+        }, [j](const Error &e) { SessionJobPrivate::finish(j, e); });
+        // In memory at once (the save above runs next, before any refresh of the new grant).
+        d->cancelGrantWork();
+        d->record = r;
+        d->signedIn = true;
+        d->stored = false; // this grant is not in the store until the save above succeeds
+        Q_EMIT tokensChanged();
+        d->pump(); // waiters queued before the sign-in
     };
     return job;
 }
@@ -231,15 +275,31 @@ SessionJob *Session::signOut()
 {
     auto *job = new SessionJob(SessionJob::Operation::SignOut, this);
     job->d->run = [this](SessionJob *j) {
-        d->removeStored([this, j](const Error &e) {
-            d->record = SessionRecord();
-            d->signedIn = false;
-            d->stored = false;
-            d->setPersistent(false);
-            d->failAll(Error(Error::Code::SignInRequired, QStringLiteral("signed out")));
-            Q_EMIT tokensChanged();
-            SessionJobPrivate::finish(j, e);
-        });
+        // The grant ends now, in this process: a refresh in flight is cancelled and its result
+        // dropped; nothing of the old grant is written after this point.
+        d->cancelGrantWork();
+        d->record = SessionRecord();
+        d->signedIn = false;
+        d->setPersistent(false);
+        d->failAll(Error(Error::Code::SignInRequired, QStringLiteral("signed out")));
+        Q_EMIT tokensChanged();
+        d->enqueue(SessionOperation::Kind::SignOut, [this](const OperationPtr &op) {
+            // Then, across processes: wait (bounded) for another process's refresh to finish
+            // under the account lock, and delete under it, so that it cannot write the session back.
+            d->lock(op, d->signOutLockTimeout(), [this, op](const Error &lockError) {
+                if (lockError) {
+                    return d->endOperation(op, Error(Error::Code::SessionBusy,
+                                                     QStringLiteral("the session is busy in another process (a "
+                                                                    "refresh in progress?); it was not removed: try again")));
+                }
+                d->setSaving(op, true);
+                d->removeStored([this, op](const Error &e) {
+                    if (!e)
+                        d->stored = false;
+                    d->endOperation(op, e);
+                });
+            });
+        }, [j](const Error &e) { SessionJobPrivate::finish(j, e); });
     };
     return job;
 }
@@ -247,13 +307,12 @@ SessionJob *Session::signOut()
 void Session::freshAccessToken(const QString &resource, QObject *context, TokenCallback callback)
 {
     SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback)};
-    if (!d->refreshing) {
-        // Fast path: a fresh token costs no I/O, only a queued call.
-        const SessionAccessToken token = d->record.accessToken(resource);
-        if (d->signedIn && Freshness::isFresh(token, d->now(), d->leadTime)) {
-            SessionPrivate::deliver(w, token.token, Error());
-            return;
-        }
+    d->maybeRetrySave();
+    // Fast path: a fresh token costs no I/O, only a queued call.
+    const SessionAccessToken token = d->record.accessToken(resource);
+    if (d->signedIn && Freshness::isFresh(token, d->now(), d->leadTime)) {
+        SessionPrivate::deliver(w, token.token, Error());
+        return;
     }
     d->waiting[resource].append(w);
     d->pump();

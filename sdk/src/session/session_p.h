@@ -1,21 +1,48 @@
 // SPDX-License-Identifier: MIT
 // Session's private state. Its operations live in one file per responsibility:
-//   session.cpp           the public Session and SessionJob API
-//   freshtokens.cpp       the waiting callers: fresh tokens handed out, one refresh at a time
-//   refresh.cpp           the refresh state machine (lock, store re-read, grant, rotation saved first)
+//   session.cpp           the public Session and SessionJob API (restore, adopt, sign out)
+//   operations.cpp        the per-account state machine: one operation at a time, each with
+//                         its own lock handle; cancelling; the grant check
+//   freshtokens.cpp       the waiting callers: fresh tokens handed out, when a refresh starts
+//   refresh.cpp           the refresh operation (lock, store re-read, grant, rotation saved first)
 //   refreshedidtoken.cpp  the refreshed ID token checks (OIDC Core §12.2)
-//   sessionstorage.cpp    the cross-process lock, the token store and the account index
+//   sessionstorage.cpp    the token store and the account index
 #pragma once
 
 #include <keyloop/session.h>
+#include <keyloop/tokenclient.h>
 
 #include <QtCore/QMap>
 #include <QtCore/QPointer>
 
+#include <memory>
+
 namespace Keyloop {
 
 class ProcessLock;
-class TokenClient;
+
+/*!
+ * One operation of the session's state machine. Operations of an account run one at a time
+ * (SessionPrivate::queue); each takes its own cross-process lock handle when it needs one, so
+ * the end of one never releases another's lock.
+ */
+struct SessionOperation
+{
+    enum class Kind { Restore, Adopt, Refresh, SignOut, SaveRetry };
+    enum class Phase { Queued, Locking, Working, Requesting, Saving, Ended };
+
+    Kind kind = Kind::Refresh;
+    Phase phase = Phase::Queued;
+    QString resource;           ///< Refresh: the resource ("" = the provider's own token)
+    QByteArray grantId;         ///< the grant the operation works for (set when it starts)
+    ProcessLock *lock = nullptr;
+    QPointer<TokenJob> tokenJob;
+    bool cancelled = false;     ///< its result must be dropped
+    bool saving = false;        ///< writes to the store are (about to be) in flight
+    std::function<void(const std::shared_ptr<SessionOperation> &)> run; ///< starts the work, once, when its turn comes
+    std::function<void(const Error &)> done; ///< called once when it ends (jobs finish here)
+};
+using OperationPtr = std::shared_ptr<SessionOperation>;
 
 class SessionPrivate
 {
@@ -49,16 +76,63 @@ public:
     // differs from both this and ours was rotated by another process; one equal to this is
     // merely older than ours (our last save failed) and must not replace it.
     QByteArray knownStoredRefreshToken;
+    // Likewise the grant id the store held then: a stored grant that differs from both this and
+    // ours was signed in by another process; one equal to this is older than ours (a sign-in
+    // adopted here and not saved yet) and must not replace it.
+    QByteArray knownStoredGrantId;
 
+    void rememberStored(const SessionRecord &r)
+    {
+        knownStoredRefreshToken = r.refreshToken();
+        knownStoredGrantId = r.grantId();
+    }
+
+    // A rotated refresh token whose save failed: retried at the next token use, with backoff.
+    bool pendingSave = false;
+    QDateTime nextSaveAttempt;
+    std::chrono::seconds saveBackoff{1};
+
+    // RFC 9110 §10.2.3: the token endpoint's Retry-After; no refresh before this time.
+    QDateTime refreshNotBefore;
+    Error refreshDeferredError;
+
+    // The same grant, with a refresh token another process rotated.
     bool rotatedElsewhere(const SessionRecord &storedRecord) const
     {
         const QByteArray rt = storedRecord.refreshToken();
-        return !rt.isEmpty() && rt != record.refreshToken() && rt != knownStoredRefreshToken;
+        return storedRecord.grantId() == record.grantId() && !rt.isEmpty() && rt != record.refreshToken()
+            && rt != knownStoredRefreshToken;
+    }
+    // Another sign-in (another grant) stored by another process since we last looked.
+    bool otherGrantStored(const SessionRecord &storedRecord) const
+    {
+        const QByteArray grant = storedRecord.grantId();
+        return !grant.isEmpty() && grant != record.grantId() && grant != knownStoredGrantId;
     }
 
     QMap<QString, QList<Waiter>> waiting;
-    bool refreshing = false;
-    ProcessLock *lock = nullptr;
+
+    // ---- the state machine (operations.cpp) --------------------------------------------
+    QList<OperationPtr> queue;
+    OperationPtr current;
+
+    OperationPtr enqueue(SessionOperation::Kind kind, std::function<void(const OperationPtr &)> run,
+                         std::function<void(const Error &)> done = {}, const QString &resource = QString());
+    void runNext();
+    void endOperation(const OperationPtr &op, const Error &error = Error());
+    void cancelOperation(const OperationPtr &op);
+    // Drops refreshes and pending saves (queued or running) of a grant that is over.
+    void cancelGrantWork();
+    bool hasOperation(SessionOperation::Kind kind, const QString &resource = QString()) const;
+    // True while \a op may still change the session: not cancelled, and its grant is current.
+    bool isCurrent(const OperationPtr &op) const
+    {
+        return !op->cancelled && op->phase != SessionOperation::Phase::Ended && signedIn
+            && record.grantId() == op->grantId;
+    }
+    void lock(const OperationPtr &op, std::chrono::milliseconds timeout, std::function<void(const Error &)> then);
+    void setSaving(const OperationPtr &op, bool saving);
+    std::chrono::milliseconds signOutLockTimeout() const;
 
     SessionPrivate(Session *session) : q(session) {}
 
@@ -67,14 +141,12 @@ public:
         return client.issuer().isEmpty() ? provider.issuer().toString() : client.issuer().toString();
     }
     QString key() const;
-    QDateTime now() const
-    {
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch());
-        return QDateTime::fromMSecsSinceEpoch(ms.count(), Qt::UTC);
-    }
+    QDateTime now() const { return clock->dateTime(); }
     JwksCache *jwks() const;
+    static QByteArray newGrantId();
     // session.cpp: take over a record read from the store (restore()).
     void adoptRestored(const SessionRecord &r);
+    Error checkBelongs(const SessionRecord &r) const;
 
     void setPersistent(bool value)
     {
@@ -93,9 +165,7 @@ public:
             w.context.data(), [callback, token, error] { callback(token, error); }, Qt::QueuedConnection);
     }
 
-    // ---- lock, store and index (sessionstorage.cpp) -----------------------------------
-    void withLock(std::function<void(const Error &)> then);
-    void unlock();
+    // ---- store and index (sessionstorage.cpp) ------------------------------------------
     void readStore(std::function<void(const Error &, const SessionRecord &)> then);
     void writeStore(const SessionRecord &r, int attempt, std::function<void(const Error &)> then);
     void updateIndex(std::function<void()> done = {});
@@ -105,18 +175,21 @@ public:
     void failAll(const Error &error);
     void requireSignIn(const QString &why);
     void pump();
-    void finishRefresh(const QString &resource, const Error &error);
+    void finishRefresh(const OperationPtr &op, const Error &error);
+    void maybeRetrySave();
 
     // ---- refresh (refresh.cpp) ---------------------------------------------------------
-    void startRefresh(const QString &resource);
-    void refresh(const QString &resource, bool retriedAfterReread);
-    void onRefreshFailed(const QString &resource, const QByteArray &usedToken, bool retriedAfterReread, const Error &error);
-    void grantRejected(const QString &resource);
-    void onRefreshSucceeded(const QString &resource, const TokenResponse &response);
-    void rejectRefreshed(const Error &e);
-    void keepRefreshTokenOnly(const QString &resource, const TokenResponse &response, const Error &e);
-    void persistThen(const SessionRecord &updated, std::function<void()> then);
-    void adoptRefreshed(const QString &resource, const TokenResponse &response);
+    void startRefresh(const OperationPtr &op);
+    void refresh(const OperationPtr &op, bool retriedAfterReread);
+    void onRefreshFailed(const OperationPtr &op, const QByteArray &usedToken, bool retriedAfterReread, const Error &error);
+    void grantRejected(const OperationPtr &op);
+    void onRefreshSucceeded(const OperationPtr &op, const TokenResponse &response);
+    void dropResult(const OperationPtr &op, const TokenResponse &response);
+    void rejectRefreshed(const OperationPtr &op, const Error &e);
+    void keepRefreshTokenOnly(const OperationPtr &op, const TokenResponse &response, const Error &e);
+    void persistThen(const OperationPtr &op, const SessionRecord &updated, std::function<void()> then);
+    void adoptRefreshed(const OperationPtr &op, const TokenResponse &response);
+    void retrySave(const OperationPtr &op);
 
     // ---- refreshed ID token (refreshedidtoken.cpp) -------------------------------------
     void validateRefreshedIdToken(const TokenResponse &response, std::function<void(const Error &, bool keepIdToken)> then);

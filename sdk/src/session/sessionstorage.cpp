@@ -6,8 +6,6 @@
 #include <keyloop/tokenstore.h>
 
 #include "core/logging_p.h"
-#include "session/testhooks_p.h"
-#include "store/processlock_p.h"
 
 #include <QtCore/QTimer>
 
@@ -20,30 +18,6 @@ constexpr int kSaveAttempts = 3;
 } // namespace
 
 QString SessionPrivate::key() const { return TokenStore::keyFor(issuer(), client.clientId(), account); }
-
-void SessionPrivate::withLock(std::function<void(const Error &)> then)
-{
-    auto *l = new ProcessLock(ProcessLock::lockPath(appId, key()), q);
-    lock = l;
-    QObject::connect(l, &ProcessLock::acquired, q, [then] { then(Error()); });
-    QObject::connect(l, &ProcessLock::failed, q, [this, l, then](const Error &e) {
-        if (lock == l)
-            lock = nullptr;
-        l->deleteLater();
-        then(e);
-    });
-    l->acquire();
-}
-
-void SessionPrivate::unlock()
-{
-    if (!lock)
-        return;
-    testKillPoint("before-unlock");
-    lock->release();
-    lock->deleteLater();
-    lock = nullptr;
-}
 
 void SessionPrivate::readStore(std::function<void(const Error &, const SessionRecord &)> then)
 {
@@ -100,27 +74,40 @@ void SessionPrivate::updateIndex(std::function<void()> done)
     });
 }
 
+// Deleting a session: the keychain items first, the index entry last, so that no live refresh
+// token is ever left behind without an index entry that shows it. A partial failure says so.
 void SessionPrivate::removeStored(std::function<void(const Error &)> then)
 {
-    const auto removeFromStore = [this, then] {
-        if (!store) {
+    const QString indexIssuer = record.issuer().isEmpty() ? issuer() : record.issuer();
+    const auto removeFromIndex = [this, then, indexIssuer] {
+        if (!index) {
             then(Error());
             return;
         }
-        TokenStoreJob *job = store->remove(key());
-        QObject::connect(job, &Job::finished, q, [then, job] { then(job->error()); });
-        job->start();
+        index->remove(indexIssuer, client.clientId(), account, q, [then](const Error &err) {
+            if (err) {
+                qCWarning(lcSession) << "could not update the account index:" << err.code();
+                then(Error(err.code(), QStringLiteral("the session was removed from the keychain, but the account "
+                                                      "list could not be updated (%1)").arg(err.message())));
+                return;
+            }
+            then(Error());
+        });
     };
-    if (!index) {
-        removeFromStore();
+    if (!store) {
+        removeFromIndex();
         return;
     }
-    index->remove(record.issuer().isEmpty() ? issuer() : record.issuer(), client.clientId(), account, q,
-                  [removeFromStore](const Error &err) {
-                      if (err)
-                          qCWarning(lcSession) << "could not update the account index:" << err.code();
-                      removeFromStore();
-                  });
+    TokenStoreJob *job = store->remove(key());
+    QObject::connect(job, &Job::finished, q, [then, job, removeFromIndex] {
+        if (const Error e = job->error()) {
+            // The keychain may still hold the refresh token: keep the index entry that shows it.
+            then(e);
+            return;
+        }
+        removeFromIndex();
+    });
+    job->start();
 }
 
 } // namespace Keyloop

@@ -133,6 +133,8 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
     main.insert(QStringLiteral("has_id_token"), !record.idToken().isEmpty());
     if (!record.appData().isEmpty())
         main.insert(QStringLiteral("app_data"), record.appData());
+    if (!record.grantId().isEmpty())
+        main.insert(QStringLiteral("grant_id"), QString::fromLatin1(record.grantId()));
     main.insert(QStringLiteral("updated_at"), toMs(record.updatedAt()));
     items.append({mainKey, QJsonDocument(main).toJson(QJsonDocument::Compact)});
 
@@ -218,6 +220,10 @@ Error decodeMain(const QByteArray &data, SessionRecord *record, MainInfo *info)
     if (!appData.isUndefined() && !appData.isObject())
         return corrupt(QStringLiteral("app_data is not an object"));
     r.setAppData(appData.toObject());
+
+    if (!optString(o, QStringLiteral("grant_id"), &s))
+        return corrupt(QStringLiteral("grant_id is not a string"));
+    r.setGrantId(s.toLatin1());
 
     qint64 ms = 0;
     if (!optMs(o, QStringLiteral("updated_at"), &ms))

@@ -26,6 +26,7 @@ public:
     QStringList scopes;
     QStringList resources;
     QJsonObject appData;
+    QByteArray grantId;
     QDateTime updatedAt;
 };
 
@@ -92,6 +93,8 @@ QStringList SessionRecord::resources() const { return d->resources; }
 void SessionRecord::setResources(const QStringList &resources) { d->resources = resources; }
 QJsonObject SessionRecord::appData() const { return d->appData; }
 void SessionRecord::setAppData(const QJsonObject &data) { d->appData = data; }
+QByteArray SessionRecord::grantId() const { return d->grantId; }
+void SessionRecord::setGrantId(const QByteArray &grantId) { d->grantId = grantId; }
 QDateTime SessionRecord::updatedAt() const { return d->updatedAt; }
 void SessionRecord::setUpdatedAt(const QDateTime &when) { d->updatedAt = when.toUTC(); }
 
@@ -104,7 +107,7 @@ bool SessionRecord::operator==(const SessionRecord &other) const
         && d->refreshToken == other.d->refreshToken && d->accessTokens == other.d->accessTokens
         && d->idToken == other.d->idToken && d->originalClaims == other.d->originalClaims
         && d->scopes == other.d->scopes && d->resources == other.d->resources && d->appData == other.d->appData
-        && d->updatedAt == other.d->updatedAt;
+        && d->grantId == other.d->grantId && d->updatedAt == other.d->updatedAt;
 }
 
 QDebug operator<<(QDebug debug, const SessionAccessToken &token)

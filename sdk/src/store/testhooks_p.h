@@ -8,10 +8,20 @@
 //   after-main-write        — keychain store: main item (refresh token) written
 //   after-secondary-write   — keychain store: an access-token / ID-token item written
 //   before-unlock           — session: everything saved, cross-process lock still held
+//
+// testPausePoint("name") stops the process (event loop included) when KEYLOOP_TEST_PAUSE_AT
+// equals "name" and KEYLOOP_TEST_PAUSE_FILE names a file: it creates "<file>.paused", then
+// waits (at most 60 s) until the test deletes <file>. Used to hold a process at a point while
+// another process runs (e.g. `keyloop token` paused after the refresh response, holding the
+// account lock, while `keyloop logout` runs). Named points:
+//   after-refresh-response  — session: token response received, nothing saved yet
 #pragma once
 
 #if defined(KEYLOOP_TEST_HOOKS)
 #  include <QtCore/QByteArray>
+#  include <QtCore/QElapsedTimer>
+#  include <QtCore/QFile>
+#  include <QtCore/QThread>
 #  include <csignal>
 #endif
 
@@ -24,8 +34,26 @@ inline void testKillPoint(const char *name)
     if (!wanted.isEmpty() && wanted == name)
         std::raise(SIGKILL);
 }
+
+inline void testPausePoint(const char *name)
+{
+    static const QByteArray wanted = qgetenv("KEYLOOP_TEST_PAUSE_AT");
+    const QString file = qEnvironmentVariable("KEYLOOP_TEST_PAUSE_FILE");
+    if (wanted.isEmpty() || wanted != name || file.isEmpty())
+        return;
+    QFile marker(file + QStringLiteral(".paused"));
+    if (!marker.open(QIODevice::WriteOnly))
+        return;
+    marker.close();
+    QElapsedTimer elapsed;
+    elapsed.start();
+    // A deliberate blocking wait: this is the pause (test builds only).
+    while (QFile::exists(file) && elapsed.elapsed() < 60000)
+        QThread::msleep(5);
+}
 #else
 inline void testKillPoint(const char *) {}
+inline void testPausePoint(const char *) {}
 #endif
 
 } // namespace Keyloop

@@ -114,8 +114,24 @@ void TokenJob::doStart()
             return;
         }
         Error e;
-        const TokenResponse response = TokenResponse::parse(exchange->status(), exchange->rawHeader("Content-Type"),
+        const int status = exchange->status();
+        const TokenResponse response = TokenResponse::parse(status, exchange->rawHeader("Content-Type"),
                                                             exchange->body(), d->context, &e);
+        if (e && (status == 429 || status == 503)) {
+            // RFC 6585 §4, RFC 9110 §15.6.4: the server may say when to come back (§10.2.3).
+            const QDateTime now = d->context.clock ? d->context.clock->dateTime() : QDateTime::currentDateTimeUtc();
+            if (const auto delay = retryAfterDelay(exchange->rawHeader("Retry-After"), now))
+                e.setRetryAfter(*delay);
+        }
+        if (e.code() == Error::Code::OAuthError
+            && (e.oauthError() == QLatin1String("invalid_client") || e.oauthError() == QLatin1String("unauthorized_client"))) {
+            // RFC 6749 §5.2: the client, not the grant, was refused (a stale secret, a client
+            // not allowed this grant). Only the app's configuration can fix it.
+            e = e.reclassified(Error::Code::ClientAuthenticationFailed,
+                               QStringLiteral("the token endpoint refused this client (OAuth error \"%1\"): check the "
+                                              "client id, the client secret and the client's allowed grants")
+                                   .arg(e.oauthError()));
+        }
         qCDebug(lcToken) << "token request finished:" << (e ? e.code() : Error::Code::NoError);
         if (!e)
             d->response = response;

@@ -9,6 +9,7 @@
 #include <keyloop/tokenresponse.h>
 
 #include "fakeprovider.h"
+#include "store/processlock_p.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QJsonArray>
@@ -49,15 +50,41 @@ public:
     using MemoryTokenStore::MemoryTokenStore;
     int reads = 0;
     int writes = 0;
+    bool failReads = false;
+    bool failWrites = false;
     int removes = 0;
     QHash<QString, SessionRecord> committed;
     QList<QByteArray> writtenRefreshTokens;
 
     void resetCounters() { reads = writes = removes = 0; }
 
+    // Writes wait (not committed, not finished) until releaseWrites(): a save held in flight.
+    bool holdWrites = false;
+    QList<QPointer<TokenStoreJob>> heldWrites;
+    void releaseWrites()
+    {
+        holdWrites = false;
+        const auto held = std::exchange(heldWrites, {});
+        for (const QPointer<TokenStoreJob> &job : held)
+            if (job)
+                startJob(job);
+    }
+
 protected:
     void startJob(TokenStoreJob *job) override
     {
+        if (holdWrites && job->operation() == TokenStoreJob::Operation::Write) {
+            heldWrites.append(job);
+            return;
+        }
+        if (failReads && job->operation() == TokenStoreJob::Operation::Read) {
+            finishJob(job, Error(Error::Code::StorageFailed, QStringLiteral("injected read failure")));
+            return;
+        }
+        if (failWrites && job->operation() == TokenStoreJob::Operation::Write) {
+            finishJob(job, Error(Error::Code::StorageFailed, QStringLiteral("injected write failure")));
+            return;
+        }
         switch (job->operation()) {
         case TokenStoreJob::Operation::Read: ++reads; break;
         case TokenStoreJob::Operation::Write:
@@ -80,6 +107,7 @@ struct Result
     QByteArray token;
     Error error;
     bool called = false;
+    int calls = 0;
 };
 
 QByteArray tokenJson(const QByteArray &accessToken, const QByteArray &refreshToken, const QByteArray &idToken, int expiresIn)
@@ -199,6 +227,53 @@ class TestSessionRefresh : public QObject
         if (!QTest::qWaitFor([&] { return r.called; }, 10000))
             r.error = Error(Error::Code::Cancelled, QStringLiteral("freshAccessToken never called back"));
         return r;
+    }
+
+    // Asks for a token without waiting for it.
+    std::shared_ptr<Result> freshLater(Session *s, const QString &resource = QString())
+    {
+        auto r = std::make_shared<Result>();
+        s->freshAccessToken(resource, this, [r](const QByteArray &token, const Error &e) {
+            r->token = token;
+            r->error = e;
+            r->called = true;
+            ++r->calls;
+        });
+        return r;
+    }
+
+    // A token response for user \a sub: a new sign-in (another grant).
+    std::pair<TokenResponse, QJsonObject> signInResponse(const QString &sub, const QByteArray &suffix)
+    {
+        TokenResponse r;
+        r.setAccessToken("at-" + suffix);
+        r.setTokenType(QStringLiteral("Bearer"));
+        r.setExpiresIn(60s);
+        r.setReceivedAt(m_clock.dateTime());
+        r.setRefreshToken("rt-" + suffix);
+        QJsonObject claims = originalClaims();
+        claims[QStringLiteral("sub")] = sub;
+        r.setIdToken(m_key->sign(claims));
+        return {r, claims};
+    }
+
+    // Holds the answers to \a path: the sockets wait in the returned list until answered.
+    std::shared_ptr<QList<QPointer<QTcpSocket>>> holdAnswers(const QByteArray &path)
+    {
+        auto held = std::make_shared<QList<QPointer<QTcpSocket>>>();
+        m_server->setHandler(path, [held](const Request &, QTcpSocket *socket) { held->append(socket); });
+        return held;
+    }
+
+    // True when no operation of \a s holds its account lock.
+    bool lockIsFree(Session *s)
+    {
+        ProcessLock probe(ProcessLock::lockPath(appId(), s->storeKey()));
+        QSignalSpy acquired(&probe, &ProcessLock::acquired);
+        probe.acquire(std::chrono::milliseconds(500));
+        const bool ok = acquired.wait(2000);
+        probe.release();
+        return ok;
     }
 
     std::pair<Error, SessionRecord> stored(Session *s)
@@ -540,10 +615,27 @@ private Q_SLOTS:
         QVERIFY(!error);
         QVERIFY(after == before);
 
+        // RFC 9110 §10.2.3: Retry-After is kept in the error and honoured: until then, callers
+        // get the error again without a request.
+        const std::chrono::seconds retryAfter = fault == QLatin1String("503") ? 120s
+            : fault == QLatin1String("429")                                   ? 5s
+                                                                              : 0s;
+        QCOMPARE(r.error.retryAfter(), retryAfter);
+        m_server->clearRequests();
+        if (retryAfter.count() > 0) {
+            m_clock.advance(retryAfter / 2);
+            const Result early = fresh(s);
+            QCOMPARE(early.error.code(), code);
+            QVERIFY(early.error.isTransient());
+            QVERIFY(early.error.retryAfter().count() > 0);
+            QVERIFY(early.error.retryAfter() <= retryAfter / 2 + 1s);
+            QCOMPARE(m_server->count("/token"), 0);
+            m_clock.advance(retryAfter / 2 + 1s);
+        }
+
         // The provider recovers: the next call refreshes with the kept token.
         if (fault == QLatin1String("refused"))
             QVERIFY(m_server->listen(m_server->port()));
-        m_server->clearRequests();
         answerTokens();
         const Result later = fresh(s);
         QVERIFY2(!later.error, qPrintable(later.error.toString()));
@@ -559,11 +651,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("body");
+        // RFC 6749 §5.2: only invalid_grant — and a bare 400 without a JSON body, how e.g.
+        // glewlwyd answers a dead refresh token — says the grant is gone.
         QTest::newRow("bare 400") << 400 << QByteArray();
-        QTest::newRow("bare 401") << 401 << QByteArray();
         QTest::newRow("400 invalid_grant") << 400 << QByteArray("{\"error\":\"invalid_grant\",\"error_description\":\"grant revoked\"}");
-        QTest::newRow("401 invalid_client") << 401 << QByteArray("{\"error\":\"invalid_client\"}");
-        QTest::newRow("403 HTML") << 403 << QByteArray("<html>Forbidden</html>");
         QTest::newRow("400 unparseable JSON") << 400 << QByteArray("{\"error\":");
     }
 
@@ -596,6 +687,318 @@ private Q_SLOTS:
         const Result again = fresh(s);
         QCOMPARE(again.error.code(), Error::Code::SignInRequired);
         QCOMPARE(m_server->count("/token"), 1);
+    }
+
+    // ---- the client or the path is wrong, not the grant: keep the session --------------
+
+    void otherAnswersKeepTheSession_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<Error::Code>("code");
+        QTest::newRow("401 invalid_client (a stale secret)")
+            << 401 << QByteArray("{\"error\":\"invalid_client\"}") << Error::Code::ClientAuthenticationFailed;
+        QTest::newRow("400 unauthorized_client")
+            << 400 << QByteArray("{\"error\":\"unauthorized_client\"}") << Error::Code::ClientAuthenticationFailed;
+        QTest::newRow("bare 401") << 401 << QByteArray() << Error::Code::UnexpectedTokenResponse;
+        QTest::newRow("403 page from a firewall") << 403 << QByteArray("<html>Forbidden</html>") << Error::Code::UnexpectedTokenResponse;
+        QTest::newRow("404 misrouted endpoint") << 404 << QByteArray("<html>Not Found</html>") << Error::Code::UnexpectedTokenResponse;
+        QTest::newRow("403 with an unknown OAuth error")
+            << 403 << QByteArray("{\"error\":\"access_denied\"}") << Error::Code::UnexpectedTokenResponse;
+    }
+
+    void otherAnswersKeepTheSession()
+    {
+        QFETCH(int, status);
+        QFETCH(QByteArray, body);
+        QFETCH(Error::Code, code);
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        const SessionRecord before = stored(s).second;
+        m_server->setHandler("/token", [status, body](const Request &, QTcpSocket *sock) {
+            FakeServer::reply(sock, httpResponse(status, body, body.startsWith('{') ? "application/json" : "text/html"));
+        });
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        QCOMPARE(r.error.code(), code);
+        QCOMPARE(r.error.httpStatus(), status);
+        QVERIFY(!r.error.requiresSignIn());
+        QVERIFY(!r.error.isTransient());
+        QCOMPARE(m_server->count("/token"), 1); // not retried automatically
+        QCOMPARE(signInRequired.count(), 0);
+        QCOMPARE(m_store->removes, 0);
+        QCOMPARE(m_store->writes, 0);
+        QVERIFY(s->isSignedIn());
+        QVERIFY(stored(s).second == before);
+
+        // The next call tries again with the same refresh token.
+        answerTokens();
+        const Result later = fresh(s);
+        QVERIFY2(!later.error, qPrintable(later.error.toString()));
+        QVERIFY(m_server->requests("/token").at(1).field(QStringLiteral("refresh_token")) == "rt-0");
+    }
+
+    // ---- one operation at a time; stale results are dropped (issue 10) ----------------
+
+    void refreshReturningAfterAnAccountSwitchIsDropped_data()
+    {
+        QTest::addColumn<QByteArray>("heldPath");
+        QTest::newRow("token response held") << QByteArray("/token");
+        QTest::newRow("ID token keys held") << QByteArray("/jwks");
+    }
+
+    void refreshReturningAfterAnAccountSwitchIsDropped()
+    {
+        QFETCH(QByteArray, heldPath);
+        Session *s = newSession();
+        QVERIFY(signIn(s)); // alice, rt-0
+        const QByteArray aliceGrant = s->record().grantId();
+        QVERIFY(!aliceGrant.isEmpty());
+        auto held = holdAnswers(heldPath);
+        if (heldPath == "/jwks") // the refresh returns a rotated token with an ID token to check
+            answerTokens(true, [this, original = originalClaims()] { return m_key->sign(refreshedClaims(original)); });
+        m_clock.advance(120s);
+        auto early = freshLater(s);
+        QTRY_COMPARE(held->size(), 1); // alice's refresh is in flight
+
+        // The app switches to bob meanwhile.
+        const auto [bobTokens, bobClaims] = signInResponse(QStringLiteral("bob"), "bob");
+        SessionJob *adopt = s->adoptSignIn(bobTokens, bobClaims);
+        adopt->setAutoDelete(false);
+        QSignalSpy adopted(adopt, &Job::finished);
+        adopt->start();
+        if (heldPath == "/jwks") {
+            // The refresh holds the lock while it checks the ID token; now alice's result comes back.
+            for (const auto &socket : *held)
+                if (socket)
+                    FakeServer::reply(socket, httpResponse(200, QJsonDocument(QJsonObject{{QStringLiteral("keys"),
+                                                                 QJsonArray{m_key->publicJwk()}}}).toJson(), "application/json"));
+        }
+        QTRY_COMPARE(adopted.count(), 1);
+        QVERIFY2(!adopt->error(), qPrintable(adopt->error().toString()));
+        delete adopt;
+        if (heldPath == "/token") // alice's answer arrives after the switch
+            for (const auto &socket : *held)
+                if (socket)
+                    FakeServer::reply(socket, httpResponse(200, tokenJson("at-late", "rt-late", QByteArray(), 60)));
+
+        // Bob's identity with bob's tokens, in memory and in the store; alice's late result is nowhere.
+        QTRY_VERIFY(early->called);
+        QVERIFY(early->token == "at-bob");
+        QCOMPARE(s->record().subject(), QStringLiteral("bob"));
+        QVERIFY(s->record().refreshToken() == "rt-bob");
+        QVERIFY(s->record().grantId() != aliceGrant);
+        const auto [error, inStore] = stored(s);
+        QVERIFY(!error);
+        QCOMPARE(inStore.subject(), QStringLiteral("bob"));
+        QVERIFY(inStore.refreshToken() == "rt-bob");
+        QVERIFY(inStore.grantId() == s->record().grantId());
+        QVERIFY(!m_store->writtenRefreshTokens.contains("rt-late"));
+        QVERIFY(lockIsFree(s));
+    }
+
+    void refreshReturningAfterSignOutWritesNothing_data()
+    {
+        QTest::addColumn<QByteArray>("heldPath");
+        QTest::newRow("token response held") << QByteArray("/token");
+        QTest::newRow("ID token keys held") << QByteArray("/jwks");
+    }
+
+    void refreshReturningAfterSignOutWritesNothing()
+    {
+        QFETCH(QByteArray, heldPath);
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        auto held = holdAnswers(heldPath);
+        if (heldPath == "/jwks")
+            answerTokens(true, [this, original = originalClaims()] { return m_key->sign(refreshedClaims(original)); });
+        m_clock.advance(120s);
+        auto waiting = freshLater(s);
+        QTRY_COMPARE(held->size(), 1);
+
+        SessionJob *signOut = s->signOut();
+        signOut->setAutoDelete(false);
+        QSignalSpy signedOut(signOut, &Job::finished);
+        signOut->start();
+        QTRY_VERIFY(waiting->called); // the waiting caller hears at once
+        QCOMPARE(waiting->error.code(), Error::Code::SignInRequired);
+        QVERIFY(!s->isSignedIn());
+        // The refresh's answer comes back afterwards.
+        for (const auto &socket : *held)
+            if (socket)
+                FakeServer::reply(socket, heldPath == "/token"
+                                              ? httpResponse(200, tokenJson("at-late", "rt-late", QByteArray(), 60))
+                                              : httpResponse(200, QJsonDocument(QJsonObject{{QStringLiteral("keys"),
+                                                                     QJsonArray{m_key->publicJwk()}}}).toJson(), "application/json"));
+        QTRY_COMPARE(signedOut.count(), 1);
+        QVERIFY2(!signOut->error(), qPrintable(signOut->error().toString()));
+        delete signOut;
+
+        // Nothing brought the session back: not in memory, not in the store.
+        QCOMPARE(stored(s).first.code(), Error::Code::NotFound);
+        QVERIFY(m_store->keys().isEmpty());
+        QCOMPARE(m_store->writes, 0);
+        QVERIFY(!s->isSignedIn());
+        QCOMPARE(waiting->calls, 1);
+        QVERIFY(lockIsFree(s));
+        const Result after = fresh(s);
+        QCOMPARE(after.error.code(), Error::Code::SignInRequired);
+    }
+
+    void saveAndRefreshOverlapInBothOrders_data()
+    {
+        QTest::addColumn<bool>("adoptFirst");
+        QTest::newRow("a refresh asked for while a sign-in is being saved") << true;
+        QTest::newRow("a sign-in adopted while a refresh is being saved") << false;
+    }
+
+    void saveAndRefreshOverlapInBothOrders()
+    {
+        QFETCH(bool, adoptFirst);
+        const QString api = QStringLiteral("https://api.example");
+        Session *s = newSession();
+        QVERIFY(signIn(s)); // alice
+        if (!adoptFirst)
+            m_clock.advance(120s); // alice's token is stale: her refresh runs first
+        const auto [bobTokens, bobClaims] = signInResponse(QStringLiteral("bob"), "bob");
+        std::shared_ptr<Result> token;
+        m_store->holdWrites = true;
+        SessionJob *adopt = nullptr;
+        if (adoptFirst) {
+            adopt = s->adoptSignIn(bobTokens, bobClaims);
+            adopt->setAutoDelete(false);
+            adopt->start();
+            QTRY_COMPARE(m_store->heldWrites.size(), 1); // bob's save is in flight, under the lock
+            token = freshLater(s, api);                  // needs a refresh (another resource)
+        } else {
+            token = freshLater(s);
+            QTRY_COMPARE(m_store->heldWrites.size(), 1); // alice's rotated tokens being saved
+            adopt = s->adoptSignIn(bobTokens, bobClaims);
+            adopt->setAutoDelete(false);
+            adopt->start();
+        }
+        QSignalSpy adopted(adopt, &Job::finished);
+        m_store->releaseWrites(); // later writes are not held either
+        QTRY_VERIFY(token->called);
+        QVERIFY(adopted.count() == 1 || adopted.wait());
+        QVERIFY2(!adopt->error(), qPrintable(adopt->error().toString()));
+        delete adopt;
+        QVERIFY2(!token->error, qPrintable(token->error.toString()));
+        if (adoptFirst)
+            QVERIFY(token->token.startsWith("at-")); // bob's refresh for the API
+        else
+            QVERIFY2(token->token == "at-bob", token->token.constData()); // alice's late result is not handed out
+
+        // The store ends with bob's grant, written last; no lock is left held.
+        QTRY_VERIFY(!s->isSaving());
+        const auto [error, inStore] = stored(s);
+        QVERIFY(!error);
+        QCOMPARE(inStore.subject(), QStringLiteral("bob"));
+        QVERIFY(inStore.grantId() == s->record().grantId());
+        QCOMPARE(s->record().subject(), QStringLiteral("bob"));
+        QVERIFY(lockIsFree(s));
+    }
+
+    void signOutWaitsForAnotherProcessesLockThenReportsBusy()
+    {
+        qputenv("KEYLOOP_TEST_SIGNOUT_LOCK_TIMEOUT_MS", "300");
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        // Another process is refreshing: it holds the account lock.
+        ProcessLock other(ProcessLock::lockPath(appId(), s->storeKey()));
+        QSignalSpy acquired(&other, &ProcessLock::acquired);
+        other.acquire();
+        QVERIFY(acquired.wait());
+        SessionJob *job = s->signOut();
+        job->setAutoDelete(false);
+        QSignalSpy finished(job, &Job::finished);
+        job->start();
+        QVERIFY(finished.wait());
+        qunsetenv("KEYLOOP_TEST_SIGNOUT_LOCK_TIMEOUT_MS");
+        QCOMPARE(job->error().code(), Error::Code::SessionBusy);
+        QCOMPARE(job->error().domain(), Error::Domain::Storage);
+        delete job;
+        QCOMPARE(m_store->removes, 0); // nothing deleted without the lock
+        other.release();
+        // Tried again once the other process is done: removed.
+        QVERIFY(!runJob(s->signOut()));
+        QCOMPARE(stored(s).first.code(), Error::Code::NotFound);
+    }
+
+    void restoreRejectsAnotherSessionsRecord()
+    {
+        Session *s = newSession();
+        SessionRecord r;
+        r.setIssuer(issuer());
+        r.setClientId(QStringLiteral("another-client"));
+        r.setRefreshToken("rt-x");
+        QCOMPARE(runJob(s->restore(r)).code(), Error::Code::InvalidConfiguration);
+        QVERIFY(!s->isSignedIn());
+        r.setClientId(kClientId);
+        r.setAccount(QStringLiteral("bob"));
+        QCOMPARE(runJob(s->restore(r)).code(), Error::Code::InvalidConfiguration);
+        r.setAccount(QStringLiteral("alice"));
+        QVERIFY(!runJob(s->restore(r)));
+        QVERIFY(s->isSignedIn());
+    }
+
+    void unconfirmableStoreNeverSpendsTheRefreshToken()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s)); // saved: other processes may hold (and rotate) this token
+        m_store->failReads = true;
+        m_clock.advance(120s);
+        const Result r = fresh(s);
+        m_store->failReads = false;
+        QCOMPARE(r.error.domain(), Error::Domain::Storage);
+        QVERIFY(r.error.isTransient());
+        QCOMPARE(m_server->count("/token"), 0); // never spent
+        QVERIFY(s->isSignedIn());
+        const Result later = fresh(s);
+        QVERIFY2(!later.error, qPrintable(later.error.toString()));
+    }
+
+    void failedSaveIsRetriedAtTheNextUse()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy storageFailed(s, &Session::storageFailed);
+        m_store->failWrites = true;
+        m_clock.advance(120s);
+        const Result r = fresh(s); // rotates to rt-1; the save fails
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QVERIFY(r.token == "at-1");
+        QCOMPARE(storageFailed.count(), 1);
+        QVERIFY(!s->isPersistent());
+        QVERIFY(stored(s).second.refreshToken() == "rt-0");
+
+        m_store->failWrites = false;
+        m_clock.advance(2s); // past the first backoff; the token is still fresh
+        const Result again = fresh(s);
+        QVERIFY(again.token == "at-1");
+        QTRY_VERIFY(s->isPersistent());
+        QVERIFY(stored(s).second.refreshToken() == "rt-1");
+        QCOMPARE(m_server->count("/token"), 1);
+    }
+
+    void failedSaveIsNotRetriedOverAnotherProcessesWrite()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        m_store->failWrites = true;
+        m_clock.advance(120s);
+        QVERIFY(!fresh(s).error); // rt-1 in memory only
+        m_store->failWrites = false;
+        // Another process writes the store meanwhile.
+        SessionRecord theirs = stored(s).second;
+        theirs.setRefreshToken("rt-theirs");
+        QVERIFY(writeStored(s, theirs));
+        m_clock.advance(2s);
+        const int readsBefore = m_store->reads;
+        QVERIFY(!fresh(s).error);
+        QTRY_VERIFY(m_store->reads > readsBefore); // the retry read the store (a write would follow it)
+        QVERIFY(stored(s).second.refreshToken() == "rt-theirs"); // not overwritten
     }
 
     // ---- the request was wrong, not the grant: keep the session ------------------------

@@ -73,17 +73,11 @@ AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,
         return {};
     }
 
-    // 3. An error response (RFC 6749 §4.1.2.1).
-    const auto errorIt = params.constFind(QByteArrayLiteral("error"));
-    if (errorIt != params.constEnd()) {
-        err = Error::oauth(QString::fromUtf8(*errorIt),
-                           QString::fromUtf8(params.value(QByteArrayLiteral("error_description"))));
-        qCDebug(lcAuthorization) << "authorization response is an OAuth error";
-        return {};
-    }
-
-    // 4. RFC 9207 §2.4: iss must equal the issuer exactly (simple string comparison); when the
-    //    provider advertises authorization_response_iss_parameter_supported, it is required.
+    // 3. RFC 9207 §2.4: iss must equal the issuer identifier exactly (simple string comparison);
+    //    when the provider advertises authorization_response_iss_parameter_supported, it is
+    //    required. Checked before an error is believed: RFC 9207 §2.4 says "for error responses,
+    //    clients MUST NOT assume that the error originates from the intended authorization
+    //    server", so an error from a mixed-up provider is reported as the mix-up it is.
     const QString expectedIssuer = (provider.issuer().isEmpty() ? request.issuer() : provider.issuer())
                                        .toString(QUrl::FullyEncoded);
     const auto issIt = params.constFind(QByteArrayLiteral("iss"));
@@ -99,6 +93,15 @@ AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,
         err = fail(Error::Code::MissingParameter,
                    QStringLiteral("the authorization response has no iss although the provider advertises "
                                   "authorization_response_iss_parameter_supported (RFC 9207 §2.4)"));
+        return {};
+    }
+
+    // 4. An error response (RFC 6749 §4.1.2.1), now known to come from this login's provider.
+    const auto errorIt = params.constFind(QByteArrayLiteral("error"));
+    if (errorIt != params.constEnd()) {
+        err = Error::oauth(QString::fromUtf8(*errorIt),
+                           QString::fromUtf8(params.value(QByteArrayLiteral("error_description"))));
+        qCDebug(lcAuthorization) << "authorization response is an OAuth error";
         return {};
     }
 

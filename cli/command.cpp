@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "command.h"
 
+#include <keyloop/issueridentifier.h>
+
 #include <QtCore/QCoreApplication>
 #include <QtCore/QFile>
 #include <QtCore/QJsonArray>
@@ -118,6 +120,12 @@ QString accountSetting(const QCommandLineParser &parser)
     return setting(parser, QStringLiteral("account"), "KEYLOOP_ACCOUNT");
 }
 
+QString canonicalIssuer(const QString &text)
+{
+    const QUrl url(text); // as buildClientConfiguration() reads it
+    return text.isEmpty() || !url.isValid() ? text : Keyloop::issuerIdentifier(url);
+}
+
 void addClientOptions(QCommandLineParser &parser, bool forLogin)
 {
     parser.addOption({QStringLiteral("account"),
@@ -152,7 +160,7 @@ void addClientOptions(QCommandLineParser &parser, bool forLogin)
 RememberedSettings resolveSettings(const QCommandLineParser &parser, const RememberedSettings &stored)
 {
     RememberedSettings s = stored;
-    s.issuer = setting(parser, QStringLiteral("issuer"), "KEYLOOP_ISSUER", stored.issuer);
+    s.issuer = canonicalIssuer(setting(parser, QStringLiteral("issuer"), "KEYLOOP_ISSUER", stored.issuer));
     s.clientId = setting(parser, QStringLiteral("client-id"), "KEYLOOP_CLIENT_ID", stored.clientId);
     s.clientSecret = setting(parser, QStringLiteral("client-secret"), "KEYLOOP_CLIENT_SECRET", stored.clientSecret);
     if (!s.clientSecret.isEmpty() && s.clientAuth.isEmpty())
@@ -162,8 +170,9 @@ RememberedSettings resolveSettings(const QCommandLineParser &parser, const Remem
     s.caFile = setting(parser, QStringLiteral("ca-file"), "KEYLOOP_CA_FILE", stored.caFile);
     s.allowInsecureLoopback = flagSetting(parser, QStringLiteral("allow-insecure-loopback"),
                                           "KEYLOOP_ALLOW_INSECURE_LOOPBACK", stored.allowInsecureLoopback);
-    // Remembered endpoints belong to the remembered issuer only.
-    if (s.issuer != stored.issuer)
+    // Remembered endpoints belong to the remembered issuer only (older versions remembered the
+    // issuer as typed: compare canonical forms).
+    if (s.issuer != canonicalIssuer(stored.issuer))
         s.provider = QJsonObject();
     return s;
 }

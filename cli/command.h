@@ -92,5 +92,8 @@ RememberedSettings resolveSettings(const QCommandLineParser &parser, const Remem
 Keyloop::Error buildClientConfiguration(const RememberedSettings &settings, Keyloop::ClientConfiguration *out);
 /// The account name: --account > KEYLOOP_ACCOUNT > "" (the default account).
 QString accountSetting(const QCommandLineParser &parser);
+/// An issuer as typed by the user in the SDK's one string form (Keyloop::issuerIdentifier()),
+/// so that it compares equal with stored sessions; text that is no URL is returned as it is.
+QString canonicalIssuer(const QString &text);
 
 } // namespace KeyloopCli

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <keyloop/authorizationresponse.h>
 
+#include <keyloop/issueridentifier.h>
+
 #include "core/crypto_p.h"
 #include "core/formencoding_p.h"
 #include "core/logging_p.h"
@@ -78,8 +80,7 @@ AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,
     //    required. Checked before an error is believed: RFC 9207 §2.4 says "for error responses,
     //    clients MUST NOT assume that the error originates from the intended authorization
     //    server", so an error from a mixed-up provider is reported as the mix-up it is.
-    const QString expectedIssuer = (provider.issuer().isEmpty() ? request.issuer() : provider.issuer())
-                                       .toString(QUrl::FullyEncoded);
+    const QString expectedIssuer = issuerIdentifier(provider.issuer().isEmpty() ? request.issuer() : provider.issuer());
     const auto issIt = params.constFind(QByteArrayLiteral("iss"));
     QString iss;
     if (issIt != params.constEnd()) {

@@ -5,6 +5,7 @@
 #include <keyloop/idtokenclaims.h>
 #include <keyloop/idtokenvalidationjob.h>
 #include <keyloop/idtokenvalidator.h>
+#include <keyloop/issueridentifier.h>
 
 #include "core/crypto_p.h"
 #include "core/logging_p.h"
@@ -126,7 +127,7 @@ void SessionPrivate::validateRefreshedIdToken(const TokenResponse &response, std
              false);
         return;
     }
-    IdTokenValidator validator(provider.issuer().isEmpty() ? issuer() : provider.issuer().toString(), client.clientId());
+    IdTokenValidator validator(provider.issuer().isEmpty() ? issuer() : issuerIdentifier(provider.issuer()), client.clientId());
     validator.setAllowedAlgorithms(IdTokenValidator::intersectAlgorithms(
         client.idTokenAlgorithms(), provider.idTokenSigningAlgValuesSupported()));
     validator.setLeeway(client.clockLeeway());

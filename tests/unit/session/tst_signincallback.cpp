@@ -4,7 +4,11 @@
 // authorization responses a real provider will not send on demand, e.g. an error that carries
 // another provider's iss (RFC 9207 mix-up). No sandbox; time comes from an injected clock.
 #include <keyloop/browserlauncher.h>
+#include <keyloop/issueridentifier.h>
+#include <keyloop/memorytokenstore.h>
+#include <keyloop/session.h>
 #include <keyloop/signin.h>
+#include <keyloop/tokenstore.h>
 
 #include "fakeprovider.h"
 
@@ -26,6 +30,7 @@ class TestClock : public Clock
 {
 public:
     std::chrono::system_clock::time_point now() const override { return t; }
+    void advance(std::chrono::seconds by) { t += by; }
     qint64 seconds() const { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
     std::chrono::system_clock::time_point t = std::chrono::system_clock::time_point(std::chrono::seconds(1893456000)); // 2030-01-01
 };
@@ -102,17 +107,20 @@ class TestSignInCallback : public QObject
                 {QStringLiteral("authorization_response_iss_parameter_supported"), true}};
             FakeServer::reply(socket, httpResponse(200, QJsonDocument(metadata).toJson(QJsonDocument::Compact)));
         });
-        m_server->setHandler("/token", [this, issuer](const Request &, QTcpSocket *socket) {
-            const QJsonObject claims{{QStringLiteral("iss"), issuer},
-                                     {QStringLiteral("sub"), QStringLiteral("alice")},
-                                     {QStringLiteral("aud"), kClientId},
-                                     {QStringLiteral("iat"), m_clock.seconds()},
-                                     {QStringLiteral("exp"), m_clock.seconds() + 3600},
-                                     {QStringLiteral("nonce"), QString::fromUtf8(m_launcher->nonce)}};
-            const QJsonObject tokens{{QStringLiteral("access_token"), QStringLiteral("at-1")},
+        m_server->setHandler("/token", [this, issuer](const Request &request, QTcpSocket *socket) {
+            // A code exchange answers with the login's nonce; a refresh (OIDC Core §12.2) without.
+            QJsonObject claims{{QStringLiteral("iss"), issuer},
+                               {QStringLiteral("sub"), QStringLiteral("alice")},
+                               {QStringLiteral("aud"), kClientId},
+                               {QStringLiteral("iat"), m_clock.seconds()},
+                               {QStringLiteral("exp"), m_clock.seconds() + 3600}};
+            if (request.field(QStringLiteral("grant_type")) == "authorization_code")
+                claims.insert(QStringLiteral("nonce"), QString::fromUtf8(m_launcher->nonce));
+            const QByteArray n = QByteArray::number(m_server->count("/token"));
+            const QJsonObject tokens{{QStringLiteral("access_token"), QString::fromLatin1("at-" + n)},
                                      {QStringLiteral("token_type"), QStringLiteral("Bearer")},
                                      {QStringLiteral("expires_in"), 60},
-                                     {QStringLiteral("refresh_token"), QStringLiteral("rt-1")},
+                                     {QStringLiteral("refresh_token"), QString::fromLatin1("rt-" + n)},
                                      {QStringLiteral("id_token"), QString::fromLatin1(m_key->sign(claims))}};
             FakeServer::reply(socket, httpResponse(200, QJsonDocument(tokens).toJson(QJsonDocument::Compact),
                                                    "application/json", {"Cache-Control: no-store"}));
@@ -209,6 +217,54 @@ private Q_SLOTS:
         QCOMPARE(m_server->count("/token"), code == Error::Code::NoError ? 1 : 0);
         if (code == Error::Code::NoError)
             QCOMPARE(signIn->idTokenClaims().subject(), QStringLiteral("alice"));
+    }
+
+    // One issuer string everywhere (OIDC Discovery §4.3, RFC 9207 §2.4, OIDC Core 3.1.3.7 rule 2,
+    // the store key): an issuer whose path needs percent-encoding signs in, configured in either
+    // form, and its session refreshes and validates the refreshed ID token (OIDC Core §12.2).
+    void issuerWithAPercentEncodedPathSignsInAndRefreshes_data()
+    {
+        QTest::addColumn<QString>("configuredPath");
+        QTest::newRow("configured as published") << QStringLiteral("/realms/m%C3%BCnchen%20ost");
+        QTest::newRow("configured decoded") << QStringLiteral("/realms/m\u00fcnchen ost");
+    }
+
+    void issuerWithAPercentEncodedPathSignsInAndRefreshes()
+    {
+        QFETCH(QString, configuredPath);
+        configuredPath.replace(QStringLiteral("\\u00fc"), QStringLiteral("\u00fc"));
+        const QString published = issuerText(QStringLiteral("/realms/m%C3%BCnchen%20ost"));
+        serveProvider(QStringLiteral("/realms/m%C3%BCnchen%20ost"));
+        m_launcher->query = "code=c-1&iss=" + formValue(published);
+        const auto signIn = runSignIn(client(issuerText(configuredPath)));
+        QVERIFY2(!signIn->error(), qPrintable(signIn->error().toString()));
+        QCOMPARE(signIn->idTokenClaims().issuer(), published);
+        QCOMPARE(issuerIdentifier(signIn->providerConfiguration().issuer()), published);
+
+        MemoryTokenStore store;
+        Session session(signIn->clientConfiguration(), signIn->providerConfiguration(), &store, m_nam.get(),
+                        QStringLiteral("org.keyloop.test.signincallback"), &m_clock);
+        QCOMPARE(session.storeKey(), TokenStore::keyFor(published, kClientId, QString()));
+        SessionJob *adopt = session.adoptSignIn(signIn->tokenResponse(), signIn->idTokenClaims());
+        QSignalSpy adopted(adopt, &SessionJob::finished);
+        adopt->start();
+        QVERIFY(adopted.wait(5000));
+        QVERIFY(session.isSignedIn());
+        QCOMPARE(session.record().issuer(), published);
+
+        m_clock.advance(std::chrono::seconds(120));
+        QByteArray token;
+        Error error;
+        bool called = false;
+        session.freshAccessToken(QString(), this, [&](const QByteArray &t, const Error &e) {
+            token = t;
+            error = e;
+            called = true;
+        });
+        QVERIFY(QTest::qWaitFor([&] { return called; }, 10000));
+        QVERIFY2(!error, qPrintable(error.toString()));
+        QVERIFY(token == "at-2");
+        QCOMPARE(m_server->count("/token"), 2);
     }
 };
 

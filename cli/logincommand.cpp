@@ -2,6 +2,7 @@
 // keyloop login — sign in in the system browser and store the session in the OS keychain.
 #include "commands.h"
 #include "sessionsupport.h"
+#include "terminaltext.h"
 
 #include <keyloop/browserlauncher.h>
 #include <keyloop/session.h>
@@ -158,10 +159,12 @@ private:
         const Keyloop::TokenResponse tokens = m_signIn->tokenResponse();
         QString who;
         if (!claims.isNull()) {
-            const QString display = !claims.name().isEmpty() ? claims.name()
-                : !claims.preferredUsername().isEmpty() ? claims.preferredUsername() : claims.email();
-            who = display.isEmpty() ? claims.subject()
-                                    : QStringLiteral("%1 (sub %2)").arg(display, claims.subject());
+            // The name and sub come from the provider (and the user's profile) as they are:
+            // only their printable characters reach the terminal.
+            const QString display = printableText(!claims.name().isEmpty() ? claims.name()
+                : !claims.preferredUsername().isEmpty() ? claims.preferredUsername() : claims.email());
+            const QString subject = printableText(claims.subject());
+            who = display.isEmpty() ? subject : QStringLiteral("%1 (sub %2)").arg(display, subject);
         } else {
             who = QStringLiteral("an OAuth 2.0 account (no ID token)");
         }

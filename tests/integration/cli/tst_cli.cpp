@@ -24,6 +24,23 @@ using namespace KeyloopTest;
 
 namespace {
 
+// What a terminal could act on: C0 controls (ESC, BEL, CR, LF …), DEL, C1 controls (the 8-bit
+// CSI U+009B), bidi overrides and line separators. \a allowNewlines: the output's own line ends.
+bool hasTerminalControls(const QByteArray &utf8, bool allowNewlines)
+{
+    for (const char c : utf8) {
+        const auto b = static_cast<unsigned char>(c);
+        if ((b < 0x20 && !(allowNewlines && b == '\n')) || b == 0x7f)
+            return true;
+    }
+    for (const QChar c : QString::fromUtf8(utf8)) {
+        const char16_t v = c.unicode();
+        if ((v >= 0x80 && v <= 0x9f) || (v >= 0x202a && v <= 0x202e) || v == 0x2028 || v == 0x2029)
+            return true;
+    }
+    return false;
+}
+
 struct Run
 {
     int exitCode = -1;
@@ -57,6 +74,7 @@ private Q_SLOTS:
     void crashBetweenReceivingAndSavingNeverCorrupts();
     void logoutRemovesTheSession();
     void verboseLoggingNeverPrintsSecrets();
+    void providerTextReachesTheTerminalOnlyPrintable();
 
 private:
     QProcess *startCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment());
@@ -444,6 +462,36 @@ void tst_Cli::verboseLoggingNeverPrintsSecrets()
         QVERIFY(!secret.isEmpty());
         QVERIFY2(!token.err.contains(secret), "a secret reached the debug log");
     }
+}
+
+// The dev login makes the login name the ID token's sub, so a hostile subject can be typed in:
+// escape sequences, a bell, an 8-bit CSI, a bidi override and a line break. login and status
+// print them only as '?'; status --json keeps the exact value, escaped. (The devstack puts the
+// profile claims in UserInfo, not in the ID token: display names are covered by tst_terminaltext.)
+void tst_Cli::providerTextReachesTheTerminalOnlyPrintable()
+{
+    const QString user = QStringLiteral("eve\x1b[2J\x1b]0;pwned\x07\u009b31m\u202e\r\nroot");
+    const QByteArray printedSub = "eve?[2J?]0;pwned??31m???root";
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("KEYLOOP_TEST_USER"), user);
+    const Run login = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                           QStringLiteral("--client-id"), m_devstack.publicClientId,
+                           QStringLiteral("--ca-file"), m_devstack.caFile,
+                           QStringLiteral("--browser-command"), m_scripted}, env);
+    QVERIFY2(login.exitCode == 0, login.err.constData());
+    QVERIFY2(!hasTerminalControls(login.out, true), login.out.constData());
+    QVERIFY2(login.out.contains("Signed in as " + printedSub + " at "), login.out.constData());
+
+    const Run status = cli({QStringLiteral("status")});
+    QCOMPARE(status.exitCode, 0);
+    QVERIFY2(!hasTerminalControls(status.out, true), status.out.constData());
+    QVERIFY2(status.out.contains("- default account: " + printedSub + " at "), status.out.constData());
+
+    const Run json = cli({QStringLiteral("status"), QStringLiteral("--json")});
+    QCOMPARE(json.exitCode, 0);
+    QVERIFY2(!hasTerminalControls(json.out, true), json.out.constData());
+    const QJsonObject session = QJsonDocument::fromJson(json.out).object().value(QStringLiteral("sessions")).toArray().at(0).toObject();
+    QCOMPARE(session.value(QStringLiteral("subject")).toString(), user); // the value itself is intact
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

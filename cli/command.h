@@ -86,8 +86,10 @@ bool flagSetting(const QCommandLineParser &parser, const QString &option, const 
 
 /// Adds the options that select and configure a provider/client (shared by login and token).
 void addClientOptions(QCommandLineParser &parser, bool forLogin);
-/// Builds the remembered settings from flags > environment > \a stored.
-RememberedSettings resolveSettings(const QCommandLineParser &parser, const RememberedSettings &stored);
+/// Builds the remembered settings from flags > environment > \a stored into \a out.
+/// InvalidConfiguration for an unreadable or empty --client-secret-file, or both secret flags.
+Keyloop::Error resolveSettings(const QCommandLineParser &parser, const RememberedSettings &stored,
+                               RememberedSettings *out);
 /// Builds a ClientConfiguration from resolved settings; InvalidConfiguration for unreadable CA files.
 Keyloop::Error buildClientConfiguration(const RememberedSettings &settings, Keyloop::ClientConfiguration *out);
 /// The account name: --account > KEYLOOP_ACCOUNT > "" (the default account).

@@ -60,7 +60,8 @@ public:
         const QCommandLineParser &p = parser();
         m_store = !p.isSet(QStringLiteral("no-store"));
         m_account = accountSetting(p);
-        m_settings = resolveSettings(p, RememberedSettings());
+        if (const Keyloop::Error e = resolveSettings(p, RememberedSettings(), &m_settings))
+            return fail(e);
         Keyloop::ClientConfiguration config;
         if (const Keyloop::Error e = buildClientConfiguration(m_settings, &config))
             return fail(e);

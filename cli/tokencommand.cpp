@@ -63,7 +63,9 @@ private:
             stored.scopes = record.scopes();
         if (stored.resources.isEmpty())
             stored.resources = record.resources();
-        const RememberedSettings settings = resolveSettings(parser(), stored);
+        RememberedSettings settings;
+        if (const Keyloop::Error e = resolveSettings(parser(), stored, &settings))
+            return fail(e);
         Keyloop::ClientConfiguration client;
         if (const Keyloop::Error e = buildClientConfiguration(settings, &client))
             return fail(e);

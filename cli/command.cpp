@@ -126,8 +126,9 @@ QString canonicalIssuer(const QString &text)
     return text.isEmpty() || !url.isValid() ? text : Keyloop::issuerIdentifier(url);
 }
 
-void addClientOptions(QCommandLineParser &parser, bool forLogin)
+void addClientOptions(QCommandLineParser &parser, ClientCommand command)
 {
+    const bool forLogin = command == ClientCommand::Login;
     parser.addOption({QStringLiteral("account"),
                       QStringLiteral("Account name, to keep several sessions apart (KEYLOOP_ACCOUNT; default: the default account)."),
                       QStringLiteral("NAME")});
@@ -148,10 +149,12 @@ void addClientOptions(QCommandLineParser &parser, bool forLogin)
                       QStringLiteral("Read the client secret from FILE (one line; a final line break is ignored). "
                                      "Keep FILE readable by you only."),
                       QStringLiteral("FILE")});
-    parser.addOption({QStringLiteral("scope"),
-                      QStringLiteral("Scopes, space-separated or repeated (KEYLOOP_SCOPE; default \"openid profile email\" "
-                                     "plus offline_access when the provider supports it)."),
-                      QStringLiteral("S")});
+    if (forLogin) {
+        parser.addOption({QStringLiteral("scope"),
+                          QStringLiteral("Scopes, space-separated or repeated (KEYLOOP_SCOPE; default \"openid profile email\" "
+                                         "plus offline_access when the provider supports it)."),
+                          QStringLiteral("S")});
+    }
     parser.addOption({QStringLiteral("resource"),
                       QStringLiteral("Resource indicator (RFC 8707) of an API; repeatable (KEYLOOP_RESOURCE)."),
                       QStringLiteral("URI")});
@@ -190,8 +193,8 @@ Keyloop::Error readSecretFile(const QString &path, QString *secret)
 
 } // namespace
 
-Keyloop::Error resolveSettings(const QCommandLineParser &parser, const RememberedSettings &stored,
-                               RememberedSettings *out)
+Keyloop::Error resolveSettings(const QCommandLineParser &parser, ClientCommand command,
+                               const RememberedSettings &stored, RememberedSettings *out)
 {
     using Keyloop::Error;
     RememberedSettings s = stored;
@@ -209,7 +212,9 @@ Keyloop::Error resolveSettings(const QCommandLineParser &parser, const Remembere
     }
     if (!s.clientSecret.isEmpty() && s.clientAuth.isEmpty())
         s.clientAuth = QStringLiteral("client_secret_basic");
-    s.scopes = listSetting(parser, QStringLiteral("scope"), "KEYLOOP_SCOPE", stored.scopes);
+    // token keeps the scopes granted at login (KEYLOOP_SCOPE is for login only, like --scope).
+    if (command == ClientCommand::Login)
+        s.scopes = listSetting(parser, QStringLiteral("scope"), "KEYLOOP_SCOPE", stored.scopes);
     s.resources = listSetting(parser, QStringLiteral("resource"), "KEYLOOP_RESOURCE", stored.resources);
     s.caFile = setting(parser, QStringLiteral("ca-file"), "KEYLOOP_CA_FILE", stored.caFile);
     s.allowInsecureLoopback = flagSetting(parser, QStringLiteral("allow-insecure-loopback"),

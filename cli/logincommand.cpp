@@ -27,7 +27,7 @@ public:
 
     void addOptions(QCommandLineParser &p) override
     {
-        addClientOptions(p, true);
+        addClientOptions(p, ClientCommand::Login);
         p.addOption({QStringLiteral("redirect-host"),
                      QStringLiteral("Host of the loopback redirect URI: 127.0.0.1 (default), localhost or [::1]."),
                      QStringLiteral("H")});
@@ -60,7 +60,7 @@ public:
         const QCommandLineParser &p = parser();
         m_store = !p.isSet(QStringLiteral("no-store"));
         m_account = accountSetting(p);
-        if (const Keyloop::Error e = resolveSettings(p, RememberedSettings(), &m_settings))
+        if (const Keyloop::Error e = resolveSettings(p, ClientCommand::Login, RememberedSettings(), &m_settings))
             return fail(e);
         Keyloop::ClientConfiguration config;
         if (const Keyloop::Error e = buildClientConfiguration(m_settings, &config))

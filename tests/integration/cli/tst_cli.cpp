@@ -230,6 +230,12 @@ void tst_Cli::usageErrorsExitWithTwo()
     QCOMPARE(cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
                   QStringLiteral("--client-id"), QStringLiteral("x"), QStringLiteral("--port"), QStringLiteral("70000")})
                  .exitCode, 2);
+    // token has no --scope (it was accepted and ignored): the scopes are those granted at login.
+    const Run tokenScope = cli({QStringLiteral("token"), QStringLiteral("--scope"), QStringLiteral("api:read")});
+    QCOMPARE(tokenScope.exitCode, 2);
+    QVERIFY(tokenScope.err.contains("scope"));
+    QVERIFY(tokenScope.out.isEmpty());
+    QVERIFY(!cli({QStringLiteral("token"), QStringLiteral("--help")}).out.contains("--scope"));
 }
 
 void tst_Cli::tokenWithoutSessionAsksToSignIn()

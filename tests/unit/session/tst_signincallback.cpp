@@ -81,6 +81,7 @@ class TestSignInCallback : public QObject
     std::unique_ptr<SigningKey> m_key;
     std::unique_ptr<FakeServer> m_server;
     std::unique_ptr<QNetworkAccessManager> m_nam;
+    std::unique_ptr<CallbackLauncher> m_launcher;
     TestClock m_clock;
 
     /// The issuer as the provider writes it (discovery, iss, ID token): \a path on the fake server.
@@ -154,8 +155,6 @@ class TestSignInCallback : public QObject
             qWarning("the sign-in did not finish");
         return signIn;
     }
-
-    std::unique_ptr<CallbackLauncher> m_launcher;
 
 private Q_SLOTS:
     void initTestCase()
@@ -232,7 +231,6 @@ private Q_SLOTS:
     void issuerWithAPercentEncodedPathSignsInAndRefreshes()
     {
         QFETCH(QString, configuredPath);
-        configuredPath.replace(QStringLiteral("\\u00fc"), QStringLiteral("\u00fc"));
         const QString published = issuerText(QStringLiteral("/realms/m%C3%BCnchen%20ost"));
         serveProvider(QStringLiteral("/realms/m%C3%BCnchen%20ost"));
         m_launcher->query = "code=c-1&iss=" + formValue(published);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "command.h"
 
+#include <keyloop/issueridentifier.h>
+
 #include <QtCore/QCoreApplication>
 #include <QtCore/QFile>
 #include <QtCore/QJsonArray>
@@ -118,8 +120,15 @@ QString accountSetting(const QCommandLineParser &parser)
     return setting(parser, QStringLiteral("account"), "KEYLOOP_ACCOUNT");
 }
 
-void addClientOptions(QCommandLineParser &parser, bool forLogin)
+QString canonicalIssuer(const QString &text)
 {
+    const QUrl url(text); // as buildClientConfiguration() reads it
+    return text.isEmpty() || !url.isValid() ? text : Keyloop::issuerIdentifier(url);
+}
+
+void addClientOptions(QCommandLineParser &parser, ClientCommand command)
+{
+    const bool forLogin = command == ClientCommand::Login;
     parser.addOption({QStringLiteral("account"),
                       QStringLiteral("Account name, to keep several sessions apart (KEYLOOP_ACCOUNT; default: the default account)."),
                       QStringLiteral("NAME")});
@@ -132,12 +141,20 @@ void addClientOptions(QCommandLineParser &parser, bool forLogin)
                       QStringLiteral("ID")});
     parser.addOption({QStringLiteral("client-secret"),
                       QStringLiteral("Client secret for installed-app registrations that require one (KEYLOOP_CLIENT_SECRET). "
-                                     "Not really secret in a desktop app; sent with client_secret_basic."),
+                                     "Not really secret in a desktop app; sent with client_secret_basic. "
+                                     "Visible to other local users in the process list: prefer --client-secret-file "
+                                     "or KEYLOOP_CLIENT_SECRET."),
                       QStringLiteral("S")});
-    parser.addOption({QStringLiteral("scope"),
-                      QStringLiteral("Scopes, space-separated or repeated (KEYLOOP_SCOPE; default \"openid profile email\" "
-                                     "plus offline_access when the provider supports it)."),
-                      QStringLiteral("S")});
+    parser.addOption({QStringLiteral("client-secret-file"),
+                      QStringLiteral("Read the client secret from FILE (one line; a final line break is ignored). "
+                                     "Keep FILE readable by you only."),
+                      QStringLiteral("FILE")});
+    if (forLogin) {
+        parser.addOption({QStringLiteral("scope"),
+                          QStringLiteral("Scopes, space-separated or repeated (KEYLOOP_SCOPE; default \"openid profile email\" "
+                                         "plus offline_access when the provider supports it)."),
+                          QStringLiteral("S")});
+    }
     parser.addOption({QStringLiteral("resource"),
                       QStringLiteral("Resource indicator (RFC 8707) of an API; repeatable (KEYLOOP_RESOURCE)."),
                       QStringLiteral("URI")});
@@ -149,23 +166,65 @@ void addClientOptions(QCommandLineParser &parser, bool forLogin)
                                      "(KEYLOOP_ALLOW_INSECURE_LOOPBACK=1). Never allows http elsewhere.")});
 }
 
-RememberedSettings resolveSettings(const QCommandLineParser &parser, const RememberedSettings &stored)
+namespace {
+
+// --client-secret-file: a command line is visible to every local user (ps, /proc/PID/cmdline),
+// a file readable only by its owner is not. The error names the file, never its content.
+Keyloop::Error readSecretFile(const QString &path, QString *secret)
 {
+    using Keyloop::Error;
+    constexpr qint64 kMaxSize = 64 * 1024;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return Error(Error::Code::InvalidConfiguration, QStringLiteral("cannot read the client secret file %1").arg(path));
+    QByteArray content = file.read(kMaxSize + 1);
+    if (content.size() > kMaxSize)
+        return Error(Error::Code::InvalidConfiguration, QStringLiteral("the client secret file %1 is too large").arg(path));
+    while (content.endsWith('\n') || content.endsWith('\r'))
+        content.chop(1);
+    if (content.isEmpty())
+        return Error(Error::Code::InvalidConfiguration, QStringLiteral("the client secret file %1 is empty").arg(path));
+    if (content.contains('\n') || content.contains('\r'))
+        return Error(Error::Code::InvalidConfiguration,
+                     QStringLiteral("the client secret file %1 must hold the secret on one line").arg(path));
+    *secret = QString::fromUtf8(content);
+    return Error();
+}
+
+} // namespace
+
+Keyloop::Error resolveSettings(const QCommandLineParser &parser, ClientCommand command,
+                               const RememberedSettings &stored, RememberedSettings *out)
+{
+    using Keyloop::Error;
     RememberedSettings s = stored;
-    s.issuer = setting(parser, QStringLiteral("issuer"), "KEYLOOP_ISSUER", stored.issuer);
+    s.issuer = canonicalIssuer(setting(parser, QStringLiteral("issuer"), "KEYLOOP_ISSUER", stored.issuer));
     s.clientId = setting(parser, QStringLiteral("client-id"), "KEYLOOP_CLIENT_ID", stored.clientId);
-    s.clientSecret = setting(parser, QStringLiteral("client-secret"), "KEYLOOP_CLIENT_SECRET", stored.clientSecret);
+    const QString secretFile = QStringLiteral("client-secret-file");
+    if (parser.isSet(secretFile)) {
+        if (parser.isSet(QStringLiteral("client-secret")))
+            return Error(Error::Code::InvalidConfiguration,
+                         QStringLiteral("give --client-secret or --client-secret-file, not both"));
+        if (const Error e = readSecretFile(parser.value(secretFile), &s.clientSecret))
+            return e;
+    } else {
+        s.clientSecret = setting(parser, QStringLiteral("client-secret"), "KEYLOOP_CLIENT_SECRET", stored.clientSecret);
+    }
     if (!s.clientSecret.isEmpty() && s.clientAuth.isEmpty())
         s.clientAuth = QStringLiteral("client_secret_basic");
-    s.scopes = listSetting(parser, QStringLiteral("scope"), "KEYLOOP_SCOPE", stored.scopes);
+    // token keeps the scopes granted at login (KEYLOOP_SCOPE is for login only, like --scope).
+    if (command == ClientCommand::Login)
+        s.scopes = listSetting(parser, QStringLiteral("scope"), "KEYLOOP_SCOPE", stored.scopes);
     s.resources = listSetting(parser, QStringLiteral("resource"), "KEYLOOP_RESOURCE", stored.resources);
     s.caFile = setting(parser, QStringLiteral("ca-file"), "KEYLOOP_CA_FILE", stored.caFile);
     s.allowInsecureLoopback = flagSetting(parser, QStringLiteral("allow-insecure-loopback"),
                                           "KEYLOOP_ALLOW_INSECURE_LOOPBACK", stored.allowInsecureLoopback);
-    // Remembered endpoints belong to the remembered issuer only.
-    if (s.issuer != stored.issuer)
+    // Remembered endpoints belong to the remembered issuer only (older versions remembered the
+    // issuer as typed: compare canonical forms).
+    if (s.issuer != canonicalIssuer(stored.issuer))
         s.provider = QJsonObject();
-    return s;
+    *out = s;
+    return Error();
 }
 
 Keyloop::Error buildClientConfiguration(const RememberedSettings &s, Keyloop::ClientConfiguration *out)

@@ -84,13 +84,23 @@ QStringList listSetting(const QCommandLineParser &parser, const QString &option,
                         const QStringList &stored = {});
 bool flagSetting(const QCommandLineParser &parser, const QString &option, const char *envVar, bool stored);
 
+/// The commands that configure a provider/client: login starts from nothing, token from the
+/// stored session. Only login takes --scope: the scopes are those the user consented to at
+/// login (narrowing them per request is not offered yet).
+enum class ClientCommand { Login, Token };
+
 /// Adds the options that select and configure a provider/client (shared by login and token).
-void addClientOptions(QCommandLineParser &parser, bool forLogin);
-/// Builds the remembered settings from flags > environment > \a stored.
-RememberedSettings resolveSettings(const QCommandLineParser &parser, const RememberedSettings &stored);
+void addClientOptions(QCommandLineParser &parser, ClientCommand command);
+/// Builds the remembered settings from flags > environment > \a stored into \a out.
+/// InvalidConfiguration for an unreadable or empty --client-secret-file, or both secret flags.
+Keyloop::Error resolveSettings(const QCommandLineParser &parser, ClientCommand command,
+                               const RememberedSettings &stored, RememberedSettings *out);
 /// Builds a ClientConfiguration from resolved settings; InvalidConfiguration for unreadable CA files.
 Keyloop::Error buildClientConfiguration(const RememberedSettings &settings, Keyloop::ClientConfiguration *out);
 /// The account name: --account > KEYLOOP_ACCOUNT > "" (the default account).
 QString accountSetting(const QCommandLineParser &parser);
+/// An issuer as typed by the user in the SDK's one string form (Keyloop::issuerIdentifier()),
+/// so that it compares equal with stored sessions; text that is no URL is returned as it is.
+QString canonicalIssuer(const QString &text);
 
 } // namespace KeyloopCli

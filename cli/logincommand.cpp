@@ -2,6 +2,7 @@
 // keyloop login — sign in in the system browser and store the session in the OS keychain.
 #include "commands.h"
 #include "sessionsupport.h"
+#include "terminaltext.h"
 
 #include <keyloop/browserlauncher.h>
 #include <keyloop/session.h>
@@ -26,7 +27,7 @@ public:
 
     void addOptions(QCommandLineParser &p) override
     {
-        addClientOptions(p, true);
+        addClientOptions(p, ClientCommand::Login);
         p.addOption({QStringLiteral("redirect-host"),
                      QStringLiteral("Host of the loopback redirect URI: 127.0.0.1 (default), localhost or [::1]."),
                      QStringLiteral("H")});
@@ -59,7 +60,8 @@ public:
         const QCommandLineParser &p = parser();
         m_store = !p.isSet(QStringLiteral("no-store"));
         m_account = accountSetting(p);
-        m_settings = resolveSettings(p, RememberedSettings());
+        if (const Keyloop::Error e = resolveSettings(p, ClientCommand::Login, RememberedSettings(), &m_settings))
+            return fail(e);
         Keyloop::ClientConfiguration config;
         if (const Keyloop::Error e = buildClientConfiguration(m_settings, &config))
             return fail(e);
@@ -159,10 +161,12 @@ private:
         const Keyloop::TokenResponse tokens = m_signIn->tokenResponse();
         QString who;
         if (!claims.isNull()) {
-            const QString display = !claims.name().isEmpty() ? claims.name()
-                : !claims.preferredUsername().isEmpty() ? claims.preferredUsername() : claims.email();
-            who = display.isEmpty() ? claims.subject()
-                                    : QStringLiteral("%1 (sub %2)").arg(display, claims.subject());
+            // The name and sub come from the provider (and the user's profile) as they are:
+            // only their printable characters reach the terminal.
+            const QString display = printableText(!claims.name().isEmpty() ? claims.name()
+                : !claims.preferredUsername().isEmpty() ? claims.preferredUsername() : claims.email());
+            const QString subject = printableText(claims.subject());
+            who = display.isEmpty() ? subject : QStringLiteral("%1 (sub %2)").arg(display, subject);
         } else {
             who = QStringLiteral("an OAuth 2.0 account (no ID token)");
         }

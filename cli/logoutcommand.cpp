@@ -2,6 +2,7 @@
 // keyloop logout — remove a stored session.
 #include "commands.h"
 #include "sessionsupport.h"
+#include "terminaltext.h"
 
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/session.h>
@@ -45,7 +46,7 @@ public:
             if (const Keyloop::Error e = job->error())
                 return fail(e, QStringLiteral("could not remove the session"));
             std::printf("Signed out: removed the session of %s at %s.\n",
-                        entry.account.isEmpty() ? "the default account" : qPrintable(entry.account),
+                        entry.account.isEmpty() ? "the default account" : qPrintable(printableText(entry.account)),
                         qPrintable(entry.issuer));
             succeed();
         });

@@ -7,7 +7,8 @@ Keyloop::Error findAccount(const QCommandLineParser &parser, const QString &appI
 {
     using Keyloop::Error;
     const QString account = accountSetting(parser);
-    const QString issuer = setting(parser, QStringLiteral("issuer"), "KEYLOOP_ISSUER");
+    // Index entries hold the canonical issuer string (Keyloop::issuerIdentifier()).
+    const QString issuer = canonicalIssuer(setting(parser, QStringLiteral("issuer"), "KEYLOOP_ISSUER"));
     const QString clientId = setting(parser, QStringLiteral("client-id"), "KEYLOOP_CLIENT_ID");
 
     Keyloop::AccountIndex index(appId);

@@ -2,6 +2,7 @@
 // keyloop status — list the stored sessions from the non-secret account index.
 #include "commands.h"
 #include "sessionsupport.h"
+#include "terminaltext.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
@@ -38,9 +39,11 @@ public:
                                          {QStringLiteral("displayName"), e.displayName},
                                          {QStringLiteral("updatedAt"), e.updatedAt.toString(Qt::ISODate)}});
             }
-            std::printf("%s", QJsonDocument(QJsonObject{{QStringLiteral("appId"), appId()},
-                                                        {QStringLiteral("sessions"), array}})
-                                  .toJson(QJsonDocument::Indented).constData());
+            // The same values, with what a terminal could act on written as \u escapes.
+            std::printf("%s", terminalSafeJson(QJsonDocument(QJsonObject{{QStringLiteral("appId"), appId()},
+                                                                         {QStringLiteral("sessions"), array}})
+                                                   .toJson(QJsonDocument::Indented))
+                                  .constData());
             return succeed();
         }
         if (entries.isEmpty()) {
@@ -49,11 +52,15 @@ public:
         }
         std::printf("Stored sessions (app id %s):\n", qPrintable(appId()));
         for (const Keyloop::AccountIndexEntry &e : entries) {
-            std::printf("- %s: %s%s at %s, client %s, updated %s\n",
-                        e.account.isEmpty() ? "default account" : qPrintable(e.account),
-                        qPrintable(e.displayName.isEmpty() ? e.subject : e.displayName),
-                        e.displayName.isEmpty() ? "" : qPrintable(QStringLiteral(" (sub %1)").arg(e.subject)),
-                        qPrintable(e.issuer), qPrintable(e.clientId), qPrintable(e.updatedAt.toString(Qt::ISODate)));
+            // Display names and subjects come from ID tokens: only printable characters.
+            const QString subject = printableText(e.subject);
+            const QString who = e.displayName.isEmpty()
+                ? subject
+                : QStringLiteral("%1 (sub %2)").arg(printableText(e.displayName), subject);
+            std::printf("- %s: %s at %s, client %s, updated %s\n",
+                        e.account.isEmpty() ? "default account" : qPrintable(printableText(e.account)),
+                        qPrintable(who), qPrintable(printableText(e.issuer)), qPrintable(printableText(e.clientId)),
+                        qPrintable(e.updatedAt.toString(Qt::ISODate)));
         }
         succeed();
     }

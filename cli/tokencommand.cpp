@@ -23,7 +23,7 @@ public:
     {
         return QStringLiteral("Print a fresh access token and a newline, refreshing silently");
     }
-    void addOptions(QCommandLineParser &p) override { addClientOptions(p, false); }
+    void addOptions(QCommandLineParser &p) override { addClientOptions(p, ClientCommand::Token); }
     QString helpEpilogue() const override
     {
         return QStringLiteral(
@@ -63,7 +63,9 @@ private:
             stored.scopes = record.scopes();
         if (stored.resources.isEmpty())
             stored.resources = record.resources();
-        const RememberedSettings settings = resolveSettings(parser(), stored);
+        RememberedSettings settings;
+        if (const Keyloop::Error e = resolveSettings(parser(), ClientCommand::Token, stored, &settings))
+            return fail(e);
         Keyloop::ClientConfiguration client;
         if (const Keyloop::Error e = buildClientConfiguration(settings, &client))
             return fail(e);

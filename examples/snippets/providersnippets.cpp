@@ -7,6 +7,7 @@
 #include <keyloop/accountindex.h>
 #include <keyloop/clientconfiguration.h>
 #include <keyloop/error.h>
+#include <keyloop/issueridentifier.h>
 #include <keyloop/keychaintokenstore.h>
 #include <keyloop/memorytokenstore.h>
 #include <keyloop/providerconfiguration.h>
@@ -189,7 +190,7 @@ void accounts(const Keyloop::ClientConfiguration &client, const Keyloop::Provide
     Keyloop::Error error;
     const QList<Keyloop::AccountIndexEntry> entries = index->entries(&error); // sorted; never a token
     for (const Keyloop::AccountIndexEntry &entry : entries) {
-        if (entry.issuer != client.issuer().toString() || entry.clientId != client.clientId())
+        if (entry.issuer != Keyloop::issuerIdentifier(client.issuer()) || entry.clientId != client.clientId())
             continue; // another provider or client of the same app
         auto *session = new Keyloop::Session(client, provider, store, nam, parent); // store: the app id's keychain
         session->setAccount(entry.account); // before restore(): selects the keychain item and the lock

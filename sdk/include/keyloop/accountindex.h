@@ -17,7 +17,7 @@ namespace Keyloop {
 /// One stored account, without secrets.
 struct KEYLOOP_EXPORT AccountIndexEntry
 {
-    QString issuer;
+    QString issuer;       ///< the issuer identifier, as issuerIdentifier() gives it
     QString clientId;
     QString account;      ///< the app's name for the account ("" = default)
     QString subject;      ///< the ID token's `sub`

@@ -28,10 +28,11 @@ class AuthorizationResponsePrivate;
  * 2. `state` is present and equals the request's, compared in constant time (RFC 6749
  *    §10.12) → StateMismatch. A caller (the loopback receiver) ignores callbacks failing
  *    here and keeps waiting;
- * 3. an `error` parameter → Error::oauth(error, error_description) (RFC 6749 §4.1.2.1);
- * 4. `iss` (RFC 9207 §2.4): when present it must equal the issuer exactly → IssuerMismatch;
+ * 3. `iss` (RFC 9207 §2.4): when present it must equal the issuer exactly → IssuerMismatch;
  *    when absent but the provider advertises authorization_response_iss_parameter_supported
- *    → MissingParameter;
+ *    → MissingParameter. This applies to error responses too: an error that another provider
+ *    sent (a mix-up) is reported as IssuerMismatch, never as that provider's OAuth error;
+ * 4. an `error` parameter → Error::oauth(error, error_description) (RFC 6749 §4.1.2.1);
  * 5. `code` is present and non-empty → MissingParameter.
  */
 class KEYLOOP_EXPORT AuthorizationResponse

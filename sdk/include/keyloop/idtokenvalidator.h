@@ -73,7 +73,7 @@ class IdTokenValidatorPrivate;
  *
  * Configure it once per provider and client:
  * \code
- * Keyloop::IdTokenValidator validator(issuer, clientId);
+ * Keyloop::IdTokenValidator validator(Keyloop::issuerIdentifier(provider.issuer()), clientId);
  * validator.setAllowedAlgorithms(Keyloop::IdTokenValidator::intersectAlgorithms(
  *     Keyloop::IdTokenValidator::defaultAlgorithms(), provider.idTokenSigningAlgValuesSupported()));
  * Keyloop::IdTokenExpectations expect;
@@ -103,7 +103,8 @@ public:
     IdTokenValidator &operator=(IdTokenValidator &&other) noexcept;
     ~IdTokenValidator();
 
-    /// The expected `iss`, compared exactly (rule 2).
+    /// The expected `iss`, compared exactly (rule 2): give it as issuerIdentifier() does, the
+    /// form discovery (OIDC Discovery §4.3) and RFC 9207 compare with.
     QString issuer() const;
     void setIssuer(const QString &issuer);
 

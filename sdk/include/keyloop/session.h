@@ -129,7 +129,7 @@ public:
     /// The app's name of the account ("" = default). Set before restore()/adoptSignIn().
     QString account() const;
     void setAccount(const QString &account);
-    /// TokenStore::keyFor(issuer, client id, account).
+    /// TokenStore::keyFor(issuerIdentifier(issuer), client id, account).
     QString storeKey() const;
 
     /// Optional non-secret index updated on save and removal (not owned).

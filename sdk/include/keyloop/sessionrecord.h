@@ -60,7 +60,8 @@ public:
     /// True when nothing has been set.
     bool isNull() const;
 
-    /// The issuer identifier, exactly as configured (OIDC Discovery §4.3 string equality).
+    /// The issuer identifier, in its one canonical string form (issuerIdentifier(); OIDC
+    /// Discovery §4.3 string equality).
     QString issuer() const;
     void setIssuer(const QString &issuer);
     /// `client_id` (RFC 6749 §2.2).

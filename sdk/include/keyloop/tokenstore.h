@@ -84,7 +84,8 @@ public:
      * The stable key of a session: `<account>@<client_id>@<issuer>`, each part
      * percent-encoded (RFC 3986 §2.1, everything but unreserved characters), so the three
      * parts can never run into each other. Documented in docs/token-storage.md; changing it
-     * would orphan stored sessions.
+     * would orphan stored sessions. Pass the issuer as issuerIdentifier() gives it, as
+     * Session does: `keyFor(Keyloop::issuerIdentifier(client.issuer()), …)`.
      */
     static QString keyFor(const QString &issuer, const QString &clientId, const QString &account);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <keyloop/authorizationresponse.h>
 
+#include <keyloop/issueridentifier.h>
+
 #include "core/crypto_p.h"
 #include "core/formencoding_p.h"
 #include "core/logging_p.h"
@@ -75,19 +77,12 @@ AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,
         return {};
     }
 
-    // 3. An error response (RFC 6749 §4.1.2.1).
-    const auto errorIt = params.constFind(QByteArrayLiteral("error"));
-    if (errorIt != params.constEnd()) {
-        err = Error::oauth(QString::fromUtf8(*errorIt),
-                           QString::fromUtf8(params.value(QByteArrayLiteral("error_description"))));
-        qCDebug(lcAuthorization) << "authorization response is an OAuth error";
-        return {};
-    }
-
-    // 4. RFC 9207 §2.4: iss must equal the issuer exactly (simple string comparison); when the
-    //    provider advertises authorization_response_iss_parameter_supported, it is required.
-    const QString expectedIssuer = (provider.issuer().isEmpty() ? request.issuer() : provider.issuer())
-                                       .toString(QUrl::FullyEncoded);
+    // 3. RFC 9207 §2.4: iss must equal the issuer identifier exactly (simple string comparison);
+    //    when the provider advertises authorization_response_iss_parameter_supported, it is
+    //    required. Checked before an error is believed: RFC 9207 §2.4 says "for error responses,
+    //    clients MUST NOT assume that the error originates from the intended authorization
+    //    server", so an error from a mixed-up provider is reported as the mix-up it is.
+    const QString expectedIssuer = issuerIdentifier(provider.issuer().isEmpty() ? request.issuer() : provider.issuer());
     const auto issIt = params.constFind(QByteArrayLiteral("iss"));
     QString iss;
     if (issIt != params.constEnd()) {
@@ -101,6 +96,15 @@ AuthorizationResponse AuthorizationResponse::parse(const QByteArray &rawQuery,
         err = fail(Error::Code::MissingParameter,
                    QStringLiteral("the authorization response has no iss although the provider advertises "
                                   "authorization_response_iss_parameter_supported (RFC 9207 §2.4)"));
+        return {};
+    }
+
+    // 4. An error response (RFC 6749 §4.1.2.1), now known to come from this login's provider.
+    const auto errorIt = params.constFind(QByteArrayLiteral("error"));
+    if (errorIt != params.constEnd()) {
+        err = Error::oauth(QString::fromUtf8(*errorIt),
+                           QString::fromUtf8(params.value(QByteArrayLiteral("error_description"))));
+        qCDebug(lcAuthorization) << "authorization response is an OAuth error";
         return {};
     }
 

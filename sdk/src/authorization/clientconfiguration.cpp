@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <keyloop/clientconfiguration.h>
 
+#include <keyloop/issueridentifier.h>
+
 #include "network/httpexchange_p.h"
 
 #include <QtCore/QDebug>
@@ -116,7 +118,8 @@ Error ClientConfiguration::validate() const
     if (!d->provider.isNull()) {
         if (const Error e = d->provider.validate(d->transport))
             return e;
-        if (!d->issuer.isEmpty() && d->provider.issuer() != d->issuer)
+        // OIDC Discovery §4.3: the same issuer, compared as the one canonical string.
+        if (!d->issuer.isEmpty() && issuerIdentifier(d->provider.issuer()) != issuerIdentifier(d->issuer))
             return invalid(QStringLiteral("the provider configuration's issuer is not the client's issuer"));
     }
     return {};
@@ -193,7 +196,7 @@ bool ClientConfiguration::operator==(const ClientConfiguration &other) const
 QDebug operator<<(QDebug debug, const ClientConfiguration &configuration)
 {
     QDebugStateSaver saver(debug);
-    debug.nospace() << "Keyloop::ClientConfiguration(issuer=" << configuration.issuer().toString()
+    debug.nospace() << "Keyloop::ClientConfiguration(issuer=" << issuerIdentifier(configuration.issuer())
                     << ", clientId=" << configuration.clientId()
                     << ", clientSecret=" << (configuration.clientSecret().isEmpty() ? "<none>" : "<redacted>")
                     << ", scopes=" << configuration.scopes().join(QLatin1Char(' ')) << ')';

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <keyloop/providerconfiguration.h>
 
+#include <keyloop/issueridentifier.h>
+
 #include "network/httpexchange_p.h"
 #include "core/strictjson_p.h"
 
@@ -120,7 +122,8 @@ ProviderConfiguration ProviderConfiguration::fromJson(QByteArrayView json, const
     ProviderConfigurationPrivate *p = config.d.data();
 
     // issuer: required string, equal to the configured issuer exactly (OIDC Discovery §4.3,
-    // RFC 8414 §3.3): this defeats mix-up attacks with a foreign document.
+    // RFC 8414 §3.3): this defeats mix-up attacks with a foreign document. "Exactly" means
+    // the one canonical string form every other issuer comparison uses (issuerIdentifier()).
     const QJsonValue issuerValue = object.value(QLatin1String("issuer"));
     if (issuerValue.isUndefined()) {
         err = Error(Error::Code::MissingParameter, QStringLiteral("discovery document has no issuer (RFC 8414 §2)"));
@@ -131,7 +134,7 @@ ProviderConfiguration ProviderConfiguration::fromJson(QByteArrayView json, const
         return {};
     }
     const QString issuerString = issuerValue.toString();
-    if (issuerString != expectedIssuer.toString(QUrl::FullyEncoded)) {
+    if (issuerString != issuerIdentifier(expectedIssuer)) {
         err = Error(Error::Code::IssuerMismatch,
                     QStringLiteral("the discovery document's issuer is not the configured issuer "
                                    "(OIDC Discovery §4.3, RFC 8414 §3.3)"));
@@ -271,7 +274,7 @@ bool ProviderConfiguration::operator==(const ProviderConfiguration &other) const
 QDebug operator<<(QDebug debug, const ProviderConfiguration &configuration)
 {
     QDebugStateSaver saver(debug);
-    debug.nospace() << "Keyloop::ProviderConfiguration(issuer=" << configuration.issuer().toString()
+    debug.nospace() << "Keyloop::ProviderConfiguration(issuer=" << issuerIdentifier(configuration.issuer())
                     << ", authorization=" << configuration.authorizationEndpoint().host()
                     << configuration.authorizationEndpoint().path()
                     << ", token=" << configuration.tokenEndpoint().host() << configuration.tokenEndpoint().path()

@@ -3,6 +3,8 @@
 // wire names, so that an app (or the CLI) can keep discovered metadata with a session.
 #include <keyloop/providerconfiguration.h>
 
+#include <keyloop/issueridentifier.h>
+
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
@@ -20,7 +22,7 @@ QByteArray ProviderConfiguration::toJson() const
         if (!list.isEmpty())
             o.insert(QLatin1String(name), QJsonArray::fromStringList(list));
     };
-    o.insert(QStringLiteral("issuer"), issuer().toString(QUrl::FullyEncoded));
+    o.insert(QStringLiteral("issuer"), issuerIdentifier(issuer()));
     putUrl("authorization_endpoint", authorizationEndpoint());
     putUrl("token_endpoint", tokenEndpoint());
     putUrl("userinfo_endpoint", userInfoEndpoint());

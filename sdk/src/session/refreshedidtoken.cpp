@@ -5,6 +5,7 @@
 #include <keyloop/idtokenclaims.h>
 #include <keyloop/idtokenvalidationjob.h>
 #include <keyloop/idtokenvalidator.h>
+#include <keyloop/issueridentifier.h>
 
 #include "core/crypto_p.h"
 #include "core/logging_p.h"
@@ -56,10 +57,12 @@ Error checkRefreshedIdToken(const QByteArray &idToken, const QJsonObject &origin
         return mismatch("aud");
     if (claims.value(QStringLiteral("azp")) != original.value(QStringLiteral("azp")))
         return mismatch("azp");
+    // auth_time is a NumericDate (RFC 7519 §2): a JSON number that may be non-integer, compared
+    // as a number (1700000000.5 is a valid auth_time; 1.7e9 and 1700000000 are the same time).
+    // A non-number is left to the full validation, which refuses it as not a NumericDate.
     const QJsonValue authTime = claims.value(QStringLiteral("auth_time"));
     const QJsonValue originalAuthTime = original.value(QStringLiteral("auth_time"));
-    if (!authTime.isUndefined() && !originalAuthTime.isUndefined()
-        && authTime.toInteger(-1) != originalAuthTime.toInteger(-2))
+    if (authTime.isDouble() && originalAuthTime.isDouble() && authTime.toDouble() != originalAuthTime.toDouble())
         return mismatch("auth_time");
     return {};
 }
@@ -124,7 +127,7 @@ void SessionPrivate::validateRefreshedIdToken(const TokenResponse &response, std
              false);
         return;
     }
-    IdTokenValidator validator(provider.issuer().isEmpty() ? issuer() : provider.issuer().toString(), client.clientId());
+    IdTokenValidator validator(provider.issuer().isEmpty() ? issuer() : issuerIdentifier(provider.issuer()), client.clientId());
     validator.setAllowedAlgorithms(IdTokenValidator::intersectAlgorithms(
         client.idTokenAlgorithms(), provider.idTokenSigningAlgValuesSupported()));
     validator.setLeeway(client.clockLeeway());

@@ -9,6 +9,7 @@
 //   sessionstorage.cpp    the token store and the account index
 #pragma once
 
+#include <keyloop/issueridentifier.h>
 #include <keyloop/session.h>
 #include <keyloop/tokenclient.h>
 
@@ -136,9 +137,10 @@ public:
 
     SessionPrivate(Session *session) : q(session) {}
 
+    /// The issuer identifier of the session, as stored and in its key (issuerIdentifier()).
     QString issuer() const
     {
-        return client.issuer().isEmpty() ? provider.issuer().toString() : client.issuer().toString();
+        return issuerIdentifier(client.issuer().isEmpty() ? provider.issuer() : client.issuer());
     }
     QString key() const;
     QDateTime now() const { return clock->dateTime(); }

@@ -7,6 +7,7 @@
 #include <keyloop/discoveryjob.h>
 #include <keyloop/idtokenvalidationjob.h>
 #include <keyloop/idtokenvalidator.h>
+#include <keyloop/issueridentifier.h>
 #include <keyloop/jwkscache.h>
 #include <keyloop/loopbackreceiver.h>
 #include <keyloop/tokenclient.h>
@@ -220,7 +221,9 @@ void SignInPrivate::onTokens()
         return;
     }
     stage = Stage::IdTokenValidation;
-    IdTokenValidator validator(provider.issuer().toString(), client.clientId());
+    // OIDC Core 3.1.3.7 rule 2 compares iss with the same string as discovery (OIDC Discovery
+    // §4.3) and RFC 9207 did: issuerIdentifier(), never another QUrl formatting.
+    IdTokenValidator validator(issuerIdentifier(provider.issuer()), client.clientId());
     validator.setAllowedAlgorithms(IdTokenValidator::intersectAlgorithms(
         client.idTokenAlgorithms(), provider.idTokenSigningAlgValuesSupported()));
     validator.setLeeway(client.clockLeeway());

@@ -4,6 +4,7 @@
 #include <keyloop/keychaintokenstore.h>
 #include <keyloop/tokenstore.h>
 
+#include "fakeprovider.h"
 #include "testsupport.h"
 
 #include <QtCore/QDirIterator>
@@ -23,6 +24,23 @@ using namespace Keyloop;
 using namespace KeyloopTest;
 
 namespace {
+
+// What a terminal could act on: C0 controls (ESC, BEL, CR, LF …), DEL, C1 controls (the 8-bit
+// CSI U+009B), bidi overrides and line separators. \a allowNewlines: the output's own line ends.
+bool hasTerminalControls(const QByteArray &utf8, bool allowNewlines)
+{
+    for (const char c : utf8) {
+        const auto b = static_cast<unsigned char>(c);
+        if ((b < 0x20 && !(allowNewlines && b == '\n')) || b == 0x7f)
+            return true;
+    }
+    for (const QChar c : QString::fromUtf8(utf8)) {
+        const char16_t v = c.unicode();
+        if ((v >= 0x80 && v <= 0x9f) || (v >= 0x202a && v <= 0x202e) || v == 0x2028 || v == 0x2029)
+            return true;
+    }
+    return false;
+}
 
 struct Run
 {
@@ -57,6 +75,9 @@ private Q_SLOTS:
     void crashBetweenReceivingAndSavingNeverCorrupts();
     void logoutRemovesTheSession();
     void verboseLoggingNeverPrintsSecrets();
+    void providerTextReachesTheTerminalOnlyPrintable();
+    void clientSecretFileAuthenticatesTheRefresh();
+    void clientSecretFileProblemsAreUsageErrors();
 
 private:
     QProcess *startCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment());
@@ -209,6 +230,12 @@ void tst_Cli::usageErrorsExitWithTwo()
     QCOMPARE(cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
                   QStringLiteral("--client-id"), QStringLiteral("x"), QStringLiteral("--port"), QStringLiteral("70000")})
                  .exitCode, 2);
+    // token has no --scope (it was accepted and ignored): the scopes are those granted at login.
+    const Run tokenScope = cli({QStringLiteral("token"), QStringLiteral("--scope"), QStringLiteral("api:read")});
+    QCOMPARE(tokenScope.exitCode, 2);
+    QVERIFY(tokenScope.err.contains("scope"));
+    QVERIFY(tokenScope.out.isEmpty());
+    QVERIFY(!cli({QStringLiteral("token"), QStringLiteral("--help")}).out.contains("--scope"));
 }
 
 void tst_Cli::tokenWithoutSessionAsksToSignIn()
@@ -443,6 +470,134 @@ void tst_Cli::verboseLoggingNeverPrintsSecrets()
     for (const QByteArray &secret : {accessToken, firstRefresh, after.refreshToken(), after.idToken()}) {
         QVERIFY(!secret.isEmpty());
         QVERIFY2(!token.err.contains(secret), "a secret reached the debug log");
+    }
+}
+
+// The dev login makes the login name the ID token's sub, so a hostile subject can be typed in:
+// escape sequences, a bell, an 8-bit CSI, a bidi override and a line break. login and status
+// print them only as '?'; status --json keeps the exact value, escaped. (The devstack puts the
+// profile claims in UserInfo, not in the ID token: display names are covered by tst_terminaltext.)
+void tst_Cli::providerTextReachesTheTerminalOnlyPrintable()
+{
+    const QString user = QStringLiteral("eve\x1b[2J\x1b]0;pwned\x07\u009b31m\u202e\r\nroot");
+    const QByteArray printedSub = "eve?[2J?]0;pwned??31m???root";
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("KEYLOOP_TEST_USER"), user);
+    const Run login = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                           QStringLiteral("--client-id"), m_devstack.publicClientId,
+                           QStringLiteral("--ca-file"), m_devstack.caFile,
+                           QStringLiteral("--browser-command"), m_scripted}, env);
+    QVERIFY2(login.exitCode == 0, login.err.constData());
+    QVERIFY2(!hasTerminalControls(login.out, true), login.out.constData());
+    QVERIFY2(login.out.contains("Signed in as " + printedSub + " at "), login.out.constData());
+
+    const Run status = cli({QStringLiteral("status")});
+    QCOMPARE(status.exitCode, 0);
+    QVERIFY2(!hasTerminalControls(status.out, true), status.out.constData());
+    QVERIFY2(status.out.contains("- default account: " + printedSub + " at "), status.out.constData());
+
+    const Run json = cli({QStringLiteral("status"), QStringLiteral("--json")});
+    QCOMPARE(json.exitCode, 0);
+    QVERIFY2(!hasTerminalControls(json.out, true), json.out.constData());
+    const QJsonObject session = QJsonDocument::fromJson(json.out).object().value(QStringLiteral("sessions")).toArray().at(0).toObject();
+    QCOMPARE(session.value(QStringLiteral("subject")).toString(), user); // the value itself is intact
+}
+
+// --client-secret-file: the secret reaches the token endpoint (RFC 6749 §2.3.1 Basic
+// authentication), without its final line break, and never appears on a command line. The
+// devstack has no installed-app client with a secret, so a fake provider on loopback plays one:
+// a stored session for it (written here, as an app would) is refreshed by `keyloop token`.
+void tst_Cli::clientSecretFileAuthenticatesTheRefresh()
+{
+    using namespace KeyloopSessionTest;
+    FakeServer provider;
+    QVERIFY(provider.listen());
+    const QString issuer = provider.url(QString()).toString();
+    const QString clientId = QStringLiteral("installed-app");
+    provider.setHandler("/.well-known/openid-configuration", [&](const Request &, QTcpSocket *socket) {
+        const QJsonObject metadata{{QStringLiteral("issuer"), issuer},
+                                   {QStringLiteral("authorization_endpoint"), issuer + QStringLiteral("/authorize")},
+                                   {QStringLiteral("token_endpoint"), issuer + QStringLiteral("/token")}};
+        FakeServer::reply(socket, httpResponse(200, QJsonDocument(metadata).toJson(QJsonDocument::Compact)));
+    });
+    provider.setHandler("/token", [](const Request &, QTcpSocket *socket) {
+        FakeServer::reply(socket, httpResponse(200, QByteArrayLiteral("{\"access_token\":\"at-refreshed\",\"token_type\":\"Bearer\",\"expires_in\":60}"),
+                                               "application/json", {"Cache-Control: no-store"}));
+    });
+
+    SessionRecord record;
+    record.setIssuer(issuer);
+    record.setClientId(clientId);
+    record.setRefreshToken("rt-installed");
+    record.setAccessToken(QString(), SessionAccessToken{"at-stale", QDateTime::currentDateTimeUtc().addSecs(-120),
+                                                        QDateTime::currentDateTimeUtc().addSecs(-60), {}});
+    record.setUpdatedAt(QDateTime::currentDateTimeUtc());
+    KeychainTokenStore store(m_appId);
+    TokenStoreJob *write = store.write(TokenStore::keyFor(issuer, clientId, QString()), record);
+    QSignalSpy written(write, &Job::finished);
+    Error writeError;
+    connect(write, &Job::finished, this, [&, write] { writeError = write->error(); });
+    write->start();
+    QVERIFY(written.wait(10000));
+    QVERIFY2(!writeError, qPrintable(writeError.toString()));
+
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QFile secretFile(dir.filePath(QStringLiteral("secret")));
+    QVERIFY(secretFile.open(QIODevice::WriteOnly));
+    secretFile.write("s3cr3t-from-a-file\n");
+    secretFile.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    secretFile.close();
+
+    const Run run = cli({QStringLiteral("token"), QStringLiteral("--issuer"), issuer, QStringLiteral("--client-id"), clientId,
+                         QStringLiteral("--client-secret-file"), secretFile.fileName(),
+                         QStringLiteral("--allow-insecure-loopback")});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(run.out, QByteArray("at-refreshed\n"));
+    const QList<Request> requests = provider.requests("/token");
+    QCOMPARE(requests.size(), 1);
+    QByteArray authorization;
+    for (const auto &header : requests.constFirst().headers)
+        if (header.first == "authorization")
+            authorization = header.second;
+    QCOMPARE(authorization, QByteArray("Basic " + QByteArray("installed-app:s3cr3t-from-a-file").toBase64()));
+    QVERIFY(!run.err.contains("s3cr3t"));
+}
+
+void tst_Cli::clientSecretFileProblemsAreUsageErrors()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString empty = dir.filePath(QStringLiteral("empty"));
+    const QString twoLines = dir.filePath(QStringLiteral("two-lines"));
+    for (const auto &[path, content] : {std::pair{empty, QByteArray("\n")}, std::pair{twoLines, QByteArray("first-line-secret\nsecond\n")}}) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(content);
+    }
+    const QStringList login{QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                            QStringLiteral("--client-id"), m_devstack.publicClientId,
+                            QStringLiteral("--browser-command"), QStringLiteral("true"), QStringLiteral("--timeout"),
+                            QStringLiteral("1")};
+    const Run missing = cli(login + QStringList{QStringLiteral("--client-secret-file"), dir.filePath(QStringLiteral("none"))});
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY(missing.err.contains("cannot read the client secret file"));
+    const Run emptyRun = cli(login + QStringList{QStringLiteral("--client-secret-file"), empty});
+    QCOMPARE(emptyRun.exitCode, 2);
+    QVERIFY(emptyRun.err.contains("is empty"));
+    const Run twoLinesRun = cli(login + QStringList{QStringLiteral("--client-secret-file"), twoLines});
+    QCOMPARE(twoLinesRun.exitCode, 2);
+    QVERIFY(twoLinesRun.err.contains("on one line"));
+    QVERIFY(!twoLinesRun.err.contains("first-line-secret")); // the file is named, its content never shown
+    const Run both = cli(login + QStringList{QStringLiteral("--client-secret-file"), twoLines, QStringLiteral("--client-secret"),
+                                             QStringLiteral("x")});
+    QCOMPARE(both.exitCode, 2);
+    QVERIFY(both.err.contains("not both"));
+
+    for (const char *command : {"login", "token"}) {
+        const Run help = cli({QString::fromLatin1(command), QStringLiteral("--help")});
+        QVERIFY(help.out.contains("--client-secret-file"));
+        QVERIFY(help.out.simplified().contains("Visible to other local users in the process list"));
     }
 }
 

@@ -187,6 +187,16 @@ private Q_SLOTS:
         refresh.setPreviousClaims(*validator().validate(rs256(with(c, "auth_time", double(kNow - 100))), m_keys, expectNonce()));
         QTest::newRow("refresh without nonce") << rs256(without(with(c, "auth_time", double(kNow - 100)), "nonce")) << refresh;
         QTest::newRow("refresh with the same nonce") << rs256(with(c, "auth_time", double(kNow - 100))) << refresh;
+        // auth_time is a NumericDate (RFC 7519 §2): non-integer values are valid, and the §12.2
+        // comparison is numeric, not textual.
+        QTest::newRow("refresh: the same spelled differently")
+            << makeTokenRaw(m_rsa.get(), s("RS256"), q("{'alg':'RS256','kid':'rsa-1'}"),
+                            q("{'iss':'https://issuer.example','sub':'user-1','aud':'client-1','exp':1700000300,"
+                              "'iat':1700000000,'auth_time':16999999.00e2}"))
+            << refresh;
+        IdTokenExpectations fractional;
+        fractional.setPreviousClaims(*validator().validate(rs256(with(c, "auth_time", kNow - 100.5)), m_keys, expectNonce()));
+        QTest::newRow("refresh keeps a fractional auth_time") << rs256(without(with(c, "auth_time", kNow - 100.5), "nonce")) << fractional;
     }
 
     void acceptsEdgeCases()
@@ -349,6 +359,10 @@ private Q_SLOTS:
         QTest::newRow("refresh: azp added") << rs256(with(c, "azp", kClient)) << refresh << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("refresh: auth_time changed")
             << rs256(with(c, "auth_time", double(kNow - 5))) << refresh << Error::Code::IdTokenRefreshMismatch;
+        IdTokenExpectations fractional;
+        fractional.setPreviousClaims(*validator().validate(rs256(with(c, "auth_time", kNow - 100.5)), m_keys, e));
+        QTest::newRow("refresh: fractional auth_time changed")
+            << rs256(with(c, "auth_time", kNow - 100.25)) << fractional << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("refresh: nonce changed")
             << rs256(with(with(c, "auth_time", double(kNow - 100)), "nonce", s("n-new"))) << refresh << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("refresh: iss changed still fails rule 2")

@@ -68,9 +68,19 @@ private Q_SLOTS:
         QTest::newRow("error with description")
             << QByteArray("error=access_denied&error_description=The+user+said+no&state={STATE}") << false
             << int(Error::Code::OAuthError) << QByteArray() << QStringLiteral("access_denied");
-        QTest::newRow("error without code param") << QByteArray("state={STATE}&error=login_required") << true
-                                                  << int(Error::Code::OAuthError) << QByteArray()
-                                                  << QStringLiteral("login_required");
+        QTest::newRow("error with the issuer's iss")
+            << QByteArray("state={STATE}&error=login_required&iss=https%3A%2F%2Fop.example%2Ftenant") << true
+            << int(Error::Code::OAuthError) << QByteArray() << QStringLiteral("login_required");
+        // RFC 9207 §2.4: an error response is not assumed to come from the intended provider.
+        QTest::newRow("error from another issuer is a mix-up")
+            << QByteArray("state={STATE}&error=access_denied&iss=https%3A%2F%2Fevil.example") << false
+            << int(Error::Code::IssuerMismatch) << QByteArray() << none;
+        QTest::newRow("error with iss of a longer issuer is a mix-up")
+            << QByteArray("error=temporarily_unavailable&iss=https%3A%2F%2Fop.example%2Ftenant2&state={STATE}") << true
+            << int(Error::Code::IssuerMismatch) << QByteArray() << none;
+        QTest::newRow("error without iss, iss advertised")
+            << QByteArray("state={STATE}&error=access_denied") << true
+            << int(Error::Code::MissingParameter) << QByteArray() << none;
         QTest::newRow("iss required but missing") << QByteArray("state={STATE}&code=abc") << true
                                                   << int(Error::Code::MissingParameter) << QByteArray() << none;
         QTest::newRow("iss mismatch") << QByteArray("state={STATE}&code=abc&iss=https%3A%2F%2Fevil.example") << false
@@ -117,6 +127,8 @@ private Q_SLOTS:
             QVERIFY(!error.message().contains(QLatin1String("forged")));
         }
         QCOMPARE(error.oauthError(), oauthError);
+        if (expectedCode != int(Error::Code::OAuthError))
+            QVERIFY(error.oauthErrorDescription().isEmpty());
     }
 
     void errorDescriptionIsCarried()

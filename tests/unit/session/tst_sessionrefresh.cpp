@@ -137,6 +137,7 @@ class TestSessionRefresh : public QObject
     std::unique_ptr<QNetworkAccessManager> m_nam;
     TestClock m_clock;
     int m_issued = 0; // tokens issued by the fake endpoint: at-N / rt-N
+    double m_authTimeFraction = 0; // added to the original auth_time (RFC 7519 §2: may be non-integer)
 
     QString issuer() const { return m_server->url(QString()).toString(); }
     QString appId() const { return QStringLiteral("org.keyloop.test.sessionrefresh.%1").arg(QCoreApplication::applicationPid()); }
@@ -148,7 +149,7 @@ class TestSessionRefresh : public QObject
                 {QStringLiteral("aud"), kClientId},
                 {QStringLiteral("iat"), m_clock.seconds()},
                 {QStringLiteral("exp"), m_clock.seconds() + 3600},
-                {QStringLiteral("auth_time"), m_clock.seconds() - 10},
+                {QStringLiteral("auth_time"), double(m_clock.seconds() - 10) + m_authTimeFraction},
                 {QStringLiteral("nonce"), QStringLiteral("n-0")}};
     }
 
@@ -335,6 +336,7 @@ private Q_SLOTS:
         m_store = std::make_unique<CountingStore>(appId());
         m_nam = std::make_unique<QNetworkAccessManager>();
         m_issued = 0;
+        m_authTimeFraction = 0;
         answerTokens();
         serveJwks();
     }
@@ -1128,11 +1130,14 @@ private Q_SLOTS:
         QTest::newRow("original nonce repeated") << QStringLiteral("nonce");
         QTest::newRow("aud as a one-element array") << QStringLiteral("aud-array");
         QTest::newRow("matching at_hash") << QStringLiteral("at_hash");
+        QTest::newRow("fractional auth_time kept") << QStringLiteral("fractional-auth_time");
     }
 
     void refreshedIdTokenIsValidatedAndAdopted()
     {
         QFETCH(QString, variant);
+        if (variant == QLatin1String("fractional-auth_time"))
+            m_authTimeFraction = 0.25;
         Session *s = newSession();
         QVERIFY(signIn(s));
         const QJsonObject original = originalClaims();
@@ -1177,6 +1182,7 @@ private Q_SLOTS:
         QTest::newRow("aud widened") << QStringLiteral("aud+") << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("azp added") << QStringLiteral("azp") << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("auth_time changed") << QStringLiteral("auth_time") << Error::Code::IdTokenRefreshMismatch;
+        QTest::newRow("fractional auth_time changed") << QStringLiteral("auth_time-fraction") << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("nonce changed") << QStringLiteral("nonce") << Error::Code::IdTokenRefreshMismatch;
         QTest::newRow("forged signature") << QStringLiteral("signature") << Error::Code::JoseInvalidSignature;
         QTest::newRow("expired") << QStringLiteral("exp") << Error::Code::IdTokenExpired;
@@ -1189,6 +1195,8 @@ private Q_SLOTS:
     {
         QFETCH(QString, change);
         QFETCH(Error::Code, code);
+        if (change == QLatin1String("auth_time-fraction"))
+            m_authTimeFraction = 0.25;
         Session *s = newSession();
         QVERIFY(signIn(s));
         QSignalSpy signInRequired(s, &Session::signInRequired);
@@ -1209,6 +1217,8 @@ private Q_SLOTS:
                 c[QStringLiteral("azp")] = kClientId;
             else if (change == QLatin1String("auth_time"))
                 c[QStringLiteral("auth_time")] = m_clock.seconds();
+            else if (change == QLatin1String("auth_time-fraction"))
+                c[QStringLiteral("auth_time")] = original.value(QStringLiteral("auth_time")).toDouble() + 0.5;
             else if (change == QLatin1String("nonce"))
                 c[QStringLiteral("nonce")] = QStringLiteral("a-different-nonce");
             else if (change == QLatin1String("signature"))

@@ -10,6 +10,8 @@
 
 #include <cstdio>
 
+#include <algorithm>
+
 namespace KeyloopCli {
 
 Command::Command(QObject *parent) : QObject(parent) {}
@@ -35,6 +37,21 @@ void Command::finishWith(int code)
         return;
     m_finished = true;
     Q_EMIT finished(code);
+}
+
+void Command::watchSession(Keyloop::Session *session)
+{
+    m_sessions.append(session);
+    connect(session, &Keyloop::Session::savingChanged, this, [this](bool saving) {
+        if (!saving && !isSaving())
+            Q_EMIT savingFinished();
+    });
+}
+
+bool Command::isSaving() const
+{
+    return std::any_of(m_sessions.cbegin(), m_sessions.cend(),
+                       [](const QPointer<Keyloop::Session> &s) { return s && s->isSaving(); });
 }
 
 static QStringList toStringList(const QJsonValue &value)

@@ -6,10 +6,12 @@
 
 #include <keyloop/clientconfiguration.h>
 #include <keyloop/error.h>
+#include <keyloop/session.h>
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QJsonObject>
 #include <QtCore/QObject>
+#include <QtCore/QPointer>
 #include <QtCore/QStringList>
 #include <QtNetwork/QNetworkAccessManager>
 
@@ -39,8 +41,13 @@ public:
     void setAppId(const QString &appId) { m_appId = appId; }
     QString appId() const { return m_appId; }
 
+    /// True while a session of this command writes the keychain (see Session::isSaving()).
+    bool isSaving() const;
+
 Q_SIGNALS:
     void finished(int exitCode);
+    /// No session of this command writes the keychain any more.
+    void savingFinished();
 
 protected:
     QCommandLineParser &parser() const { return *m_parser; }
@@ -51,11 +58,15 @@ protected:
     void fail(const Keyloop::Error &error, const QString &context = QString());
     void succeed() { finishWith(ExitOk); }
     void finishWith(int code);
+    /// Lets Ctrl-C wait (bounded) for \a session's keychain writes: a rotated refresh token
+    /// received but not saved yet would otherwise be lost.
+    void watchSession(Keyloop::Session *session);
 
 private:
     QCommandLineParser *m_parser = nullptr;
     QString m_appId;
     QNetworkAccessManager m_nam;
+    QList<QPointer<Keyloop::Session>> m_sessions;
     bool m_finished = false;
 };
 

@@ -134,9 +134,10 @@ private:
         m_settings.provider = QJsonDocument::fromJson(m_signIn->providerConfiguration().toJson()).object();
         m_session = new Keyloop::Session(m_signIn->clientConfiguration(), m_signIn->providerConfiguration(),
                                          storeFor(appId(), this), networkAccessManager(), this);
+        watchSession(m_session);
         m_session->setAccount(m_account);
         m_session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
-        Keyloop::SessionJob *job = m_session->adoptSignIn(tokens, m_signIn->idTokenClaims().claims(), QString(),
+        Keyloop::SessionJob *job = m_session->adoptSignIn(tokens, m_signIn->idTokenClaims().claims(), m_signIn->resource(),
                                                           m_settings.toJson());
         connect(job, &Keyloop::Job::finished, this, [this, job] {
             if (const Keyloop::Error e = job->error()) {

@@ -39,6 +39,7 @@ public:
         Keyloop::ProviderConfiguration provider;
         provider.setIssuer(QUrl(entry.issuer));
         auto *session = new Keyloop::Session(client, provider, storeFor(appId(), this), networkAccessManager(), this);
+        watchSession(session);
         session->setAccount(entry.account);
         session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
         Keyloop::SessionJob *job = session->signOut();

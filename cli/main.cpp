@@ -9,6 +9,7 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QLoggingCategory>
 #include <QtCore/QSocketNotifier>
+#include <QtCore/QTimer>
 #include <QtNetwork/QNetworkProxyFactory>
 
 #include <csignal>
@@ -150,12 +151,27 @@ int main(int argc, char **argv)
     // its loopback listener never uses a proxy.
     QNetworkProxyFactory::setUseSystemConfiguration(true);
 
-    // Ctrl-C / SIGTERM cancel cleanly (exit code 130) through a self-pipe.
+    // Ctrl-C / SIGTERM cancel cleanly (exit code 130) through a self-pipe — but a refresh whose
+    // rotated tokens are being written to the keychain finishes that write first (bounded): the
+    // provider has already retired the old refresh token, so exiting now would lose the session.
     if (::pipe(g_signalPipe) == 0) {
         auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
-        QObject::connect(notifier, &QSocketNotifier::activated, &app, [] {
-            std::fputs("\nkeyloop: cancelled\n", stderr);
-            QCoreApplication::exit(ExitCancelled);
+        QObject::connect(notifier, &QSocketNotifier::activated, &app, [&command, notifier] {
+            char c;
+            [[maybe_unused]] const auto n = ::read(g_signalPipe[0], &c, 1);
+            static bool cancelling = false;
+            if (cancelling)
+                return;
+            cancelling = true;
+            if (!command->isSaving()) {
+                std::fputs("\nkeyloop: cancelled\n", stderr);
+                QCoreApplication::exit(ExitCancelled);
+                return;
+            }
+            notifier->setEnabled(false);
+            std::fputs("\nkeyloop: cancelled; finishing saving the session first\n", stderr);
+            QObject::connect(command.get(), &Command::savingFinished, qApp, [] { QCoreApplication::exit(ExitCancelled); });
+            QTimer::singleShot(std::chrono::seconds(10), qApp, [] { QCoreApplication::exit(ExitCancelled); });
         });
         std::signal(SIGINT, onSignal);
         std::signal(SIGTERM, onSignal);

@@ -97,6 +97,7 @@ private:
     void restoreWith(const Keyloop::ProviderConfiguration &provider)
     {
         m_session = new Keyloop::Session(m_client, provider, m_store, networkAccessManager(), this);
+        watchSession(m_session);
         m_session->setAccount(m_account);
         m_session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
         // The record was just read: restore from it instead of reading the keychain again.

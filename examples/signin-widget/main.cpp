@@ -109,7 +109,8 @@ void storeSession(Keyloop::SignIn *signIn, Keyloop::TokenStore *store, Keyloop::
 {
     auto *session = new Keyloop::Session(signIn->clientConfiguration(), signIn->providerConfiguration(), store, nam, qApp);
     session->setAccount(settings.account);
-    Keyloop::SessionJob *job = session->adoptSignIn(signIn->tokenResponse(), signIn->idTokenClaims());
+    // The access token was issued for signIn->resource(): the first configured API, if any.
+    Keyloop::SessionJob *job = session->adoptSignIn(signIn->tokenResponse(), signIn->idTokenClaims(), signIn->resource());
     QObject::connect(job, &Keyloop::Job::finished, qApp, [job, session, index, view] {
         const Keyloop::Error error = job->error();
         if (error.code() == Keyloop::Error::Code::StorageUnavailable) {

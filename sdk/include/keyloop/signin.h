@@ -73,6 +73,10 @@ public:
     /// The redirect URI used (http://127.0.0.1:PORT/callback, …).
     QUrl redirectUri() const;
     TokenResponse tokenResponse() const;
+    /// The resource indicator the access token was issued for (RFC 8707 §2.2): the first of
+    /// ClientConfiguration::resources(), "" when none is configured. Pass it to
+    /// Session::adoptSignIn() so the token is kept under that resource.
+    QString resource() const;
     /// The validated ID token's claims; null for plain OAuth 2.0 (no `openid` scope).
     IdTokenClaims idTokenClaims() const;
 

@@ -94,6 +94,7 @@ void SignIn::doCancel()
 QUrl SignIn::authorizationUrl() const { return d->request.isNull() ? QUrl() : d->request.url(); }
 ClientConfiguration SignIn::clientConfiguration() const { return d->client; }
 ProviderConfiguration SignIn::providerConfiguration() const { return d->provider; }
+QString SignIn::resource() const { return d->client.resources().value(0); }
 QUrl SignIn::redirectUri() const { return d->request.isNull() ? QUrl() : d->request.redirectUri(); }
 TokenResponse SignIn::tokenResponse() const { return d->tokens; }
 IdTokenClaims SignIn::idTokenClaims() const { return d->claims; }
@@ -198,9 +199,11 @@ void SignInPrivate::onCallback(const QByteArray &rawQuery)
     stage = Stage::TokenExchange;
     auto *tokenClient = new TokenClient(nam, client.transport(), q);
     tokenClient->setClock(clock);
-    // RFC 8707 §2.2: the code exchange asks for the provider's own token (no resource); tokens for
-    // APIs named in resources() are obtained per resource with the refresh token later.
-    tokenJob = tokenClient->exchangeCode(provider, client, request, response.code());
+    // RFC 8707 §2.2: with resources configured, the code exchange asks for the first one — the
+    // app's main API — so that an app without a refresh token can still call it, and no app pays
+    // a refresh right after signing in. Tokens for the other resources, and the provider's own
+    // token (UserInfo), are obtained on demand with the refresh token.
+    tokenJob = tokenClient->exchangeCode(provider, client, request, response.code(), q->resource());
     QObject::connect(tokenJob, &Job::finished, q, [this] { onTokens(); });
     tokenJob->start();
 }

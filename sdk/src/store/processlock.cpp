@@ -88,6 +88,7 @@ void ProcessLock::acquire(std::chrono::milliseconds timeout)
     m_lock->setStaleLockTime(m_staleTime);
     m_timeout = timeout;
     m_acquiring = true;
+    m_reportedBusy = false;
     m_elapsed.start();
     // First attempt from the event loop too, so that acquired()/failed() are always queued.
     QTimer::singleShot(0, this, &ProcessLock::poll);
@@ -107,6 +108,10 @@ void ProcessLock::poll()
         return;
     }
     const QLockFile::LockError e = m_lock->error();
+    if (e == QLockFile::LockFailedError && !m_reportedBusy) {
+        m_reportedBusy = true;
+        qCDebug(lcStore) << "session lock held by another process; waiting";
+    }
     if (e == QLockFile::PermissionError || e == QLockFile::UnknownError || m_elapsed.elapsed() >= m_timeout.count()) {
         m_acquiring = false;
         m_timer.stop();

@@ -64,6 +64,7 @@ private:
     std::chrono::milliseconds m_staleTime{std::chrono::seconds(120)};
     bool m_locked = false;
     bool m_acquiring = false;
+    bool m_reportedBusy = false;
 };
 
 } // namespace Keyloop

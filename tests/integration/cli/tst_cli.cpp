@@ -10,6 +10,7 @@
 #include <QtCore/QDirIterator>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonArray>
+#include <QtCore/QFile>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
 #include <QtNetwork/QNetworkAccessManager>
@@ -74,6 +75,10 @@ private Q_SLOTS:
     void crashBetweenReceivingAndSavingNeverCorrupts_data();
     void crashBetweenReceivingAndSavingNeverCorrupts();
     void logoutRemovesTheSession();
+    void loginWithAResourceNeedsNoRefresh();
+    void logoutWaitsForARefreshInAnotherProcess();
+    void logoutReportsABusySessionAndDeletesNothing();
+    void interruptDuringTheSaveKeepsTheRotatedToken();
     void verboseLoggingNeverPrintsSecrets();
     void providerTextReachesTheTerminalOnlyPrintable();
     void clientSecretFileAuthenticatesTheRefresh();
@@ -84,6 +89,9 @@ private:
     Run finish(QProcess *process, int timeoutMs = 60000);
     Run cli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment(), int timeoutMs = 60000);
     void login();
+    // Starts `keyloop token` on a stale session, paused after the refresh response (holding the
+    // account lock, nothing saved yet); \a pauseFile is deleted to let it go on.
+    QProcess *startPausedRefresh(const QString &pauseFile);
     void waitUntilAccessTokenIsStale();
     int apiStatus(const QByteArray &token);
     SessionRecord storedRecord(Error *error = nullptr);
@@ -155,7 +163,9 @@ void tst_Cli::login()
                          QStringLiteral("--resource"), m_devstack.apiResource,
                          QStringLiteral("--browser-command"), m_scripted});
     QVERIFY2(run.exitCode == 0, run.err.constData());
-    QVERIFY(run.out.contains("Signed in as alice"));
+    // With the API's resource at the code exchange, oidc-provider puts the profile claims in the
+    // ID token (the access token is not for its UserInfo): "Alice Example (sub alice)".
+    QVERIFY2(run.out.contains("Signed in as ") && run.out.contains("(sub alice) at "), run.out.constData());
     QVERIFY(run.out.contains("Session stored in the OS keychain"));
     m_lastTokenAt = QDateTime::currentDateTimeUtc();
 }
@@ -445,6 +455,133 @@ void tst_Cli::logoutRemovesTheSession()
     QCOMPARE(cli({QStringLiteral("token")}).exitCode, 3);
     const Run status = cli({QStringLiteral("status"), QStringLiteral("--json")});
     QVERIFY(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("sessions")).toArray().isEmpty());
+}
+
+// RFC 8707 §2.2: the code exchange asks for the first resource, so the API's token comes with
+// the sign-in: no refresh afterwards, and the stored token is accepted by the API.
+void tst_Cli::loginWithAResourceNeedsNoRefresh()
+{
+    Admin admin(m_devstack.admin);
+    const int refreshes = admin.counter(QStringLiteral("refresh"));
+    login();
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes);
+    const SessionRecord record = storedRecord();
+    const QByteArray apiToken = record.accessToken(m_devstack.apiResource).token;
+    QVERIFY2(!apiToken.isEmpty(), "the sign-in stored no token for the API resource");
+    QCOMPARE(apiStatus(apiToken), 200);
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes);
+}
+
+QProcess *tst_Cli::startPausedRefresh(const QString &pauseFile)
+{
+    QFile file(pauseFile);
+    if (!file.open(QIODevice::WriteOnly))
+        return nullptr;
+    file.close();
+    QProcessEnvironment env;
+    env.insert(QStringLiteral("KEYLOOP_TEST_PAUSE_AT"), QStringLiteral("after-refresh-response"));
+    env.insert(QStringLiteral("KEYLOOP_TEST_PAUSE_FILE"), pauseFile);
+    QProcess *token = startCli({QStringLiteral("token")}, env);
+    if (!QTest::qWaitFor([&] { return QFile::exists(pauseFile + QStringLiteral(".paused")); }, 30000))
+        return nullptr;
+    return token;
+}
+
+// Sign-out against a refresh in another process (`keyloop token` from a script): the logout
+// waits for the refresh's lock, then deletes; the refresh cannot write the session back.
+void tst_Cli::logoutWaitsForARefreshInAnotherProcess()
+{
+#ifndef KEYLOOP_TEST_HOOKS
+    QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no pause points");
+#else
+    login();
+    waitUntilAccessTokenIsStale();
+    QTemporaryDir dir;
+    const QString pauseFile = dir.filePath(QStringLiteral("pause"));
+    QProcess *token = startPausedRefresh(pauseFile);
+    QVERIFY2(token, "the refresh never reached its pause point");
+
+    QProcess *logout = startCli({QStringLiteral("-v"), QStringLiteral("logout")});
+    QByteArray logoutErr;
+    QVERIFY(QTest::qWaitFor([&] {
+        logoutErr += logout->readAllStandardError();
+        return logoutErr.contains("session lock held by another process; waiting");
+    }, 30000));
+    QVERIFY(QFile::remove(pauseFile)); // the refresh goes on: saves, releases the lock
+
+    const Run tokenRun = finish(token);
+    QVERIFY2(tokenRun.exitCode == 0, tokenRun.err.constData());
+    const Run logoutRun = finish(logout);
+    QVERIFY2(logoutRun.exitCode == 0, (logoutErr + logoutRun.err).constData());
+
+    Error error;
+    storedRecord(&error);
+    QCOMPARE(error.code(), Error::Code::NotFound);
+    QCOMPARE(cli({QStringLiteral("token")}).exitCode, 3);
+    const Run status = cli({QStringLiteral("status"), QStringLiteral("--json")});
+    QVERIFY(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("sessions")).toArray().isEmpty());
+#endif
+}
+
+void tst_Cli::logoutReportsABusySessionAndDeletesNothing()
+{
+#ifndef KEYLOOP_TEST_HOOKS
+    QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no pause points");
+#else
+    login();
+    waitUntilAccessTokenIsStale();
+    QTemporaryDir dir;
+    const QString pauseFile = dir.filePath(QStringLiteral("pause"));
+    QProcess *token = startPausedRefresh(pauseFile);
+    QVERIFY2(token, "the refresh never reached its pause point");
+
+    QProcessEnvironment shortWait;
+    shortWait.insert(QStringLiteral("KEYLOOP_TEST_SIGNOUT_LOCK_TIMEOUT_MS"), QStringLiteral("500"));
+    const Run busy = cli({QStringLiteral("logout")}, shortWait);
+    QCOMPARE(busy.exitCode, 4);
+    QVERIFY2(busy.err.contains("busy"), busy.err.constData());
+
+    QVERIFY(QFile::remove(pauseFile));
+    const Run tokenRun = finish(token);
+    QVERIFY2(tokenRun.exitCode == 0, tokenRun.err.constData());
+    Error error;
+    QVERIFY(!storedRecord(&error).refreshToken().isEmpty()); // still there
+    QVERIFY(!error);
+    QCOMPARE(cli({QStringLiteral("logout")}).exitCode, 0); // tried again: removed
+    storedRecord(&error);
+    QCOMPARE(error.code(), Error::Code::NotFound);
+#endif
+}
+
+// Ctrl-C (here SIGTERM) after the provider rotated the refresh token but before it is saved: the
+// save finishes before the process exits, so the next run refreshes with the new token.
+void tst_Cli::interruptDuringTheSaveKeepsTheRotatedToken()
+{
+#ifndef KEYLOOP_TEST_HOOKS
+    QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no pause points");
+#else
+    login();
+    const QByteArray before = storedRecord().refreshToken();
+    waitUntilAccessTokenIsStale();
+    QTemporaryDir dir;
+    const QString pauseFile = dir.filePath(QStringLiteral("pause"));
+    QProcess *token = startPausedRefresh(pauseFile);
+    QVERIFY2(token, "the refresh never reached its pause point");
+    token->terminate();
+    QVERIFY(QFile::remove(pauseFile));
+    const Run run = finish(token);
+    QCOMPARE(run.exitCode, 130);
+    QVERIFY2(run.err.contains("finishing saving the session"), run.err.constData());
+
+    const QByteArray after = storedRecord().refreshToken();
+    QVERIFY(!after.isEmpty());
+    QVERIFY2(after != before, "the rotated refresh token was lost");
+    m_lastTokenAt = QDateTime::currentDateTimeUtc();
+    waitUntilAccessTokenIsStale();
+    const Run next = cli({QStringLiteral("token")});
+    QVERIFY2(next.exitCode == 0, next.err.constData()); // the provider accepts the saved token
+    QCOMPARE(apiStatus(next.out.trimmed()), 200);
+#endif
 }
 
 void tst_Cli::verboseLoggingNeverPrintsSecrets()

@@ -25,7 +25,9 @@ public:
     }
     QString helpEpilogue() const override
     {
-        return QStringLiteral("Removes the session's keychain items and its account-index entry.\n"
+        return QStringLiteral("Removes the session's keychain items and its account-index entry, under the\n"
+                              "session's lock: a refresh running in another process finishes first (at\n"
+                              "most 10 s, else exit code 4 and nothing is removed).\n"
                               "Token revocation at the provider is not done yet.\n");
     }
     void start() override

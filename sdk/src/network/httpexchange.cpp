@@ -73,20 +73,19 @@ std::optional<std::chrono::seconds> retryAfterDelay(const QByteArray &value, con
             return std::chrono::seconds(999999999); // huge: callers cap it
         return std::chrono::seconds(v.toLongLong());
     }
-    // HTTP-date: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 2822 syntax). The obsolete
-    // RFC 850 and asctime forms (§5.6.7) are accepted too.
+    // HTTP-date: IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT"; the obsolete RFC 850 and asctime
+    // forms (§5.6.7) are accepted too. Always in English and in UTC.
     const QString text = QString::fromLatin1(v);
-    QDateTime when = QDateTime::fromString(text, Qt::RFC2822Date);
-    if (!when.isValid()) {
-        for (const QString &format : {QStringLiteral("dddd, dd-MMM-yy HH:mm:ss 'GMT'"),
-                                      QStringLiteral("ddd MMM d HH:mm:ss yyyy")}) {
-            when = QLocale::c().toDateTime(text.simplified(), format);
-            if (when.isValid()) {
-                when.setTimeZone(QTimeZone::utc());
-                if (when.date().year() < 1970)
-                    when = when.addYears(100); // RFC 850's two-digit years
-                break;
-            }
+    QDateTime when;
+    for (const QString &format : {QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"),
+                                  QStringLiteral("dddd, dd-MMM-yy HH:mm:ss 'GMT'"),
+                                  QStringLiteral("ddd MMM d HH:mm:ss yyyy")}) {
+        when = QLocale::c().toDateTime(text.simplified(), format);
+        if (when.isValid()) {
+            when.setTimeZone(QTimeZone::utc());
+            if (when.date().year() < 1970)
+                when = when.addYears(100); // RFC 850's two-digit years
+            break;
         }
     }
     if (!when.isValid())

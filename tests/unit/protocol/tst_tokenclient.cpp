@@ -3,6 +3,7 @@
 
 #include "testhttpserver.h"
 
+#include <QtCore/QLocale>
 #include <QtTest/QtTest>
 #include <QtCore/QUrlQuery>
 #include <QtNetwork/QNetworkAccessManager>
@@ -235,6 +236,50 @@ private Q_SLOTS:
         QTest::newRow("bare 401") << 401 << QByteArray() << int(Error::Code::HttpError) << false << false;
         QTest::newRow("503") << 503 << QByteArray("busy") << int(Error::Code::HttpError) << false << true;
         QTest::newRow("redirect") << 307 << QByteArray() << int(Error::Code::UnexpectedRedirect) << false << false;
+        // RFC 6749 §5.2: the client was refused, not the grant.
+        QTest::newRow("invalid_client") << 401 << QByteArray(R"({"error":"invalid_client"})")
+                                        << int(Error::Code::ClientAuthenticationFailed) << false << false;
+        QTest::newRow("unauthorized_client") << 400 << QByteArray(R"({"error":"unauthorized_client"})")
+                                             << int(Error::Code::ClientAuthenticationFailed) << false << false;
+    }
+
+    // RFC 9110 §10.2.3: Retry-After on a 429/503 is kept in the error, as seconds or an HTTP date,
+    // capped at 300 s; a malformed value is ignored.
+    void retryAfterIsKept_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("retryAfter");
+        QTest::addColumn<int>("seconds");
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const QByteArray in90 = QLocale::c().toString(now.addSecs(90), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'")).toLatin1();
+        const QByteArray past = QLocale::c().toString(now.addSecs(-90), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'")).toLatin1();
+        QTest::newRow("503, delta-seconds") << 503 << QByteArray("120") << 120;
+        QTest::newRow("429, delta-seconds") << 429 << QByteArray("5") << 5;
+        QTest::newRow("503, HTTP-date") << 503 << in90 << 90;
+        QTest::newRow("503, a date in the past") << 503 << past << 0;
+        QTest::newRow("503, capped at 300 s") << 503 << QByteArray("86400") << 300;
+        QTest::newRow("503, malformed") << 503 << QByteArray("soon") << 0;
+        QTest::newRow("400 ignores it") << 400 << QByteArray("60") << 0;
+    }
+    void retryAfterIsKept()
+    {
+        QFETCH(int, status);
+        QFETCH(QByteArray, retryAfter);
+        QFETCH(int, seconds);
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        server.setHandler([status, retryAfter](const HttpRequest &) {
+            return HttpResponse{status, QByteArray(R"({"error":"temporarily_unavailable"})"),
+                                {{"Content-Type", "application/json"}, {"Retry-After", retryAfter}}, false, false};
+        });
+        QNetworkAccessManager nam;
+        TokenClient tokens(&nam, loopbackOptions());
+        auto outcome = observe(tokens.refresh(provider(server), client(), "RT"));
+        QTRY_VERIFY(outcome->done);
+        QVERIFY(outcome->error);
+        // An HTTP date is measured from the moment of receipt: allow the test's own second.
+        QVERIFY2(std::abs(int(outcome->error.retryAfter().count()) - seconds) <= 1,
+                 qPrintable(QString::number(outcome->error.retryAfter().count())));
     }
     void refreshErrors()
     {

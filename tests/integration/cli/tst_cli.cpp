@@ -89,9 +89,10 @@ private:
     Run finish(QProcess *process, int timeoutMs = 60000);
     Run cli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment(), int timeoutMs = 60000);
     void login();
-    // Starts `keyloop token` on a stale session, paused after the refresh response (holding the
-    // account lock, nothing saved yet); \a pauseFile is deleted to let it go on.
-    QProcess *startPausedRefresh(const QString &pauseFile);
+    // Signs in, then starts `keyloop token` once the access token is stale, paused after the
+    // refresh response (holding the account lock, nothing saved yet); deleting \a pauseFile
+    // lets it go on. Null if it never got there.
+    QProcess *loginThenPauseARefresh(const QString &pauseFile);
     void waitUntilAccessTokenIsStale();
     int apiStatus(const QByteArray &token);
     SessionRecord storedRecord(Error *error = nullptr);
@@ -472,8 +473,10 @@ void tst_Cli::loginWithAResourceNeedsNoRefresh()
     QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes);
 }
 
-QProcess *tst_Cli::startPausedRefresh(const QString &pauseFile)
+QProcess *tst_Cli::loginThenPauseARefresh(const QString &pauseFile)
 {
+    login();
+    waitUntilAccessTokenIsStale();
     QFile file(pauseFile);
     if (!file.open(QIODevice::WriteOnly))
         return nullptr;
@@ -494,11 +497,9 @@ void tst_Cli::logoutWaitsForARefreshInAnotherProcess()
 #ifndef KEYLOOP_TEST_HOOKS
     QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no pause points");
 #else
-    login();
-    waitUntilAccessTokenIsStale();
     QTemporaryDir dir;
     const QString pauseFile = dir.filePath(QStringLiteral("pause"));
-    QProcess *token = startPausedRefresh(pauseFile);
+    QProcess *token = loginThenPauseARefresh(pauseFile);
     QVERIFY2(token, "the refresh never reached its pause point");
 
     QProcess *logout = startCli({QStringLiteral("-v"), QStringLiteral("logout")});
@@ -528,11 +529,9 @@ void tst_Cli::logoutReportsABusySessionAndDeletesNothing()
 #ifndef KEYLOOP_TEST_HOOKS
     QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no pause points");
 #else
-    login();
-    waitUntilAccessTokenIsStale();
     QTemporaryDir dir;
     const QString pauseFile = dir.filePath(QStringLiteral("pause"));
-    QProcess *token = startPausedRefresh(pauseFile);
+    QProcess *token = loginThenPauseARefresh(pauseFile);
     QVERIFY2(token, "the refresh never reached its pause point");
 
     QProcessEnvironment shortWait;
@@ -560,13 +559,11 @@ void tst_Cli::interruptDuringTheSaveKeepsTheRotatedToken()
 #ifndef KEYLOOP_TEST_HOOKS
     QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no pause points");
 #else
-    login();
-    const QByteArray before = storedRecord().refreshToken();
-    waitUntilAccessTokenIsStale();
     QTemporaryDir dir;
     const QString pauseFile = dir.filePath(QStringLiteral("pause"));
-    QProcess *token = startPausedRefresh(pauseFile);
+    QProcess *token = loginThenPauseARefresh(pauseFile);
     QVERIFY2(token, "the refresh never reached its pause point");
+    const QByteArray before = storedRecord().refreshToken(); // not rotated yet: nothing saved
     token->terminate();
     QVERIFY(QFile::remove(pauseFile));
     const Run run = finish(token);

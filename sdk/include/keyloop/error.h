@@ -105,6 +105,7 @@ public:
         StorageFailed,          ///< a read/write/delete failed
         StorageCorrupt,         ///< a stored record cannot be read back (unknown version, damaged)
         NotFound,               ///< no stored session for this key
+        InsecureLockDirectory,  ///< the directory for the cross-process lock files is not private to this user (another owner, a symlink, open to others); nothing was locked
 
         // Session
         SignInRequired,         ///< refresh token rejected or absent: sign in again

@@ -172,7 +172,8 @@ Error::Domain Error::domainOf(Code code)
     case Code::StorageUnavailable:
     case Code::StorageFailed:
     case Code::StorageCorrupt:
-    case Code::NotFound: return Domain::Storage;
+    case Code::NotFound:
+    case Code::InsecureLockDirectory: return Domain::Storage;
     case Code::SignInRequired:
     case Code::SignInTimeout: return Domain::Session;
     case Code::Cancelled: return Domain::Cancelled;

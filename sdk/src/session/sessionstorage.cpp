@@ -23,7 +23,7 @@ QString SessionPrivate::key() const { return TokenStore::keyFor(issuer(), client
 
 void SessionPrivate::withLock(std::function<void(const Error &)> then)
 {
-    auto *l = new ProcessLock(ProcessLock::lockPath(appId, key()), q);
+    auto *l = new ProcessLock(appId, key(), q);
     lock = l;
     QObject::connect(l, &ProcessLock::acquired, q, [then] { then(Error()); });
     QObject::connect(l, &ProcessLock::failed, q, [this, l, then](const Error &e) {

@@ -147,7 +147,7 @@ public:
                 std::function<void(const Error &)> done)
     {
         // The lock is a child of the AccountIndex: destroying the index cancels the change.
-        auto *lock = new ProcessLock(ProcessLock::lockPath(appId, QStringLiteral("account-index")), owner);
+        auto *lock = new ProcessLock(appId, QStringLiteral("account-index"), owner);
         QPointer<QObject> guard(context);
         const auto finish = [lock, guard, done](const Error &e) {
             lock->release();

@@ -189,7 +189,7 @@ void SignInPrivate::onCallback(const QByteArray &rawQuery)
     if (stage != Stage::WaitingForCallback)
         return;
     qCDebug(lcAuthorization) << "authorization response received";
-    receiver->close();
+    // The receiver has stopped listening; its answer to the browser waits for finish().
     Error e;
     const AuthorizationResponse response = AuthorizationResponse::parse(rawQuery, request, provider, &e);
     if (e) {
@@ -276,6 +276,8 @@ void SignInPrivate::finish(const Error &e)
     error = e;
     if (e)
         qCDebug(lcAuthorization) << "sign-in failed:" << e;
+    if (receiver)
+        receiver->reportOutcome(e); // the browser's page tells the truth (no-op before the callback)
     stopEverything();
     QMetaObject::invokeMethod(q, [this] { Q_EMIT q->finished(); }, Qt::QueuedConnection);
 }

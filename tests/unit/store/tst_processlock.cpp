@@ -293,8 +293,14 @@ private Q_SLOTS:
         first.acquire();
         QVERIFY(firstAcquired.wait(2000));
         second.acquire(5s);
-        // The second keeps polling while the first holds the lock: no acquired() may come.
-        QVERIFY(!secondAcquired.wait(100));
+        // The second keeps polling while the first holds the lock. A third waiter that gives
+        // up after 100 ms is the later event to wait for: by then the second, polling at the
+        // same interval since before, has tried several times too, and must still be waiting.
+        ProcessLock third(path);
+        QSignalSpy thirdFailed(&third, &ProcessLock::failed);
+        third.acquire(100ms);
+        QVERIFY(thirdFailed.wait(3000));
+        QCOMPARE(secondAcquired.count(), 0);
         QCOMPARE(secondFailed.count(), 0);
         first.release();
         QVERIFY(secondAcquired.wait(2000));

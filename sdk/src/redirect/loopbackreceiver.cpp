@@ -359,7 +359,8 @@ void LoopbackReceiverPrivate::handleRequest(std::unique_ptr<Connection> connecti
 
     // Accepted: stop listening, drop everything else, tell the app. The browser's answer waits
     // for the outcome of the sign-in (code exchange, ID token validation): a page saying
-    // "signed in" before that would not be true. RFC 8252 §7.3 leaves the page to the app.
+    // "signed in" before that would not be true. (RFC 8252 does not specify this page; it must
+    // not claim more than the app knows.)
     accepted = true;
     qCDebug(lcRedirect) << (hasError ? "callback accepted (error response); answer held for the outcome"
                                      : "callback accepted; answer held for the outcome");

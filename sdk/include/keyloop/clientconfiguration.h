@@ -149,8 +149,8 @@ public:
     std::chrono::seconds loginTimeout() const;
     void setLoginTimeout(std::chrono::seconds timeout);
 
-    /// Where the browser is sent after a successful/failed callback; empty (default): a small
-    /// built-in page is shown.
+    /// Where the browser is sent once the sign-in has succeeded / failed (after the code
+    /// exchange and the ID token validation); empty (default): a small built-in page says so.
     QUrl successRedirectUrl() const;
     void setSuccessRedirectUrl(const QUrl &url);
     QUrl failureRedirectUrl() const;

@@ -110,6 +110,7 @@ public:
         StorageCorrupt,         ///< a stored record cannot be read back (unknown version, damaged)
         NotFound,               ///< no stored session for this key
         SessionBusy,            ///< another process held the session's lock too long (e.g. a refresh in flight)
+        InsecureLockDirectory,  ///< the directory for the cross-process lock files is not private to this user (another owner, a symlink, open to others); nothing was locked
 
         // Session
         SignInRequired,         ///< refresh token rejected or absent: sign in again

@@ -38,11 +38,17 @@ class LoopbackReceiverPrivate;
  *   receiver keeps waiting.
  *
  * The one request on the right path with exactly one `state` equal to expectedState()
- * (compared in constant time) is answered with the success page (or the failure page when
- * the query has an `error` parameter, RFC 6749 §4.1.2.1), or a 303 to the app's URL; then
- * callbackReceived() is emitted exactly once, the listener closes and all other connections
- * are dropped. Every answer carries `Cache-Control: no-store`, `Referrer-Policy: no-referrer`
- * and `Content-Security-Policy: default-src 'none'`, and closes the connection.
+ * (compared in constant time) is accepted: the listener closes, all other connections are
+ * dropped and callbackReceived() is emitted exactly once. The browser's answer is \e held
+ * until the app knows how the sign-in ended (code exchange, ID token validation) and says so
+ * with reportOutcome(): then the browser gets the success page, or a failure page saying in
+ * plain words what went wrong (or a 303 to the app's own page, see setSuccessRedirectUrl()).
+ * Without an outcome within outcomeTimeout() (default 10 s), or when the receiver is closed
+ * or destroyed first, it gets a neutral "return to the application" page: the page never
+ * claims a success that has not happened. No page shows a token, code, state or anything
+ * else from the request or the provider. Every answer carries `Cache-Control: no-store`,
+ * `Referrer-Policy: no-referrer` and `Content-Security-Policy: default-src 'none'`, and
+ * closes the connection.
  *
  * The query is handed over raw (undecoded) for AuthorizationResponse to parse. Logs name
  * events only, never the query or the state.
@@ -55,6 +61,8 @@ class LoopbackReceiverPrivate;
  * connect(receiver, &Keyloop::LoopbackReceiver::callbackReceived, this, &Flow::onCallback);
  * request.setRedirectUri(receiver->redirectUri());
  * launcher->openUrl(request.url());
+ * // … later, once the code is exchanged and the ID token validated (or that failed):
+ * receiver->reportOutcome(error); // null error: "Signed in"
  * \endcode
  */
 class KEYLOOP_EXPORT LoopbackReceiver : public QObject
@@ -88,17 +96,23 @@ public:
     QByteArray expectedState() const;
     void setExpectedState(const QByteArray &state);
 
-    /// When set, an accepted successful callback is answered with `303 See Other` to this
-    /// absolute URL instead of the built-in success page.
+    /// When set, a successful outcome (reportOutcome() with a null error) is answered with
+    /// `303 See Other` to this absolute URL instead of the built-in success page.
     QUrl successRedirectUrl() const;
     void setSuccessRedirectUrl(const QUrl &url);
-    /// Same for an accepted callback carrying an OAuth `error`.
+    /// Same for a failed outcome (reportOutcome() with an error). The neutral page after
+    /// outcomeTimeout() is never redirected.
     QUrl failureRedirectUrl() const;
     void setFailureRedirectUrl(const QUrl &url);
 
     /// Total time one connection may take to send its request (slow-loris defence). Default 10 s.
     std::chrono::milliseconds connectionTimeout() const;
     void setConnectionTimeout(std::chrono::milliseconds timeout);
+
+    /// How long the browser's answer to the accepted callback waits for reportOutcome();
+    /// after it, the browser gets the neutral "return to the application" page. Default 10 s.
+    std::chrono::milliseconds outcomeTimeout() const;
+    void setOutcomeTimeout(std::chrono::milliseconds timeout);
 
     /// Concurrent connections kept open; when exceeded, the least recently active is dropped.
     /// Default 16.
@@ -118,13 +132,25 @@ public:
     /// The redirect URI to send in the authorization request; empty when not listening.
     QUrl redirectUri() const;
 
-    /// Stops listening and drops every open connection. No signal is emitted afterwards.
+    /*!
+     * Answers the browser's held request with the outcome of the sign-in: the success page
+     * when \a error is null, else a failure page with one plain sentence chosen by the error's
+     * code (e.g. "The request was declined" for access_denied) — never error.message(), the
+     * provider's error_description, or any token, code or state. A 303 instead when
+     * successRedirectUrl() / failureRedirectUrl() is set. No effect when no answer is held
+     * (no callback yet, already answered, timed out, or the browser went away).
+     */
+    void reportOutcome(const Keyloop::Error &error);
+
+    /// Stops listening and drops every open connection; a held answer gets the neutral page.
+    /// No signal is emitted afterwards.
     void close();
 
 Q_SIGNALS:
     /*!
      * The accepted callback's raw (undecoded) query. Emitted exactly once; the listener is
-     * already closed. It is safe to delete the receiver from a slot connected to this signal.
+     * already closed, and the browser waits for reportOutcome(). It is safe to delete the
+     * receiver from a slot connected to this signal (the browser then gets the neutral page).
      */
     void callbackReceived(const QByteArray &rawQuery);
 

@@ -33,7 +33,9 @@ class SignInPrivate;
  * listener → build the request (state, nonce, S256 challenge from the CSPRNG) → hand the URL to
  * the app (authorizationUrlReady()) and to the browser launcher → wait for the callback with the
  * right state → check the response (state, error, RFC 9207 iss) → exchange the code → validate
- * the ID token (signature on the provider's JWKS, every claim rule) → finished().
+ * the ID token (signature on the provider's JWKS, every claim rule) → finished(). The browser's
+ * page after the redirect waits for that outcome and says how the sign-in ended (see
+ * LoopbackReceiver::reportOutcome()).
  *
  * The whole sign-in has an overall timeout (ClientConfiguration::loginTimeout(), default 5 min)
  * and can be cancel()led; it never hangs. It is a Job: start() queues it, finished() is emitted

@@ -197,7 +197,8 @@ Error::Domain Error::domainOf(Code code)
     case Code::StorageFailed:
     case Code::StorageCorrupt:
     case Code::NotFound:
-    case Code::SessionBusy: return Domain::Storage;
+    case Code::SessionBusy:
+    case Code::InsecureLockDirectory: return Domain::Storage;
     case Code::SignInRequired:
     case Code::SignInTimeout: return Domain::Session;
     case Code::Cancelled: return Domain::Cancelled;

@@ -3,6 +3,7 @@
 
 #include "core/crypto_p.h"
 #include "core/logging_p.h"
+#include "redirect/callbackpage_p.h"
 #include "redirect/httprequestparser_p.h"
 
 #include <QtCore/QPointer>
@@ -21,19 +22,6 @@ namespace {
 
 constexpr int kReadChunk = 4096;
 constexpr int kEphemeralAttempts = 16;
-
-const char kSuccessPage[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title></head>"
-    "<body><h1>Signed in</h1><p>You can close this window and return to the application.</p></body></html>\n";
-const char kFailurePage[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed</title></head>"
-    "<body><h1>Sign-in failed</h1><p>The sign-in was not completed. Return to the application for details."
-    "</p></body></html>\n";
-// Never reflects anything from the request (no XSS on a loopback origin).
-const char kRejectedPage[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Request not accepted</title></head>"
-    "<body><h1>Request not accepted</h1><p>This address only accepts the sign-in response of the application "
-    "that opened it.</p></body></html>\n";
 
 const char *reasonPhrase(int status)
 {
@@ -104,6 +92,9 @@ public:
     void respond(Connection &connection, int status, const QByteArray &body,
                  const QByteArray &extraHeaders = QByteArray());
     void handleRequest(std::unique_ptr<Connection> connection);
+    void hold(std::unique_ptr<Connection> connection);
+    void answerHeld(int status, const QByteArray &body, const QByteArray &extraHeaders = QByteArray());
+    void answerHeldNeutrally();
     void closeServers();
     void dropAll();
     QByteArray redirectUriAuthority() const;
@@ -116,10 +107,12 @@ public:
     QUrl successUrl;
     QUrl failureUrl;
     std::chrono::milliseconds timeout{10000};
+    std::chrono::milliseconds outcomeTimeout{10000};
     int maxConnections = 16;
 
     QList<QTcpServer *> servers;
     std::vector<std::unique_ptr<Connection>> connections;
+    std::unique_ptr<Connection> held; ///< the accepted callback, waiting for reportOutcome()
     quint16 boundPort = 0;
     QByteArray encodedPath;
     quint64 activity = 0;
@@ -239,6 +232,11 @@ void LoopbackReceiverPrivate::drop(std::unique_ptr<Connection> connection)
 
 void LoopbackReceiverPrivate::onDeadline(QTcpSocket *socket)
 {
+    if (held && held->socket == socket) {
+        qCDebug(lcRedirect) << "no sign-in outcome within the bound; answering with the neutral page";
+        answerHeldNeutrally();
+        return;
+    }
     if (std::unique_ptr<Connection> c = take(socket)) {
         qCDebug(lcRedirect) << "connection dropped: no complete request within the deadline";
         drop(std::move(c));
@@ -250,6 +248,14 @@ void LoopbackReceiverPrivate::onDeadline(QTcpSocket *socket)
 
 void LoopbackReceiverPrivate::onDisconnected(QTcpSocket *socket)
 {
+    if (held && held->socket == socket) {
+        qCDebug(lcRedirect) << "the browser closed the connection before the sign-in outcome";
+        std::unique_ptr<Connection> c = std::move(held);
+        QObject::disconnect(socket, nullptr, q, nullptr);
+        c->deadline->stop();
+        socket->deleteLater();
+        return;
+    }
     if (std::unique_ptr<Connection> c = take(socket)) {
         qCDebug(lcRedirect) << "connection closed by the peer before a complete request";
         QObject::disconnect(socket, nullptr, q, nullptr);
@@ -284,6 +290,7 @@ void LoopbackReceiverPrivate::respond(Connection &connection, int status, const 
     QObject::disconnect(socket, nullptr, q, nullptr);
     QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     // A fresh deadline for delivering the answer; after it, the socket is aborted.
+    connection.deadline->setInterval(timeout);
     connection.deadline->start();
     socket->write(httpResponse(status, body, extraHeaders));
     socket->disconnectFromHost(); // after the answer is written (Connection: close)
@@ -292,7 +299,7 @@ void LoopbackReceiverPrivate::respond(Connection &connection, int status, const 
 void LoopbackReceiverPrivate::handleRequest(std::unique_ptr<Connection> connection)
 {
     const HttpRequestParser &request = connection->parser;
-    const QByteArray rejected(kRejectedPage);
+    const QByteArray rejected = CallbackPage::rejected();
 
     if (request.status() == HttpRequestParser::Status::Error) {
         qCDebug(lcRedirect) << "request rejected:" << HttpRequestParser::describe(request.errorReason());
@@ -350,22 +357,45 @@ void LoopbackReceiverPrivate::handleRequest(std::unique_ptr<Connection> connecti
         return;
     }
 
-    // Accepted: answer, stop listening, drop everything else, then tell the app.
+    // Accepted: stop listening, drop everything else, tell the app. The browser's answer waits
+    // for the outcome of the sign-in (code exchange, ID token validation): a page saying
+    // "signed in" before that would not be true. (RFC 8252 does not specify this page; it must
+    // not claim more than the app knows.)
     accepted = true;
-    qCDebug(lcRedirect) << (hasError ? "callback accepted (error response)" : "callback accepted");
-    const QUrl &redirect = hasError ? failureUrl : successUrl;
-    if (!redirect.isEmpty())
-        respond(*connection, 303, QByteArray(), "Location: " + redirect.toEncoded(QUrl::FullyEncoded) + "\r\n");
-    else
-        respond(*connection, 200, QByteArray(hasError ? kFailurePage : kSuccessPage));
-    // The answer outlives the receiver (the app may delete it from callbackReceived): the
-    // socket deletes itself once written, or at its deadline.
-    connection->socket->setParent(nullptr);
+    qCDebug(lcRedirect) << (hasError ? "callback accepted (error response); answer held for the outcome"
+                                     : "callback accepted; answer held for the outcome");
     const QByteArray rawQuery = request.rawQuery();
-    connection.reset();
+    hold(std::move(connection));
     closeServers();
     dropAll();
-    Q_EMIT q->callbackReceived(rawQuery);
+    Q_EMIT q->callbackReceived(rawQuery); // the app may delete the receiver here: nothing after this
+}
+
+void LoopbackReceiverPrivate::hold(std::unique_ptr<Connection> connection)
+{
+    QTcpSocket *socket = connection->socket;
+    QObject::disconnect(socket, nullptr, q, nullptr); // the request is complete: no more reading
+    QObject::connect(socket, &QTcpSocket::disconnected, q, [this, socket] { onDisconnected(socket); });
+    // The connection's deadline now bounds the wait for the outcome (then: the neutral page).
+    connection->deadline->setInterval(outcomeTimeout);
+    connection->deadline->start();
+    held = std::move(connection);
+}
+
+void LoopbackReceiverPrivate::answerHeld(int status, const QByteArray &body, const QByteArray &extraHeaders)
+{
+    std::unique_ptr<Connection> c = std::move(held);
+    if (!c)
+        return;
+    respond(*c, status, body, extraHeaders);
+    // The answer outlives the receiver (the app may delete it right after): the socket
+    // deletes itself once written, or at its deadline.
+    c->socket->setParent(nullptr);
+}
+
+void LoopbackReceiverPrivate::answerHeldNeutrally()
+{
+    answerHeld(200, CallbackPage::neutral());
 }
 
 QByteArray LoopbackReceiverPrivate::redirectUriAuthority() const
@@ -422,6 +452,8 @@ QUrl LoopbackReceiver::failureRedirectUrl() const { return d->failureUrl; }
 void LoopbackReceiver::setFailureRedirectUrl(const QUrl &url) { d->failureUrl = url; }
 std::chrono::milliseconds LoopbackReceiver::connectionTimeout() const { return d->timeout; }
 void LoopbackReceiver::setConnectionTimeout(std::chrono::milliseconds timeout) { d->timeout = timeout; }
+std::chrono::milliseconds LoopbackReceiver::outcomeTimeout() const { return d->outcomeTimeout; }
+void LoopbackReceiver::setOutcomeTimeout(std::chrono::milliseconds timeout) { d->outcomeTimeout = timeout; }
 int LoopbackReceiver::maxConnections() const { return d->maxConnections; }
 void LoopbackReceiver::setMaxConnections(int count) { d->maxConnections = qMax(1, count); }
 
@@ -442,6 +474,7 @@ Error LoopbackReceiver::listen()
                          QStringLiteral("the page redirect URL after sign-in must be absolute"));
         }
     }
+    d->answerHeldNeutrally(); // a previous sign-in's browser still waiting for its page
     QUrl pathUrl;
     pathUrl.setPath(d->path);
     d->encodedPath = pathUrl.path(QUrl::FullyEncoded).toUtf8();
@@ -489,12 +522,26 @@ QUrl LoopbackReceiver::redirectUri() const
     return url;
 }
 
+void LoopbackReceiver::reportOutcome(const Error &error)
+{
+    if (!d->held)
+        return;
+    qCDebug(lcRedirect) << (error ? "sign-in failed; answering the browser" : "sign-in complete; answering the browser");
+    const QUrl &redirect = error ? d->failureUrl : d->successUrl;
+    if (!redirect.isEmpty())
+        d->answerHeld(303, QByteArray(), "Location: " + redirect.toEncoded(QUrl::FullyEncoded) + "\r\n");
+    else
+        d->answerHeld(200, error ? CallbackPage::failure(error) : CallbackPage::success());
+}
+
 void LoopbackReceiver::close()
 {
-    if (!d->servers.isEmpty() || !d->connections.empty())
+    if (!d->servers.isEmpty() || !d->connections.empty() || d->held)
         qCDebug(lcRedirect) << "loopback receiver closed";
     d->closeServers();
     d->dropAll();
+    // Never leave the browser without an answer, nor claim an outcome nobody reported.
+    d->answerHeldNeutrally();
 }
 
 } // namespace Keyloop

@@ -146,7 +146,7 @@ bool SessionPrivate::hasOperation(SessionOperation::Kind kind, const QString &re
 void SessionPrivate::lock(const OperationPtr &op, std::chrono::milliseconds timeout,
                           std::function<void(const Error &)> then)
 {
-    auto *l = new ProcessLock(ProcessLock::lockPath(appId, key()), q);
+    auto *l = new ProcessLock(appId, key(), q);
     op->lock = l;
     op->phase = SessionOperation::Phase::Locking;
     QObject::connect(l, &ProcessLock::acquired, q, [this, op, then] {

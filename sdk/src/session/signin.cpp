@@ -186,7 +186,7 @@ void SignInPrivate::onCallback(const QByteArray &rawQuery)
     if (stage != Stage::WaitingForCallback)
         return;
     qCDebug(lcAuthorization) << "authorization response received";
-    receiver->close();
+    // The receiver has stopped listening; its answer to the browser waits for finish().
     Error e;
     const AuthorizationResponse response = AuthorizationResponse::parse(rawQuery, request, provider, &e);
     if (e) {
@@ -279,6 +279,8 @@ void SignInPrivate::finish(const Error &e)
     stage = Stage::Done;
     if (e)
         qCDebug(lcAuthorization) << "sign-in failed:" << e;
+    if (receiver)
+        receiver->reportOutcome(e); // the browser's page tells the truth (no-op before the callback)
     stopEverything();
     q->emitResult(e);
 }

@@ -148,7 +148,7 @@ public:
                 std::function<void(const Error &)> done)
     {
         // The lock is a child of the AccountIndex: destroying the index cancels the change.
-        auto *lock = new ProcessLock(ProcessLock::lockPath(appId, QStringLiteral("account-index")), owner);
+        auto *lock = new ProcessLock(appId, QStringLiteral("account-index"), owner);
         QPointer<QObject> guard(context);
         auto finished = std::make_shared<bool>(false);
         // Destroying the index destroys the lock: the caller still hears once (queued).

@@ -3,16 +3,18 @@
 
 #include "core/crypto_p.h"
 #include "core/logging_p.h"
+#include "store/chunkformat_p.h"
 #include "store/keychainerror_p.h"
+#include "store/keychainitems_p.h"
 #include "store/recordformat_p.h"
 #include "store/testhooks_p.h"
 
 #include <qt6keychain/keychain.h>
 
 #include <QtCore/QDateTime>
-#include <QtCore/QPointer>
 
 #include <functional>
+#include <memory>
 
 namespace Keyloop {
 
@@ -55,76 +57,15 @@ Error keychainError(int keychainCode, const QString &errorString, const QString 
 class KeychainTokenStorePrivate
 {
 public:
-    QString service;
-
-    using ReadCallback = std::function<void(const Error &, const QByteArray &)>;
-    using DoneCallback = std::function<void(const Error &)>;
-
-    void readItem(QObject *context, const QString &key, ReadCallback callback) const
-    {
-        auto *job = new QKeychain::ReadPasswordJob(service);
-        job->setInsecureFallback(false); // never plaintext
-        job->setAutoDelete(true);
-        job->setKey(key);
-        QObject::connect(job, &QKeychain::Job::finished, context, [job, callback](QKeychain::Job *) {
-            const Error e = keychainError(job->error(), job->errorString(), QStringLiteral("read"));
-            callback(e, e ? QByteArray() : job->binaryData());
-        });
-        job->start();
-    }
-
-    void writeItem(QObject *context, const QString &key, const QByteArray &data, DoneCallback callback) const
-    {
-        auto *job = new QKeychain::WritePasswordJob(service);
-        job->setInsecureFallback(false); // never plaintext
-        job->setAutoDelete(true);
-        job->setKey(key);
-        job->setBinaryData(data);
-        QObject::connect(job, &QKeychain::Job::finished, context, [job, callback](QKeychain::Job *) {
-            Error e = keychainError(job->error(), job->errorString(), QStringLiteral("write"));
-            if (e.code() == Error::Code::NotFound)
-                e = Error(Error::Code::StorageFailed, QStringLiteral("keychain write failed: entry not found"));
-            callback(e);
-        });
-        job->start();
-    }
-
-    void deleteItem(QObject *context, const QString &key, DoneCallback callback) const
-    {
-        auto *job = new QKeychain::DeletePasswordJob(service);
-        job->setInsecureFallback(false);
-        job->setAutoDelete(true);
-        job->setKey(key);
-        QObject::connect(job, &QKeychain::Job::finished, context, [job, callback](QKeychain::Job *) {
-            Error e = keychainError(job->error(), job->errorString(), QStringLiteral("delete"));
-            if (e.code() == Error::Code::NotFound)
-                e = Error(); // removing an absent item is success
-            callback(e);
-        });
-        job->start();
-    }
+    KeychainItems items;
 
     void doRead(TokenStoreJob *job);
     void doWrite(TokenStoreJob *job);
+    void writeItems(TokenStoreJob *job, const QList<RecordFormat::Item> &records, const QByteArray &generation,
+                    ChunkFormat::Slot mainSlot);
     void doRemove(TokenStoreJob *job);
     void doProbe(TokenStoreJob *job);
 };
-
-namespace {
-
-// Runs \a steps one after another; each step calls its continuation when done.
-using Step = std::function<void(std::function<void()>)>;
-
-void runSteps(std::shared_ptr<QList<Step>> steps, int index, std::function<void()> done)
-{
-    if (index >= steps->size()) {
-        done();
-        return;
-    }
-    (*steps)[index]([steps, index, done] { runSteps(steps, index + 1, done); });
-}
-
-} // namespace
 
 // Friend-less access to TokenStore::finishJob for the private class.
 class KeychainTokenStoreFinisher : public TokenStore
@@ -136,8 +77,10 @@ public:
 void KeychainTokenStorePrivate::doRead(TokenStoreJob *job)
 {
     const QString key = job->key();
-    readItem(job, key, [this, job, key](const Error &e, const QByteArray &data) {
+    items.readLogical(job, key, [this, job, key](const Error &e, const QByteArray &data, const ChunkFormat::Head &) {
         if (e) {
+            if (e.code() == Error::Code::StorageCorrupt)
+                qCWarning(lcStore) << "stored session is unreadable:" << e.message();
             KeychainTokenStoreFinisher::finishJob(job, e);
             return;
         }
@@ -152,31 +95,32 @@ void KeychainTokenStorePrivate::doRead(TokenStoreJob *job)
         auto steps = std::make_shared<QList<Step>>();
         for (const QString &resource : std::as_const(info.accessTokenResources)) {
             steps->append([this, job, key, resource, record, gen = info.generation](std::function<void()> next) {
-                readItem(job, RecordFormat::accessTokenKey(key, resource),
-                         [record, resource, gen, next](const Error &re, const QByteArray &item) {
-                             SessionAccessToken token;
-                             if (re)
-                                 qCDebug(lcStore) << "access token item not readable:" << re.code();
-                             else if (Error de = RecordFormat::decodeAccessToken(item, gen, resource, &token))
-                                 qCDebug(lcStore) << "access token item ignored:" << de.message();
-                             else
-                                 record->setAccessToken(resource, token);
-                             next();
-                         });
+                items.readLogical(job, RecordFormat::accessTokenKey(key, resource),
+                                  [record, resource, gen, next](const Error &re, const QByteArray &item, const ChunkFormat::Head &) {
+                                      SessionAccessToken token;
+                                      if (re)
+                                          qCDebug(lcStore) << "access token item not readable:" << re.code();
+                                      else if (Error de = RecordFormat::decodeAccessToken(item, gen, resource, &token))
+                                          qCDebug(lcStore) << "access token item ignored:" << de.message();
+                                      else
+                                          record->setAccessToken(resource, token);
+                                      next();
+                                  });
             });
         }
         if (info.hasIdToken) {
             steps->append([this, job, key, record, gen = info.generation](std::function<void()> next) {
-                readItem(job, RecordFormat::idTokenKey(key), [record, gen, next](const Error &re, const QByteArray &item) {
-                    QByteArray idToken;
-                    if (re)
-                        qCDebug(lcStore) << "ID token item not readable:" << re.code();
-                    else if (Error de = RecordFormat::decodeIdToken(item, gen, &idToken))
-                        qCDebug(lcStore) << "ID token item ignored:" << de.message();
-                    else
-                        record->setIdToken(idToken);
-                    next();
-                });
+                items.readLogical(job, RecordFormat::idTokenKey(key),
+                                  [record, gen, next](const Error &re, const QByteArray &item, const ChunkFormat::Head &) {
+                                      QByteArray idToken;
+                                      if (re)
+                                          qCDebug(lcStore) << "ID token item not readable:" << re.code();
+                                      else if (Error de = RecordFormat::decodeIdToken(item, gen, &idToken))
+                                          qCDebug(lcStore) << "ID token item ignored:" << de.message();
+                                      else
+                                          record->setIdToken(idToken);
+                                      next();
+                                  });
             });
         }
         runSteps(steps, 0, [job, record] { KeychainTokenStoreFinisher::finishJob(job, Error(), *record); });
@@ -188,33 +132,74 @@ void KeychainTokenStorePrivate::doWrite(TokenStoreJob *job)
     SessionRecord record = job->record();
     if (!record.updatedAt().isValid())
         record.setUpdatedAt(QDateTime::currentDateTimeUtc());
-    const QList<RecordFormat::Item> items =
-        RecordFormat::encode(job->key(), record, Crypto::base64UrlEncode(Crypto::randomBytes(9)));
-    for (const RecordFormat::Item &item : items) {
-        if (item.data.size() > 2560)
-            qCDebug(lcStore) << "a keychain item exceeds 2560 bytes; the Windows backend may reject it";
+    const QByteArray generation = Crypto::base64UrlEncode(Crypto::randomBytes(9));
+    const QList<RecordFormat::Item> records = RecordFormat::encode(job->key(), record, generation);
+    if (records.first().data.size() <= items.maxItemSize) {
+        writeItems(job, records, generation, ChunkFormat::Slot::A);
+        return;
     }
+    // The main item goes in chunks: use the slot the current head does not name, so that a
+    // crash before the new head is written leaves the old record whole.
+    items.read(job, job->key(), [this, job, records, generation](const Error &re, const QByteArray &current) {
+        if (re && re.code() != Error::Code::NotFound) {
+            KeychainTokenStoreFinisher::finishJob(job, re);
+            return;
+        }
+        ChunkFormat::Head head;
+        const bool chunked = !re && ChunkFormat::isHead(current) && !ChunkFormat::parseHead(current, &head);
+        writeItems(job, records, generation, chunked ? ChunkFormat::otherSlot(head.slot) : ChunkFormat::Slot::A);
+    });
+}
+
+void KeychainTokenStorePrivate::writeItems(TokenStoreJob *job, const QList<RecordFormat::Item> &records,
+                                           const QByteArray &generation, ChunkFormat::Slot mainSlot)
+{
     // Write order: the main item (refresh token + a fresh generation) first, then the
     // secondary items tagged with that generation. The refresh token is the one thing that
     // cannot be recovered; a crash after the main write leaves secondary items of the old
-    // generation, which reads ignore (the session refreshes). See docs/token-storage.md.
+    // generation, which reads ignore (the session refreshes). An item too large for one
+    // keychain entry is written as chunks, then its head (its commit point); the main item's
+    // chunks alternate between two slots. See docs/token-storage.md.
     auto error = std::make_shared<Error>();
     auto steps = std::make_shared<QList<Step>>();
-    for (int i = 0; i < items.size(); ++i) {
-        const RecordFormat::Item item = items.at(i);
-        steps->append([this, job, item, error, i](std::function<void()> next) {
+    for (int i = 0; i < records.size(); ++i) {
+        const RecordFormat::Item item = records.at(i);
+        const ChunkFormat::Slot slot = i == 0 ? mainSlot : ChunkFormat::Slot::A;
+        ChunkFormat::Stored stored;
+        if (Error se = ChunkFormat::split(item.data, generation, slot, items.maxItemSize, &stored)) {
+            if (i == 0) {
+                KeychainTokenStoreFinisher::finishJob(
+                    job, Error(Error::Code::StorageFailed, QStringLiteral("the session is too large for the keychain: %1").arg(se.message())));
+                return;
+            }
+            // Never silently: this token stays in memory only; the next process refreshes it.
+            qCWarning(lcStore) << "a token is too large for the keychain and is kept in memory only:" << se.message();
+            continue;
+        }
+        steps->append([this, job, item, stored, slot, error, i](std::function<void()> next) {
             if (*error) { // the main item failed: do not write secondaries for it
                 next();
                 return;
             }
-            writeItem(job, item.key, item.data, [error, next, i](const Error &we) {
-                if (we && !*error)
-                    *error = we;
-                if (!we)
-                    testKillPoint(i == 0 ? "after-main-write" : "after-secondary-write");
-                if (we && i > 0)
-                    qCWarning(lcStore) << "could not write a secondary keychain item:" << we.code();
-                next();
+            const auto afterChunks = [i] { testKillPoint(i == 0 ? "after-main-chunks" : "after-secondary-chunks"); };
+            items.writeLogical(job, item.key, stored, slot, afterChunks, [this, job, item, stored, slot, error, next, i](const Error &we) {
+                if (we) {
+                    if (!*error)
+                        *error = we;
+                    if (i > 0)
+                        qCWarning(lcStore) << "could not write a secondary keychain item:" << we.code();
+                    next();
+                    return;
+                }
+                testKillPoint(i == 0 ? "after-main-write" : "after-secondary-write");
+                // Leftover chunks of earlier writes: in this slot past the new count, and, for
+                // the main item, all of the other slot (the previous head named them).
+                items.removeChunks(job, item.key, slot, int(stored.chunks.size()), [this, job, item, slot, next, i] {
+                    if (i == 0)
+                        items.removeChunks(job, item.key, ChunkFormat::otherSlot(slot), 0, next);
+                    else
+                        next();
+                });
             });
         });
     }
@@ -225,8 +210,8 @@ void KeychainTokenStorePrivate::doRemove(TokenStoreJob *job)
 {
     const QString key = job->key();
     // Learn the secondary items from the main item, then delete the main item first (the
-    // session is gone at once), then the secondary ones.
-    readItem(job, key, [this, job, key](const Error &re, const QByteArray &data) {
+    // session is gone at once), then the secondary ones; each with its chunks.
+    items.readLogical(job, key, [this, job, key](const Error &re, const QByteArray &data, const ChunkFormat::Head &) {
         QStringList keys{key, RecordFormat::accessTokenKey(key, QString()), RecordFormat::idTokenKey(key)};
         if (!re) {
             SessionRecord record;
@@ -237,7 +222,7 @@ void KeychainTokenStorePrivate::doRemove(TokenStoreJob *job)
                 for (const QString &resource : record.resources())
                     keys.append(RecordFormat::accessTokenKey(key, resource));
             }
-        } else if (re.code() != Error::Code::NotFound) {
+        } else if (re.code() != Error::Code::NotFound && re.code() != Error::Code::StorageCorrupt) {
             KeychainTokenStoreFinisher::finishJob(job, re);
             return;
         }
@@ -245,11 +230,16 @@ void KeychainTokenStorePrivate::doRemove(TokenStoreJob *job)
         auto error = std::make_shared<Error>();
         auto steps = std::make_shared<QList<Step>>();
         for (const QString &k : std::as_const(keys)) {
-            steps->append([this, job, k, error](std::function<void()> next) {
-                deleteItem(job, k, [error, next](const Error &de) {
+            steps->append([this, job, k, main = k == key, error](std::function<void()> next) {
+                items.remove(job, k, [this, job, k, main, error, next](const Error &de) {
                     if (de && !*error)
                         *error = de;
-                    next();
+                    items.removeChunks(job, k, ChunkFormat::Slot::A, 0, [this, job, k, main, next] {
+                        if (main)
+                            items.removeChunks(job, k, ChunkFormat::Slot::B, 0, next);
+                        else
+                            next();
+                    });
                 });
             });
         }
@@ -262,15 +252,15 @@ void KeychainTokenStorePrivate::doProbe(TokenStoreJob *job)
     const QString key = QStringLiteral("keyloop-probe#") + QString::fromLatin1(Crypto::randomToken(9));
     const QByteArray value = Crypto::randomToken(16);
     const auto unavailable = [](const QString &why) { return Error(Error::Code::StorageUnavailable, why); };
-    writeItem(job, key, value, [this, job, key, value, unavailable](const Error &we) {
+    items.write(job, key, value, [this, job, key, value, unavailable](const Error &we) {
         if (we) {
             // Whatever the cause, a backend that cannot store a probe cannot store a session.
             KeychainTokenStoreFinisher::finishJob(job, unavailable(we.message()));
             return;
         }
-        readItem(job, key, [this, job, key, value, unavailable](const Error &re, const QByteArray &data) {
+        items.read(job, key, [this, job, key, value, unavailable](const Error &re, const QByteArray &data) {
             const bool same = !re && Crypto::constantTimeEquals(data, value);
-            deleteItem(job, key, [job, re, same, unavailable](const Error &de) {
+            items.remove(job, key, [job, re, same, unavailable](const Error &de) {
                 if (re)
                     KeychainTokenStoreFinisher::finishJob(
                         job, unavailable(QStringLiteral("keychain probe: the item written could not be read back (%1)")
@@ -290,17 +280,19 @@ void KeychainTokenStorePrivate::doProbe(TokenStoreJob *job)
 KeychainTokenStore::KeychainTokenStore(const QString &serviceName, QObject *parent)
     : TokenStore(parent), d(std::make_unique<KeychainTokenStorePrivate>())
 {
-    d->service = serviceName;
+    d->items.service = serviceName;
 }
 
 KeychainTokenStore::~KeychainTokenStore() = default;
 
-QString KeychainTokenStore::serviceName() const { return d->service; }
+QString KeychainTokenStore::serviceName() const { return d->items.service; }
+int KeychainTokenStore::maxItemSize() const { return d->items.maxItemSize; }
+void KeychainTokenStore::setMaxItemSize(int bytes) { d->items.maxItemSize = qMax(bytes, ChunkFormat::MinMaxItemSize); }
 QString KeychainTokenStore::appId() const { return serviceName(); }
 
 void KeychainTokenStore::startJob(TokenStoreJob *job)
 {
-    if (d->service.isEmpty()) {
+    if (d->items.service.isEmpty()) {
         finishJob(job, Error(Error::Code::InvalidConfiguration, QStringLiteral("keychain service name (application id) is empty")));
         return;
     }

@@ -2,42 +2,11 @@
 #include "store/processlock_p.h"
 
 #include "core/logging_p.h"
+#include "store/lockdirectory_p.h"
 
 #include <QtCore/QCryptographicHash>
-#include <QtCore/QDir>
-#include <QtCore/QFile>
-#include <QtCore/QFileInfo>
-#include <QtCore/QStandardPaths>
-
-#include <unistd.h>
 
 namespace Keyloop {
-
-namespace {
-
-bool ensurePrivateDir(const QString &path)
-{
-    QDir dir;
-    if (!dir.mkpath(path))
-        return false;
-    QFileInfo info(path);
-    // The lock directory must be ours and not writable by others.
-    if (!info.isDir() || info.ownerId() != ::getuid())
-        return false;
-    return QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-}
-
-QString safeComponent(const QString &s)
-{
-    QString out;
-    for (const QChar c : s) {
-        const bool ok = c.isLetterOrNumber() || c == u'.' || c == u'-' || c == u'_';
-        out += (ok && c.unicode() < 128) ? c : QChar(u'_');
-    }
-    return out.isEmpty() ? QStringLiteral("_") : out.left(100);
-}
-
-} // namespace
 
 ProcessLock::ProcessLock(const QString &path, QObject *parent) : QObject(parent), m_path(path)
 {
@@ -45,21 +14,27 @@ ProcessLock::ProcessLock(const QString &path, QObject *parent) : QObject(parent)
     connect(&m_timer, &QTimer::timeout, this, &ProcessLock::poll);
 }
 
+ProcessLock::ProcessLock(const QString &appId, const QString &name, QObject *parent)
+    : ProcessLock(QString(), parent)
+{
+    m_path = lockPath(appId, name, &m_pathError);
+}
+
 ProcessLock::~ProcessLock()
 {
     release();
 }
 
-QString ProcessLock::lockPath(const QString &appId, const QString &name)
+QString ProcessLock::lockPath(const QString &appId, const QString &name, Error *error)
 {
-    QString base = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
-    if (base.isEmpty() || !QFileInfo(base).isDir())
-        base = QDir::tempPath() + QStringLiteral("/keyloop-%1").arg(::getuid());
-    const QString dir = base + QStringLiteral("/keyloop/") + safeComponent(appId);
-    if (!ensurePrivateDir(base) && base.startsWith(QDir::tempPath()))
+    Error why;
+    const QString dir = LockDirectory::forApp(appId, &why);
+    if (error)
+        *error = why;
+    if (dir.isEmpty()) {
+        qCDebug(lcStore) << "no safe directory for lock files:" << why;
         return QString();
-    if (!ensurePrivateDir(dir))
-        return QString();
+    }
     const QByteArray hash = QCryptographicHash::hash(name.toUtf8(), QCryptographicHash::Sha256).toHex().left(32);
     return dir + QLatin1Char('/') + QString::fromLatin1(hash) + QStringLiteral(".lock");
 }
@@ -79,9 +54,9 @@ void ProcessLock::acquire(std::chrono::milliseconds timeout)
         return;
     }
     if (m_path.isEmpty()) {
-        QTimer::singleShot(0, this, [this] {
-            Q_EMIT failed(Error(Error::Code::StorageFailed, QStringLiteral("no directory for the session lock file")));
-        });
+        const Error error = m_pathError ? m_pathError
+                                        : Error(Error::Code::StorageFailed, QStringLiteral("no directory for the session lock file"));
+        QTimer::singleShot(0, this, [this, error] { Q_EMIT failed(error); });
         return;
     }
     m_lock = std::make_unique<QLockFile>(m_path);

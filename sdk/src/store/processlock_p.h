@@ -26,14 +26,19 @@ class ProcessLock : public QObject
 {
     Q_OBJECT
 public:
+    /// A lock on the file at \a path.
     explicit ProcessLock(const QString &path, QObject *parent = nullptr);
+    /// The lock of \a name (e.g. a session key) of the app \a appId, at lockPath(). When there
+    /// is no safe place for it, acquire() fails with the reason (e.g. InsecureLockDirectory).
+    ProcessLock(const QString &appId, const QString &name, QObject *parent = nullptr);
     ~ProcessLock() override;
 
-    /// The lock file of \a name (e.g. a session key) of the app \a appId:
-    /// `<runtime dir>/keyloop/<app id>/<sha256(name) hex>.lock`, where the runtime dir is
-    /// QStandardPaths::RuntimeLocation, or `<temp>/keyloop-<uid>` (0700) when there is none.
-    /// Creates the directories (0700). Empty on failure.
-    static QString lockPath(const QString &appId, const QString &name);
+    /// The lock file of \a name of the app \a appId:
+    /// `<lock directory>/<first 32 hex digits of sha256(name)>.lock`, in the app's private
+    /// lock directory (store/lockdirectory_p.h: under $XDG_RUNTIME_DIR, else the user's cache
+    /// directory; never a shared temp directory). Creates and checks the directories. Empty on
+    /// failure, with the reason in \a error (InsecureLockDirectory or StorageFailed).
+    static QString lockPath(const QString &appId, const QString &name, Error *error = nullptr);
 
     QString path() const;
     bool isLocked() const;
@@ -57,6 +62,7 @@ private:
     void poll();
 
     QString m_path;
+    Error m_pathError; ///< why there is no path
     std::unique_ptr<QLockFile> m_lock;
     QTimer m_timer;
     QElapsedTimer m_elapsed;

@@ -83,9 +83,11 @@ Error parseEnvelope(const QByteArray &data, const QString &tag, QJsonObject *obj
     const QJsonValue version = o.value(kVersion);
     if (!version.isDouble())
         return corrupt(QStringLiteral("item has no format version"));
-    if (version.toInteger(-1) != Version)
-        return corrupt(QStringLiteral("unknown format version %1 (this build reads version %2)")
-                           .arg(version.toInteger(-1))
+    const qint64 v = version.toInteger(-1);
+    if (v < OldestReadableVersion || v > Version)
+        return corrupt(QStringLiteral("unknown format version %1 (this build reads versions %2 to %3)")
+                           .arg(v)
+                           .arg(OldestReadableVersion)
                            .arg(Version));
     *object = o;
     return {};

@@ -12,8 +12,11 @@
 
 namespace Keyloop::RecordFormat {
 
-/// The only format version this build reads and writes.
-constexpr int Version = 1;
+/// The format version this build writes (docs/token-storage.md). Version 2 added chunked
+/// items (store/chunkformat_p.h); the items themselves did not change.
+constexpr int Version = 2;
+/// The oldest version this build still reads: items written by older builds stay readable.
+constexpr int OldestReadableVersion = 1;
 
 /// One keychain item: its key and its (secret) JSON value.
 struct Item

@@ -5,7 +5,9 @@
 //
 // Named points (between receiving and saving tokens):
 //   after-refresh-response  — session: token response received, nothing saved yet
+//   after-main-chunks       — keychain store: a chunked main item's chunks written, its head not yet
 //   after-main-write        — keychain store: main item (refresh token) written
+//   after-secondary-chunks  — keychain store: a chunked secondary item's chunks written, its head not yet
 //   after-secondary-write   — keychain store: an access-token / ID-token item written
 //   before-unlock           — session: everything saved, cross-process lock still held
 //

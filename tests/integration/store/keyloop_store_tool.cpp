@@ -2,6 +2,8 @@
 // Test helper: runs one KeychainTokenStore operation in a fresh process (so it can be given
 // another D-Bus session bus) and prints "result=<Error code name>".
 //   keyloop_store_tool probe|write|read SERVICE KEY   (write stores $KEYLOOP_TOOL_TOKEN as refresh token)
+// $KEYLOOP_TOOL_MAX_ITEM_SIZE sets KeychainTokenStore::setMaxItemSize(); in test builds
+// $KEYLOOP_TEST_KILL_AT kills the process at a crash point (store/testhooks_p.h).
 #include <keyloop/keychaintokenstore.h>
 
 #include <QtCore/QCoreApplication>
@@ -20,6 +22,8 @@ int main(int argc, char **argv)
         return 2;
     }
     KeychainTokenStore store(args.at(2));
+    if (qEnvironmentVariableIsSet("KEYLOOP_TOOL_MAX_ITEM_SIZE"))
+        store.setMaxItemSize(qEnvironmentVariableIntValue("KEYLOOP_TOOL_MAX_ITEM_SIZE"));
     TokenStoreJob *job = nullptr;
     if (args.at(1) == QLatin1String("probe")) {
         job = store.probe();

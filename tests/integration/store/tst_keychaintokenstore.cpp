@@ -3,6 +3,7 @@
 // from $KEYLOOP_TEST_SERVICE), and against buses without a secret service.
 #include <keyloop/keychaintokenstore.h>
 
+#include "store/chunkformat_p.h"
 #include "store/recordformat_p.h"
 #include "testsupport.h"
 
@@ -104,6 +105,40 @@ SessionRecord sample(const QByteArray &refreshToken)
     r.setAppData(QJsonObject{{QStringLiteral("ca_file"), QStringLiteral("/tmp/ca.pem")}});
     r.setUpdatedAt(QDateTime::fromMSecsSinceEpoch(1700000001000, Qt::UTC));
     return r;
+}
+
+QByteArray filler(qsizetype size, char seed)
+{
+    QByteArray out;
+    out.reserve(size);
+    for (qsizetype i = 0; i < size; ++i)
+        out += "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"[(i * 7 + seed) % 64];
+    return out;
+}
+
+// A session with tokens as large as real providers issue (an Entra access token is ~2-5 KB,
+// an ID token with group claims more).
+SessionRecord largeSample(const QByteArray &refreshToken)
+{
+    SessionRecord r = sample(refreshToken);
+    r.setRefreshToken(refreshToken + '.' + filler(1800, 'r'));
+    r.setDisplayName(QStringLiteral("Zoë Ångström"));
+    SessionAccessToken at = r.accessToken(QString());
+    at.token = refreshToken + "-provider-at." + filler(4200, 'a');
+    r.setAccessToken(QString(), at);
+    r.setIdToken(refreshToken + ".id." + filler(5000, 'i'));
+    return r;
+}
+
+const ChunkFormat::Slot kSlots[] = {ChunkFormat::Slot::A, ChunkFormat::Slot::B};
+
+// How many chunks of \a key exist in \a slot (counting up to the first absent one).
+int chunksPresent(const QString &key, ChunkFormat::Slot slot)
+{
+    int n = 0;
+    while (n <= ChunkFormat::MaxChunks && rawRead(ChunkFormat::chunkKey(key, slot, n)).error == QKeychain::NoError)
+        ++n;
+    return n;
 }
 
 // Every file under the test's HOME / XDG / TMP dirs containing \a needle.
@@ -226,6 +261,250 @@ private Q_SLOTS:
         QVERIFY(back.refreshToken() == QByteArray("rt-new"));
         QVERIFY(back.accessToken(QString()).isNull()); // stale item ignored → the session refreshes
         QVERIFY(!run(store.remove(key)));
+    }
+
+    // Issue 10: Windows' Credential Manager takes at most 2,560 bytes per secret. Items above
+    // maxItemSize() go in chunks that each fit; nothing is refused, nothing silently dropped.
+    void largeItemsAreWrittenInChunksThatFit_data()
+    {
+        QTest::addColumn<int>("limit");
+        QTest::newRow("default: the Windows limit") << 0;
+        QTest::newRow("injected 700 bytes") << 700;
+        QTest::newRow("injected minimum") << ChunkFormat::MinMaxItemSize;
+    }
+
+    void largeItemsAreWrittenInChunksThatFit()
+    {
+        QFETCH(int, limit);
+        KeychainTokenStore store(service());
+        if (limit)
+            store.setMaxItemSize(limit);
+        else
+            limit = ChunkFormat::DefaultMaxItemSize;
+        QCOMPARE(store.maxItemSize(), limit);
+        const QString key = QStringLiteral("large");
+        const SessionRecord r = largeSample("rt-" + Crypto_like_random());
+        Error e = run(store.write(key, r));
+        QVERIFY2(!e, qPrintable(e.toString()));
+        SessionRecord back;
+        e = run(store.read(key), &back);
+        QVERIFY2(!e, qPrintable(e.toString()));
+        QVERIFY(back == r);
+
+        const QStringList itemKeys{key, RecordFormat::accessTokenKey(key, QString()),
+                                   RecordFormat::accessTokenKey(key, QStringLiteral("https://api.test")),
+                                   RecordFormat::idTokenKey(key)};
+        int chunked = 0;
+        for (const QString &itemKey : itemKeys) {
+            const Raw item = rawRead(itemKey);
+            QCOMPARE(item.error, QKeychain::NoError);
+            QVERIFY2(item.data.size() <= limit, qPrintable(itemKey));
+            ChunkFormat::Head head;
+            if (!ChunkFormat::isHead(item.data))
+                continue;
+            ++chunked;
+            QVERIFY(!ChunkFormat::parseHead(item.data, &head));
+            QCOMPARE(chunksPresent(itemKey, head.slot), head.count);
+            QCOMPARE(chunksPresent(itemKey, ChunkFormat::otherSlot(head.slot)), 0);
+            for (int i = 0; i < head.count; ++i)
+                QVERIFY(rawRead(ChunkFormat::chunkKey(itemKey, head.slot, i)).data.size() <= limit);
+        }
+        // The provider's access token and the ID token are always too large; the main item
+        // (1.8 KB refresh token) is at the smaller limits.
+        QCOMPARE(chunked, limit < 2560 ? 3 : 2);
+        QCOMPARE(filesContaining(r.refreshToken().left(20)), QStringList());
+
+        QVERIFY(!run(store.remove(key)));
+        for (const QString &itemKey : itemKeys) {
+            QCOMPARE(rawRead(itemKey).error, QKeychain::EntryNotFound);
+            for (const ChunkFormat::Slot slot : kSlots)
+                QCOMPARE(chunksPresent(itemKey, slot), 0);
+        }
+    }
+
+    void rewritesAlternateTheMainSlotAndLeaveNoLeftovers()
+    {
+        KeychainTokenStore store(service());
+        store.setMaxItemSize(700);
+        const QString key = QStringLiteral("rewrite");
+        const QString atKey = RecordFormat::accessTokenKey(key, QString());
+        ChunkFormat::Head head;
+
+        QVERIFY(!run(store.write(key, largeSample("rt-1"))));
+        QVERIFY(!ChunkFormat::parseHead(rawRead(key).data, &head));
+        const ChunkFormat::Slot first = head.slot;
+        QVERIFY(chunksPresent(key, first) > 0);
+
+        QVERIFY(!run(store.write(key, largeSample("rt-2"))));
+        QVERIFY(!ChunkFormat::parseHead(rawRead(key).data, &head));
+        QCOMPARE(head.slot, ChunkFormat::otherSlot(first)); // never over the chunks in force
+        QCOMPARE(chunksPresent(key, head.slot), head.count);
+        QCOMPARE(chunksPresent(key, first), 0); // the previous record's chunks are gone
+
+        // Back to small tokens: every item whole, no chunk of any of them left behind.
+        QVERIFY(!run(store.write(key, sample("rt-3"))));
+        QVERIFY(!ChunkFormat::isHead(rawRead(key).data));
+        QVERIFY(!ChunkFormat::isHead(rawRead(atKey).data));
+        for (const ChunkFormat::Slot slot : kSlots) {
+            QCOMPARE(chunksPresent(key, slot), 0);
+            QCOMPARE(chunksPresent(atKey, slot), 0);
+            QCOMPARE(chunksPresent(RecordFormat::idTokenKey(key), slot), 0);
+        }
+        SessionRecord back;
+        QVERIFY(!run(store.read(key), &back));
+        QVERIFY(back == sample("rt-3"));
+        QVERIFY(!run(store.remove(key)));
+    }
+
+    // A session stored by the version-1 build (before chunking) is still read, and the next
+    // save writes version 2.
+    void readsSessionsOfFormatVersion1()
+    {
+        KeychainTokenStore store(service());
+        const QString key = QStringLiteral("version-1");
+        const QByteArray main = R"({"format":"keyloop.session","version":1,"generation":"g1","issuer":"https://issuer.test",)"
+                                R"("client_id":"client","account":"alice@example.com","subject":"alice","refresh_token":"rt-v1",)"
+                                R"("scopes":[],"resources":[],"claims":{"sub":"alice"},"access_token_expiry":{"":1700000060000},)"
+                                R"("has_id_token":true,"app_data":{"ca_file":"/tmp/ca.pem"},"updated_at":1700000001000})";
+        const QByteArray at = R"({"format":"keyloop.access_token","version":1,"generation":"g1","resource":"",)"
+                              R"("access_token":"rt-v1-provider-at","issued_at":1700000000000,"expires_at":1700000060000,"scopes":[]})";
+        const QByteArray id = R"({"format":"keyloop.id_token","version":1,"generation":"g1","id_token":"rt-v1.id.token"})";
+        QCOMPARE(rawWrite(key, main), QKeychain::NoError);
+        QCOMPARE(rawWrite(RecordFormat::accessTokenKey(key, QString()), at), QKeychain::NoError);
+        QCOMPARE(rawWrite(RecordFormat::idTokenKey(key), id), QKeychain::NoError);
+
+        SessionRecord back;
+        const Error e = run(store.read(key), &back);
+        QVERIFY2(!e, qPrintable(e.toString()));
+        QVERIFY(back.refreshToken() == QByteArray("rt-v1"));
+        QVERIFY(back.accessToken(QString()).token == QByteArray("rt-v1-provider-at"));
+        QCOMPARE(back.accessToken(QString()).expiresAt, QDateTime::fromMSecsSinceEpoch(1700000060000, Qt::UTC));
+        QVERIFY(back.idToken() == QByteArray("rt-v1.id.token"));
+        QCOMPARE(back.subject(), QStringLiteral("alice"));
+        QCOMPARE(back.appData().value(QStringLiteral("ca_file")).toString(), QStringLiteral("/tmp/ca.pem"));
+
+        QVERIFY(!run(store.write(key, back)));
+        QCOMPARE(QJsonDocument::fromJson(rawRead(key).data).object().value(QStringLiteral("version")).toInt(), 2);
+        QVERIFY(!run(store.remove(key)));
+    }
+
+    void chunkOfAnotherWriteIsNeverUsed()
+    {
+        KeychainTokenStore store(service());
+        store.setMaxItemSize(700);
+        const QString key = QStringLiteral("mixed");
+        const QString atKey = RecordFormat::accessTokenKey(key, QString());
+        QVERIFY(!run(store.write(key, largeSample("rt-old"))));
+        const Raw oldAtChunk = rawRead(ChunkFormat::chunkKey(atKey, ChunkFormat::Slot::A, 1));
+        QCOMPARE(oldAtChunk.error, QKeychain::NoError);
+        ChunkFormat::Head head;
+        QVERIFY(!ChunkFormat::parseHead(rawRead(key).data, &head));
+        const Raw oldMainChunk = rawRead(ChunkFormat::chunkKey(key, head.slot, 1));
+        QVERIFY(!run(store.write(key, largeSample("rt-new"))));
+
+        // A secondary item with a chunk of the old write (e.g. a crash, or a concurrent write):
+        // that token is ignored, the session refreshes it.
+        QCOMPARE(rawWrite(ChunkFormat::chunkKey(atKey, ChunkFormat::Slot::A, 1), oldAtChunk.data), QKeychain::NoError);
+        SessionRecord back;
+        QVERIFY(!run(store.read(key), &back));
+        QVERIFY(back.refreshToken().startsWith("rt-new."));
+        QVERIFY(back.accessToken(QString()).isNull());
+        QVERIFY(back.idToken().startsWith("rt-new.id."));
+
+        // The main item with a chunk of another write: never a mixed refresh token.
+        QVERIFY(!ChunkFormat::parseHead(rawRead(key).data, &head));
+        QCOMPARE(rawWrite(ChunkFormat::chunkKey(key, head.slot, 1), oldMainChunk.data), QKeychain::NoError);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("stored session is unreadable")));
+        QCOMPARE(run(store.read(key)).code(), Error::Code::StorageCorrupt);
+        QVERIFY(!run(store.remove(key))); // and it can still be removed, chunks and all
+        for (const ChunkFormat::Slot slot : kSlots)
+            QCOMPARE(chunksPresent(key, slot), 0);
+    }
+
+    void tokenTooLargeForTheKeychainIsKeptInMemoryOnlyAndSaysSo()
+    {
+        KeychainTokenStore store(service());
+        store.setMaxItemSize(ChunkFormat::MinMaxItemSize);
+        const QString key = QStringLiteral("too-large");
+        SessionRecord r = sample("rt-" + Crypto_like_random());
+        SessionAccessToken huge = r.accessToken(QString());
+        huge.token = filler(64 * 1024, 'h'); // more than MaxChunks chunks of the smallest size
+        r.setAccessToken(QString(), huge);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("too large for the keychain and is kept in memory only")));
+        QVERIFY(!run(store.write(key, r)));
+        SessionRecord back;
+        QVERIFY(!run(store.read(key), &back));
+        QVERIFY(back.refreshToken() == r.refreshToken());
+        QVERIFY(back.accessToken(QString()).isNull()); // refreshed by the next process
+        QVERIFY(!back.accessToken(QStringLiteral("https://api.test")).isNull());
+
+        // A refresh token that large cannot be kept: the write fails (never silently).
+        r.setRefreshToken(filler(64 * 1024, 'R'));
+        QCOMPARE(run(store.write(key, r)).code(), Error::Code::StorageFailed);
+        QVERIFY(!run(store.read(key), &back));
+        QVERIFY(back.refreshToken().startsWith("rt-")); // the stored session is untouched
+        QVERIFY(!run(store.remove(key)));
+    }
+
+    // A process killed between writing the main item's chunks and its head leaves the previous
+    // session whole; killed after the head, the new one (its other tokens get refreshed).
+    void crashWhileWritingChunksNeverMixesSessions_data()
+    {
+        QTest::addColumn<QString>("point");
+        QTest::addColumn<bool>("newSession");
+        QTest::newRow("after-main-chunks") << QStringLiteral("after-main-chunks") << false;
+        QTest::newRow("after-main-write") << QStringLiteral("after-main-write") << true;
+        QTest::newRow("after-secondary-chunks") << QStringLiteral("after-secondary-chunks") << true;
+    }
+
+    void crashWhileWritingChunksNeverMixesSessions()
+    {
+#ifndef KEYLOOP_TEST_HOOKS
+        QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS (release build): no crash points");
+#else
+        QFETCH(QString, point);
+        QFETCH(bool, newSession);
+        KeychainTokenStore store(service());
+        store.setMaxItemSize(700);
+        const QString key = QStringLiteral("crash-") + point;
+        const SessionRecord old = largeSample("rt-old");
+        QVERIFY(!run(store.write(key, old)));
+
+        const QByteArray newToken = "rt-new." + filler(1800, 'n'); // the tool's refresh token; its access token is this + "-at"
+        auto tool = [&](const QString &killAt) {
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("KEYLOOP_TOOL_TOKEN"), QString::fromLatin1(newToken));
+            env.insert(QStringLiteral("KEYLOOP_TOOL_MAX_ITEM_SIZE"), QStringLiteral("700"));
+            if (!killAt.isEmpty())
+                env.insert(QStringLiteral("KEYLOOP_TEST_KILL_AT"), killAt);
+            QProcess p;
+            p.setProcessEnvironment(env);
+            p.start(QStringLiteral(KEYLOOP_STORE_TOOL), {QStringLiteral("write"), service(), key});
+            p.waitForFinished(30000);
+            return p.exitStatus() == QProcess::CrashExit ? QByteArray("crashed") : p.readAllStandardOutput().trimmed();
+        };
+        QCOMPARE(tool(point), QByteArray("crashed"));
+
+        SessionRecord back;
+        const Error e = run(store.read(key), &back);
+        QVERIFY2(!e, qPrintable(e.toString()));
+        if (newSession) {
+            QVERIFY(back.refreshToken() == newToken);
+            QVERIFY(back.accessToken(QString()).isNull()); // not written, or of the old write: ignored
+        } else {
+            QVERIFY(back == old);
+        }
+
+        // The next write completes and cleans up whatever the crash left.
+        QCOMPARE(tool(QString()), QByteArray("result=NoError"));
+        QVERIFY(!run(store.read(key), &back));
+        QVERIFY(back.refreshToken() == newToken);
+        QVERIFY(back.accessToken(QString()).token == newToken + "-at");
+        ChunkFormat::Head head;
+        QVERIFY(!ChunkFormat::parseHead(rawRead(key).data, &head));
+        QCOMPARE(chunksPresent(key, ChunkFormat::otherSlot(head.slot)), 0);
+        QVERIFY(!run(store.remove(key)));
+#endif
     }
 
     void damagedMainItemIsCorrupt_data()

@@ -140,11 +140,19 @@ private Q_SLOTS:
     void acceptsRightCallbackExactlyOnce();
     void concurrentCallbacksAreAcceptedOnce();
     void decodesStateBeforeComparing();
-    void answersErrorResponseWithFailurePage();
+    void errorResponseGetsTheFailurePageOfTheOutcome();
     void redirectsToAppSuppliedPages_data();
     void redirectsToAppSuppliedPages();
     void closeStopsEverything();
     void deletingReceiverFromSlotIsSafe();
+
+    // The page tells the truth: held until the outcome, at most outcomeTimeout() (issue 10)
+    void answerWaitsForTheReportedOutcome();
+    void failurePageSaysWhatWentWrongInPlainWords_data();
+    void failurePageSaysWhatWentWrongInPlainWords();
+    void neutralPageWhenNoOutcomeComesInTime();
+    void closeAnswersAHeldCallbackNeutrally();
+    void browserLeavingBeforeTheOutcomeIsHarmless();
 
 private:
     std::unique_ptr<LoopbackReceiver> listening(RedirectHost host = RedirectHost::Ipv4);
@@ -185,17 +193,22 @@ std::unique_ptr<Client> TestLoopbackReceiver::send(const LoopbackReceiver &recei
     return client;
 }
 
-// The flow is still waiting: the right callback is accepted now.
+// The flow is still waiting: the right callback is accepted now, and its answer waits for
+// the outcome the app reports.
 void TestLoopbackReceiver::expectAccepted(LoopbackReceiver &receiver, QSignalSpy &spy)
 {
     QVERIFY(receiver.isListening());
     QCOMPARE(spy.count(), 0);
     auto client = send(receiver, request("/callback?" + goodQuery(), authority(receiver)));
-    QTRY_VERIFY(client->isClosed());
-    QCOMPARE(client->status(), 200);
+    QVERIFY(spy.wait(5000));
     QCOMPARE(spy.count(), 1);
     QVERIFY(spy.at(0).at(0).toByteArray() == goodQuery());
     QVERIFY(!receiver.isListening());
+    QVERIFY(!client->isClosed()); // held
+    receiver.reportOutcome(Error());
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 200);
+    QVERIFY(client->body().contains("Signed in"));
 }
 
 void TestLoopbackReceiver::bindsLoopbackOnlyWithoutProxy_data()
@@ -276,10 +289,12 @@ void TestLoopbackReceiver::acceptsCallbackOnEachRedirectHost()
 
     Client client(connectTo, receiver->port());
     client.send(request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    QVERIFY(spy.at(0).at(0).toByteArray() == goodQuery());
+    receiver->reportOutcome(Error());
     QTRY_VERIFY(client.isClosed());
     QCOMPARE(client.status(), 200);
     QCOMPARE(spy.count(), 1);
-    QVERIFY(spy.at(0).at(0).toByteArray() == goodQuery());
 }
 
 void TestLoopbackReceiver::usesEphemeralPortByDefault()
@@ -698,6 +713,8 @@ void TestLoopbackReceiver::acceptsRightCallbackExactlyOnce()
     QTRY_VERIFY(earlier.isConnected());
 
     auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    receiver->reportOutcome(Error());
     QTRY_VERIFY(client->isClosed());
     QCOMPARE(client->status(), 200);
     QVERIFY(client->body().contains("Signed in"));
@@ -733,6 +750,8 @@ void TestLoopbackReceiver::concurrentCallbacksAreAcceptedOnce()
     std::vector<std::unique_ptr<Client>> clients;
     for (int i = 0; i < 5; ++i)
         clients.push_back(send(*receiver, request("/callback?" + goodQuery(), authority(*receiver))));
+    QVERIFY(spy.wait(5000));
+    receiver->reportOutcome(Error());
     int answered = 0;
     for (const auto &c : clients) {
         QTRY_VERIFY(c->isClosed());
@@ -752,25 +771,32 @@ void TestLoopbackReceiver::decodesStateBeforeComparing()
     QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
     const QByteArray query = "code=x&state=a+b%2Bc%2F%3D";
     auto client = send(*receiver, request("/callback?" + query, authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    receiver->reportOutcome(Error());
     QTRY_VERIFY(client->isClosed());
     QCOMPARE(client->status(), 200);
     QCOMPARE(spy.count(), 1);
     QVERIFY(spy.at(0).at(0).toByteArray() == query); // handed over raw
 }
 
-void TestLoopbackReceiver::answersErrorResponseWithFailurePage()
+void TestLoopbackReceiver::errorResponseGetsTheFailurePageOfTheOutcome()
 {
     auto receiver = listening();
     QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
     const QByteArray query = "error=access_denied&error_description=User+said+no&state=" + m_state;
     auto client = send(*receiver, request("/callback?" + query, authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    QVERIFY(spy.at(0).at(0).toByteArray() == query);
+    QVERIFY(!receiver->isListening());
+    // What the app makes of it (AuthorizationResponse: RFC 6749 §4.1.2.1).
+    receiver->reportOutcome(Error::oauth(QStringLiteral("access_denied"), QStringLiteral("User said no")));
     QTRY_VERIFY(client->isClosed());
     QCOMPARE(client->status(), 200);
     QVERIFY(client->body().contains("Sign-in failed"));
+    QVERIFY(client->body().contains("The request was declined"));
     QVERIFY(!client->body().contains("User said no")); // nothing reflected
+    QVERIFY(!client->body().contains("Signed in"));
     QCOMPARE(spy.count(), 1);
-    QVERIFY(spy.at(0).at(0).toByteArray() == query);
-    QVERIFY(!receiver->isListening());
 }
 
 void TestLoopbackReceiver::redirectsToAppSuppliedPages_data()
@@ -791,6 +817,8 @@ void TestLoopbackReceiver::redirectsToAppSuppliedPages()
     QSignalSpy spy(&receiver, &LoopbackReceiver::callbackReceived);
     const QByteArray query = (error ? "error=access_denied&state=" : "code=x&state=") + m_state;
     auto client = send(receiver, request("/callback?" + query, authority(receiver)));
+    QVERIFY(spy.wait(5000));
+    receiver.reportOutcome(error ? Error::oauth(QStringLiteral("access_denied"), QString()) : Error());
     QTRY_VERIFY(client->isClosed());
     QCOMPARE(client->status(), 303);
     QVERIFY(client->hasHeaderLine(error ? "Location: https://app.example/failed?reason=x"
@@ -842,8 +870,126 @@ void TestLoopbackReceiver::deletingReceiverFromSlotIsSafe()
     QTRY_VERIFY(client->isClosed());
     QCOMPARE(received, 1);
     QVERIFY(!receiver);
-    QCOMPARE(client->status(), 200); // the answer outlives the receiver
-    QVERIFY(client->body().contains("Signed in"));
+    // The answer outlives the receiver; nobody reported an outcome, so it claims none.
+    QCOMPARE(client->status(), 200);
+    QVERIFY(client->body().contains("Return to the application"));
+    QVERIFY(!client->body().contains("Signed in"));
+}
+
+void TestLoopbackReceiver::answerWaitsForTheReportedOutcome()
+{
+    // A callback that looks like a success: the page must still say what really happened
+    // afterwards (here: the code exchange failed), and only that.
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    QVERIFY(!client->isClosed());
+    receiver->reportOutcome(Error::oauth(QStringLiteral("invalid_grant"), QString(), 400));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->all().count("HTTP/1.1 "), 1); // one answer, sent after the outcome
+    QCOMPARE(client->status(), 200);
+    QVERIFY(client->body().contains("Sign-in failed"));
+    QVERIFY(!client->body().contains("Signed in"));
+    QVERIFY(client->hasHeaderLine("Cache-Control: no-store"));
+    QVERIFY(client->head().contains("\r\nContent-Security-Policy: default-src 'none'"));
+    receiver->reportOutcome(Error()); // once answered, later reports change nothing
+    QCOMPARE(spy.count(), 1);
+}
+
+void TestLoopbackReceiver::failurePageSaysWhatWentWrongInPlainWords_data()
+{
+    QTest::addColumn<Error>("error");
+    QTest::addColumn<QByteArray>("words");
+    const QString marker = QStringLiteral("MARKER <script>alert(1)</script>");
+    QTest::newRow("denied (RFC 6749 §4.1.2.1)") << Error::oauth(QStringLiteral("access_denied"), marker)
+                                                << QByteArray("The request was declined");
+    QTest::newRow("login_required (OIDC Core §3.1.2.6)") << Error::oauth(QStringLiteral("login_required"), marker)
+                                                         << QByteArray("sign in or give your consent again");
+    QTest::newRow("invalid_grant (RFC 6749 §5.2)") << Error::oauth(QStringLiteral("invalid_grant"), marker, 400)
+                                                   << QByteArray("expired or was already used");
+    QTest::newRow("server_error") << Error::oauth(QStringLiteral("server_error"), marker)
+                                  << QByteArray("temporarily unavailable");
+    QTest::newRow("other OAuth error") << Error::oauth(QStringLiteral("invalid_scope"), marker)
+                                       << QByteArray("refused the request");
+    QTest::newRow("network") << Error(Error::Code::NetworkError, marker) << QByteArray("could not reach the sign-in service");
+    QTest::newRow("TLS") << Error(Error::Code::TlsError, marker) << QByteArray("could not reach the sign-in service");
+    QTest::newRow("ID token nonce") << Error(Error::Code::IdTokenInvalidNonce, marker) << QByteArray("could not verify");
+    QTest::newRow("JWS signature") << Error(Error::Code::JoseInvalidSignature, marker) << QByteArray("could not verify");
+    QTest::newRow("RFC 9207 iss") << Error(Error::Code::IssuerMismatch, marker) << QByteArray("could not verify");
+    QTest::newRow("malformed token response") << Error(Error::Code::MalformedResponse, marker)
+                                              << QByteArray("could not use");
+    QTest::newRow("cancelled") << Error(Error::Code::Cancelled, marker) << QByteArray("cancelled in the application");
+    QTest::newRow("configuration") << Error(Error::Code::InsecureEndpoint, marker) << QByteArray("not set up correctly");
+    QTest::newRow("anything else") << Error(Error::Code::StorageFailed, marker) << QByteArray("could not be completed");
+}
+
+void TestLoopbackReceiver::failurePageSaysWhatWentWrongInPlainWords()
+{
+    QFETCH(Error, error);
+    QFETCH(QByteArray, words);
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    receiver->reportOutcome(error);
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 200);
+    const QByteArray body = client->body();
+    QVERIFY(body.contains("Sign-in failed"));
+    QVERIFY2(body.contains(words), body.constData());
+    QVERIFY(body.contains("Return to the application"));
+    // Never the error's message or description, the code or the state.
+    QVERIFY(!body.contains("MARKER"));
+    QVERIFY(!body.contains("<script"));
+    QVERIFY(!client->all().contains("SplxlOBeZQQYbYS6WxSbIA"));
+    QVERIFY(!client->all().contains(m_state));
+}
+
+void TestLoopbackReceiver::neutralPageWhenNoOutcomeComesInTime()
+{
+    auto receiver = listening();
+    receiver->setOutcomeTimeout(200ms);
+    QCOMPARE(receiver->outcomeTimeout(), 200ms);
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    QTRY_VERIFY_WITH_TIMEOUT(client->isClosed(), 5000);
+    QCOMPARE(client->status(), 200);
+    QVERIFY(client->body().contains("Return to the application"));
+    QVERIFY(!client->body().contains("Signed in"));
+    QVERIFY(!client->body().contains("failed"));
+    QVERIFY(client->hasHeaderLine("Cache-Control: no-store"));
+    QVERIFY(!client->all().contains(m_state));
+    receiver->reportOutcome(Error()); // too late: nothing left to answer
+}
+
+void TestLoopbackReceiver::closeAnswersAHeldCallbackNeutrally()
+{
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    receiver->close(); // e.g. the app gave up on the sign-in without saying how it ended
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 200);
+    QVERIFY(client->body().contains("Return to the application"));
+    QVERIFY(!client->body().contains("Signed in"));
+    receiver->reportOutcome(Error());
+    QCOMPARE(client->all().count("HTTP/1.1 "), 1);
+}
+
+void TestLoopbackReceiver::browserLeavingBeforeTheOutcomeIsHarmless()
+{
+    auto receiver = listening();
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    QCOMPARE(receiver->findChildren<QTcpSocket *>().size(), 1); // the held connection
+    client->socket.abort(); // the user closed the tab
+    QTRY_VERIFY(receiver->findChildren<QTcpSocket *>().isEmpty());
+    receiver->reportOutcome(Error()); // nobody to tell: no effect
+    QCOMPARE(spy.count(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestLoopbackReceiver)

@@ -269,7 +269,7 @@ class TestSessionRefresh : public QObject
     // True when no operation of \a s holds its account lock.
     bool lockIsFree(Session *s)
     {
-        ProcessLock probe(ProcessLock::lockPath(appId(), s->storeKey()));
+        ProcessLock probe(appId(), s->storeKey());
         QSignalSpy acquired(&probe, &ProcessLock::acquired);
         probe.acquire(std::chrono::milliseconds(500));
         const bool ok = acquired.wait(2000);
@@ -908,7 +908,7 @@ private Q_SLOTS:
         Session *s = newSession();
         QVERIFY(signIn(s));
         // Another process is refreshing: it holds the account lock.
-        ProcessLock other(ProcessLock::lockPath(appId(), s->storeKey()));
+        ProcessLock other(appId(), s->storeKey());
         QSignalSpy acquired(&other, &ProcessLock::acquired);
         other.acquire();
         QVERIFY(acquired.wait());

@@ -149,6 +149,42 @@ private Q_SLOTS:
         QVERIFY(back == r);
     }
 
+    void writesFormatVersion2()
+    {
+        const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), sampleRecord(), "g");
+        for (const RecordFormat::Item &item : items)
+            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(), 2);
+    }
+
+    // Items exactly as the version-1 build (before chunking) wrote them: still read.
+    void readsFormatVersion1Items()
+    {
+        const QByteArray main = j(
+            "{'format':'keyloop.session','version':1,'generation':'g1','issuer':'https://login.example.com',"
+            "'client_id':'app','account':'work@example.com','subject':'alice','display_name':'Alice',"
+            "'refresh_token':'rt-secret-value','scopes':['openid','offline_access'],"
+            "'resources':['https://api.example.com'],'claims':{'aud':'app','auth_time':1700000000,"
+            "'iss':'https://login.example.com','sub':'alice'},'access_token_expiry':{'':1700003600000,"
+            "'https://api.example.com':1700003600000},'has_id_token':true,"
+            "'app_data':{'allow_insecure_loopback':false,'ca_file':'/etc/ca.pem'},'updated_at':1700000001000}");
+        const QByteArray provider = j(
+            "{'format':'keyloop.access_token','version':1,'generation':'g1','resource':'','access_token':'at-provider',"
+            "'issued_at':1700000000000,'expires_at':1700003600000,'scopes':['openid','profile']}");
+        const QByteArray api = j(
+            "{'format':'keyloop.access_token','version':1,'generation':'g1','resource':'https://api.example.com',"
+            "'access_token':'at-api','issued_at':1700000000000,'expires_at':1700003600000,'scopes':['api.read']}");
+        const QByteArray id = j("{'format':'keyloop.id_token','version':1,'generation':'g1','id_token':'header.payload.signature'}");
+        const QString key = QStringLiteral("k");
+        const QList<RecordFormat::Item> items{{key, main},
+                                              {RecordFormat::accessTokenKey(key, QString()), provider},
+                                              {RecordFormat::accessTokenKey(key, QStringLiteral("https://api.example.com")), api},
+                                              {RecordFormat::idTokenKey(key), id}};
+        SessionRecord back;
+        const Error e = decodeAll(key, items, &back);
+        QVERIFY2(!e, qPrintable(e.toString()));
+        QVERIFY(back == sampleRecord());
+    }
+
     void secondaryItemOfAnotherGenerationIsRejected()
     {
         const SessionRecord r = sampleRecord();
@@ -171,7 +207,8 @@ private Q_SLOTS:
         QTest::newRow("truncated") << j("{'format':'keyloop.session','version':1,'gen");
         QTest::newRow("array") << QByteArray("[1,2]");
         QTest::newRow("wrong tag") << j("{'format':'other','version':1,'generation':'g','issuer':'i','client_id':'c'}");
-        QTest::newRow("unknown version") << j("{'format':'keyloop.session','version':2,'generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("unknown version") << j("{'format':'keyloop.session','version':3,'generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("version 0") << j("{'format':'keyloop.session','version':0,'generation':'g','issuer':'i','client_id':'c'}");
         QTest::newRow("version as string") << j("{'format':'keyloop.session','version':'1','generation':'g','issuer':'i','client_id':'c'}");
         QTest::newRow("no version") << j("{'format':'keyloop.session','generation':'g','issuer':'i','client_id':'c'}");
         QTest::newRow("no generation") << j("{'format':'keyloop.session','version':1,'issuer':'i','client_id':'c'}");

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+// The pages the loopback receiver shows in the browser. Private to the SDK.
+#pragma once
+
+#include <keyloop/error.h>
+
+#include <QtCore/QByteArray>
+#include <QtCore/QString>
+
+namespace Keyloop::CallbackPage {
+
+/// "Signed in": the code was exchanged and the ID token validated.
+QByteArray success();
+/// "Sign-in failed" with a plain-words reason for \a error (see reason()).
+QByteArray failure(const Error &error);
+/// "Return to the application": the outcome did not come in time, or the app went away.
+QByteArray neutral();
+/// For requests that are not this sign-in's callback. Reflects nothing from the request.
+QByteArray rejected();
+
+/// One plain sentence for the user about why a sign-in failed, chosen by error code and
+/// domain (and, for OAuth errors, by the RFC 6749 §4.1.2.1 / §5.2 `error` code). Never the
+/// error's message, the provider's error_description or anything else the server or the
+/// request sent, so the page can contain no token, code, state or injected markup.
+QString reason(const Error &error);
+
+} // namespace Keyloop::CallbackPage

@@ -125,6 +125,15 @@ public:
     QByteArray grantId() const;
     void setGrantId(const QByteArray &grantId);
 
+    /*!
+     * The provider's metadata (discovery document, ProviderConfiguration::toJson()) remembered
+     * with the session, so that a restore needs no discovery round trip. Not secret. Parse it
+     * with ProviderConfiguration::fromJson() and the app's TransportOptions (the endpoints are
+     * checked again). Empty for sessions stored before format version 3.
+     */
+    QJsonObject providerMetadata() const;
+    void setProviderMetadata(const QJsonObject &metadata);
+
     /// When the record was last written (UTC).
     QDateTime updatedAt() const;
     void setUpdatedAt(const QDateTime &when);

@@ -14,6 +14,8 @@
 #include "session/session_p.h"
 
 
+#include <QtCore/QJsonDocument>
+
 namespace Keyloop {
 
 // ---------------------------------------------------------------------------------------
@@ -198,6 +200,8 @@ SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObjec
         r.setResources(d->client.resources());
         r.setAppData(appData);
         r.setGrantId(SessionPrivate::newGrantId()); // a new grant: whatever runs for the old one is dropped
+        if (!d->provider.isNull()) // remembered, so that a restore needs no discovery
+            r.setProviderMetadata(QJsonDocument::fromJson(d->provider.toJson()).object());
         r.setUpdatedAt(d->now());
         d->enqueue(SessionOperation::Kind::Adopt, [this, r](const OperationPtr &op) {
             op->grantId = r.grantId();

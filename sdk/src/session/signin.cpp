@@ -88,6 +88,8 @@ void SignIn::doCancel()
 {
     qCDebug(lcAuthorization) << "sign-in cancelled";
     d->stage = SignInPrivate::Stage::Done;
+    if (d->receiver) // the browser's page says so (no-op before the callback)
+        d->receiver->reportOutcome(Error(Error::Code::Cancelled, QStringLiteral("the sign-in was cancelled")));
     d->stopEverything();
 }
 

@@ -137,6 +137,8 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
         main.insert(QStringLiteral("app_data"), record.appData());
     if (!record.grantId().isEmpty())
         main.insert(QStringLiteral("grant_id"), QString::fromLatin1(record.grantId()));
+    if (!record.providerMetadata().isEmpty())
+        main.insert(QStringLiteral("provider"), record.providerMetadata());
     main.insert(QStringLiteral("updated_at"), toMs(record.updatedAt()));
     items.append({mainKey, QJsonDocument(main).toJson(QJsonDocument::Compact)});
 
@@ -226,6 +228,11 @@ Error decodeMain(const QByteArray &data, SessionRecord *record, MainInfo *info)
     if (!optString(o, QStringLiteral("grant_id"), &s))
         return corrupt(QStringLiteral("grant_id is not a string"));
     r.setGrantId(s.toLatin1());
+
+    const QJsonValue provider = o.value(QStringLiteral("provider")); // since version 3
+    if (!provider.isUndefined() && !provider.isObject())
+        return corrupt(QStringLiteral("provider is not an object"));
+    r.setProviderMetadata(provider.toObject());
 
     qint64 ms = 0;
     if (!optMs(o, QStringLiteral("updated_at"), &ms))

@@ -13,8 +13,8 @@
 namespace Keyloop::RecordFormat {
 
 /// The format version this build writes (docs/token-storage.md). Version 2 added chunked
-/// items (store/chunkformat_p.h); the items themselves did not change.
-constexpr int Version = 2;
+/// items; version 3 the provider metadata remembered with the session and the grant id.
+constexpr int Version = 3;
 /// The oldest version this build still reads: items written by older builds stay readable.
 constexpr int OldestReadableVersion = 1;
 

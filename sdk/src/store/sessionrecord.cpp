@@ -27,6 +27,7 @@ public:
     QStringList resources;
     QJsonObject appData;
     QByteArray grantId;
+    QJsonObject providerMetadata;
     QDateTime updatedAt;
 };
 
@@ -95,6 +96,8 @@ QJsonObject SessionRecord::appData() const { return d->appData; }
 void SessionRecord::setAppData(const QJsonObject &data) { d->appData = data; }
 QByteArray SessionRecord::grantId() const { return d->grantId; }
 void SessionRecord::setGrantId(const QByteArray &grantId) { d->grantId = grantId; }
+QJsonObject SessionRecord::providerMetadata() const { return d->providerMetadata; }
+void SessionRecord::setProviderMetadata(const QJsonObject &metadata) { d->providerMetadata = metadata; }
 QDateTime SessionRecord::updatedAt() const { return d->updatedAt; }
 void SessionRecord::setUpdatedAt(const QDateTime &when) { d->updatedAt = when.toUTC(); }
 
@@ -107,7 +110,8 @@ bool SessionRecord::operator==(const SessionRecord &other) const
         && d->refreshToken == other.d->refreshToken && d->accessTokens == other.d->accessTokens
         && d->idToken == other.d->idToken && d->originalClaims == other.d->originalClaims
         && d->scopes == other.d->scopes && d->resources == other.d->resources && d->appData == other.d->appData
-        && d->grantId == other.d->grantId && d->updatedAt == other.d->updatedAt;
+        && d->grantId == other.d->grantId && d->providerMetadata == other.d->providerMetadata
+        && d->updatedAt == other.d->updatedAt;
 }
 
 QDebug operator<<(QDebug debug, const SessionAccessToken &token)

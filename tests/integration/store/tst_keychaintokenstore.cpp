@@ -357,7 +357,7 @@ private Q_SLOTS:
     }
 
     // A session stored by the version-1 build (before chunking) is still read, and the next
-    // save writes version 2.
+    // save writes the current version (RecordFormat::Version).
     void readsSessionsOfFormatVersion1()
     {
         KeychainTokenStore store(service());
@@ -384,7 +384,8 @@ private Q_SLOTS:
         QCOMPARE(back.appData().value(QStringLiteral("ca_file")).toString(), QStringLiteral("/tmp/ca.pem"));
 
         QVERIFY(!run(store.write(key, back)));
-        QCOMPARE(QJsonDocument::fromJson(rawRead(key).data).object().value(QStringLiteral("version")).toInt(), 2);
+        QCOMPARE(QJsonDocument::fromJson(rawRead(key).data).object().value(QStringLiteral("version")).toInt(),
+                 RecordFormat::Version);
         QVERIFY(!run(store.remove(key)));
     }
 

@@ -158,9 +158,10 @@ private Q_SLOTS:
     void signedInPageComesOnlyAfterTheIdTokenIsValidated()
     {
         SignIn signIn(client({QStringLiteral("openid")}), &m_nam);
+        signIn.setAutoDelete(false); // on the stack
         signIn.setBrowserLauncher(&m_browser());
         QSignalSpy callback(&signIn, &SignIn::callbackReceived);
-        QSignalSpy finished(&signIn, &SignIn::finished);
+        QSignalSpy finished(&signIn, &Job::finished);
         signIn.start();
         QTRY_COMPARE(m_heldTokenRequests.size(), 1); // the redirect arrived, the code is being exchanged
         QCOMPARE(callback.count(), 1);
@@ -181,8 +182,9 @@ private Q_SLOTS:
     void failedIdTokenValidationIsWhatThePageSays()
     {
         SignIn signIn(client({QStringLiteral("openid")}), &m_nam);
+        signIn.setAutoDelete(false); // on the stack
         signIn.setBrowserLauncher(&m_browser());
-        QSignalSpy finished(&signIn, &SignIn::finished);
+        QSignalSpy finished(&signIn, &Job::finished);
         signIn.start();
         QTRY_COMPARE(m_heldTokenRequests.size(), 1);
         answerHeldTokenRequest(httpResponse(200, tokenResponse(QStringLiteral("another-login's-nonce"))));
@@ -197,9 +199,10 @@ private Q_SLOTS:
 
     void rejectedCodeExchangeIsWhatThePageSays()
     {
-        SignIn signIn(client({QStringLiteral("api:read")}), &m_nam); // plain OAuth 2.0
+        SignIn signIn(client({QStringLiteral("api:read")}), &m_nam);
+        signIn.setAutoDelete(false); // on the stack
         signIn.setBrowserLauncher(&m_browser());
-        QSignalSpy finished(&signIn, &SignIn::finished);
+        QSignalSpy finished(&signIn, &Job::finished);
         signIn.start();
         QTRY_COMPARE(m_heldTokenRequests.size(), 1);
         answerHeldTokenRequest(httpResponse(400, R"({"error":"invalid_grant","error_description":"code reused"})"));
@@ -215,8 +218,9 @@ private Q_SLOTS:
     void cancellingDuringTheExchangeIsWhatThePageSays()
     {
         SignIn signIn(client({QStringLiteral("openid")}), &m_nam);
+        signIn.setAutoDelete(false); // on the stack
         signIn.setBrowserLauncher(&m_browser());
-        QSignalSpy finished(&signIn, &SignIn::finished);
+        QSignalSpy finished(&signIn, &Job::finished);
         signIn.start();
         QTRY_COMPARE(m_heldTokenRequests.size(), 1);
         signIn.cancel();

@@ -149,11 +149,42 @@ private Q_SLOTS:
         QVERIFY(back == r);
     }
 
-    void writesFormatVersion2()
+    void writesFormatVersion3()
     {
         const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), sampleRecord(), "g");
         for (const RecordFormat::Item &item : items)
-            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(), 2);
+            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(), 3);
+    }
+
+    // Version 3: the provider metadata and the grant id are kept with the session.
+    void providerMetadataAndGrantRoundTrip()
+    {
+        SessionRecord r = sampleRecord();
+        const QJsonObject metadata{{QStringLiteral("issuer"), QStringLiteral("https://login.example.com")},
+                                   {QStringLiteral("token_endpoint"), QStringLiteral("https://login.example.com/token")}};
+        r.setProviderMetadata(metadata);
+        r.setGrantId("0123abcd");
+        const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), r, "g");
+        QVERIFY(!items.first().data.contains("at-")); // still no token in the main item
+        SessionRecord back;
+        QVERIFY(!decodeAll(QStringLiteral("k"), items, &back));
+        QCOMPARE(back.providerMetadata(), metadata);
+        QVERIFY(back.grantId() == "0123abcd");
+        QVERIFY(back == r);
+    }
+
+    // Items exactly as the version-2 build wrote them (no provider, no grant id): still read.
+    void readsFormatVersion2Items()
+    {
+        const QByteArray main = j(
+            "{'format':'keyloop.session','version':2,'generation':'g2','issuer':'https://i','client_id':'c',"
+            "'account':'','refresh_token':'rt-2','scopes':['openid'],'resources':[],'access_token_expiry':{},"
+            "'has_id_token':false,'updated_at':1700000001000}");
+        SessionRecord back;
+        QVERIFY(!decodeAll(QStringLiteral("k"), {{QStringLiteral("k"), main}}, &back));
+        QVERIFY(back.refreshToken() == "rt-2");
+        QVERIFY(back.providerMetadata().isEmpty());
+        QVERIFY(back.grantId().isEmpty());
     }
 
     // Items exactly as the version-1 build (before chunking) wrote them: still read.
@@ -207,7 +238,8 @@ private Q_SLOTS:
         QTest::newRow("truncated") << j("{'format':'keyloop.session','version':1,'gen");
         QTest::newRow("array") << QByteArray("[1,2]");
         QTest::newRow("wrong tag") << j("{'format':'other','version':1,'generation':'g','issuer':'i','client_id':'c'}");
-        QTest::newRow("unknown version") << j("{'format':'keyloop.session','version':3,'generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("unknown version") << j("{'format':'keyloop.session','version':4,'generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("provider not an object") << j("{'format':'keyloop.session','version':3,'generation':'g','issuer':'i','client_id':'c','provider':'x'}");
         QTest::newRow("version 0") << j("{'format':'keyloop.session','version':0,'generation':'g','issuer':'i','client_id':'c'}");
         QTest::newRow("version as string") << j("{'format':'keyloop.session','version':'1','generation':'g','issuer':'i','client_id':'c'}");
         QTest::newRow("no version") << j("{'format':'keyloop.session','generation':'g','issuer':'i','client_id':'c'}");

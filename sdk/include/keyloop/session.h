@@ -101,6 +101,9 @@ private:
  * emitted, and the save is retried with backoff at the next token use — written only if the
  * store still holds what this session last read or wrote.
  *
+ * signOut() revokes the tokens at the provider (RFC 7009) before it removes the stored session;
+ * a failed revocation still removes it and is reported (Error::Code::RevocationFailed).
+ *
  * Only a dead grant ends a session (RFC 6749 §5.2): invalid_grant, or a bare 400 without a JSON
  * body. invalid_client / unauthorized_client (ClientAuthenticationFailed), 408/429/5xx and
  * network errors (transient, with Error::retryAfter() from a Retry-After, honoured by the next

@@ -11,8 +11,6 @@
 
 #include "core/logging_p.h"
 
-#include <memory>
-
 namespace Keyloop {
 
 namespace {
@@ -72,7 +70,8 @@ void revokeInTurn(SessionPrivate *d, QList<Revocation> pending, const Error &fir
     QObject::connect(job, &Job::finished, d->q, [d, job, pending, firstError, then, hint = next.hint] {
         const Error e = job->error();
         if (e) {
-            qCWarning(lcSession) << "revoking the session's" << kindName(hint) << "failed:" << e.code();
+            // Reported by the sign-out job (RevocationFailed): an event here, not a warning.
+            qCDebug(lcSession) << "revoking the session's" << kindName(hint) << "failed:" << e.code();
             if (e.isTransient())
                 return then(firstError ? firstError : e);
         } else {
@@ -93,8 +92,8 @@ void SessionPrivate::signOut(const OperationPtr &op, const SessionRecord &held)
     lock(op, signOutLockTimeout(), [this, op, held](const Error &lockError) {
         if (lockError) {
             return endOperation(op, Error(Error::Code::SessionBusy,
-                                          QStringLiteral("the session is busy in another process (a "
-                                                         "refresh in progress?); it was not removed: try again")));
+                                          QStringLiteral("the session is busy in another process (a refresh in "
+                                                         "progress?); it was neither revoked nor removed: try again")));
         }
         const auto remove = [this, op](const Error &revocationError) {
             setSaving(op, true);

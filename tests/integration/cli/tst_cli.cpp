@@ -480,13 +480,17 @@ void tst_Cli::logoutRevokesTheGrantThenRemovesTheSession()
 {
     Admin admin(m_devstack.admin);
     login();
-    const QByteArray refreshToken = storedRecord().refreshToken();
+    const SessionRecord record = storedRecord();
+    const QByteArray refreshToken = record.refreshToken();
     QVERIFY(!refreshToken.isEmpty());
     const int revocations = admin.counter(QStringLiteral("revocation"));
 
-    const Run logout = cli({QStringLiteral("logout")});
+    const Run logout = cli({QStringLiteral("-v"), QStringLiteral("logout")});
     QVERIFY2(logout.exitCode == 0, logout.err.constData());
     QVERIFY2(logout.out.contains("revoked the tokens at the provider and removed the session"), logout.out.constData());
+    QVERIFY(logout.err.contains("revocation request to")); // the debug log names events…
+    QVERIFY2(!logout.err.contains(refreshToken), "the refresh token reached the debug log"); // …never values
+    QVERIFY(!logout.err.contains(record.accessToken(m_devstack.apiResource).token));
     QVERIFY(admin.counter(QStringLiteral("revocation")) > revocations);
     // At the provider: the old refresh token is dead.
     QCOMPARE(refreshError(refreshToken), QStringLiteral("invalid_grant"));

@@ -390,6 +390,9 @@ private Q_SLOTS:
 
     void busySessionRevokesNothing()
     {
+#ifndef KEYLOOP_TEST_HOOKS
+        QSKIP("the SDK was built without KEYLOOP_TEST_HOOKS: the sign-out lock wait cannot be shortened");
+#endif
         qputenv("KEYLOOP_TEST_SIGNOUT_LOCK_TIMEOUT_MS", "300");
         Session *s = newSession();
         QVERIFY(restoreSignedIn(s));

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
-// keyloop logout — remove a stored session.
+// keyloop logout — revoke a stored session's tokens at the provider (RFC 7009), then remove it.
 #include "commands.h"
 #include "sessionsupport.h"
 #include "terminaltext.h"
 
+#include <keyloop/discoveryjob.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/session.h>
+#include <keyloop/tokenstore.h>
+
+#include <QtCore/QJsonDocument>
 
 #include <cstdio>
 
@@ -16,45 +20,150 @@ class LogoutCommand : public Command
 {
 public:
     QString name() const override { return QStringLiteral("logout"); }
-    QString summary() const override { return QStringLiteral("Remove a stored session from the OS keychain"); }
+    QString summary() const override
+    {
+        return QStringLiteral("Revoke a stored session at the provider, then remove it from the keychain");
+    }
     void addOptions(QCommandLineParser &p) override
     {
         p.addOption({QStringLiteral("account"), QStringLiteral("Account name (KEYLOOP_ACCOUNT)."), QStringLiteral("NAME")});
         p.addOption({QStringLiteral("issuer"), QStringLiteral("Issuer, when several sessions share the account name."), QStringLiteral("URL")});
         p.addOption({QStringLiteral("client-id"), QStringLiteral("Client id, when several sessions share the account name."), QStringLiteral("ID")});
+        p.addOption({QStringLiteral("ca-file"),
+                     QStringLiteral("Extra trusted CA certificates (PEM) for the provider's TLS (KEYLOOP_CA_FILE; "
+                                    "default: remembered by login)."),
+                     QStringLiteral("PEM")});
+        p.addOption({QStringLiteral("allow-insecure-loopback"),
+                     QStringLiteral("Development only: allow plain http for a provider on 127.0.0.1/::1/localhost "
+                                    "(KEYLOOP_ALLOW_INSECURE_LOOPBACK=1; default: remembered by login).")});
     }
     QString helpEpilogue() const override
     {
-        return QStringLiteral("Removes the session's keychain items and its account-index entry, under the\n"
-                              "session's lock: a refresh running in another process finishes first (at\n"
-                              "most 10 s, else exit code 4 and nothing is removed).\n"
-                              "Token revocation at the provider is not done yet.\n");
+        return QStringLiteral(
+            "Revokes the session's tokens at the provider (RFC 7009: the refresh token first, which\n"
+            "ends the grant, then the access tokens), then removes its keychain items and its\n"
+            "account-index entry, all under the session's lock: a refresh running in another process\n"
+            "finishes first (at most 10 s, else exit code 4 and nothing is revoked or removed).\n"
+            "If the provider cannot be reached or refuses the revocation, the session is removed all\n"
+            "the same and logout exits 5: signed out on this device, but the tokens stay valid at the\n"
+            "provider until they expire. A provider without a revocation endpoint: removed only.\n");
     }
+
     void start() override
     {
-        Keyloop::AccountIndexEntry entry;
-        if (const Keyloop::Error e = findAccount(parser(), appId(), &entry))
+        if (const Keyloop::Error e = findAccount(parser(), appId(), &m_entry))
             return fail(e);
-        Keyloop::ClientConfiguration client;
-        client.setIssuer(QUrl(entry.issuer));
-        client.setClientId(entry.clientId);
-        Keyloop::ProviderConfiguration provider;
-        provider.setIssuer(QUrl(entry.issuer));
-        auto *session = new Keyloop::Session(client, provider, storeFor(appId(), this), networkAccessManager(), this);
-        watchSession(session);
-        session->setAccount(entry.account);
-        session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
-        Keyloop::SessionJob *job = session->signOut();
-        connect(job, &Keyloop::Job::finished, this, [this, entry, job] {
+        m_store = storeFor(appId(), this);
+        // The record holds what revocation needs (client authentication, CA file, endpoints).
+        Keyloop::TokenStoreJob *job = m_store->read(Keyloop::TokenStore::keyFor(m_entry.issuer, m_entry.clientId, m_entry.account));
+        connect(job, &Keyloop::Job::finished, this, [this, job] {
+            if (job->error().code() == Keyloop::Error::Code::NotFound) {
+                // Only the index entry is left: nothing to revoke, remove the rest.
+                m_nothingToRevoke = true;
+                return signOutWith(bareClient(), bareProvider());
+            }
             if (const Keyloop::Error e = job->error())
+                return fail(e, QStringLiteral("cannot read the session from the OS keychain; nothing was removed"));
+            onRecord(job->record());
+        });
+        job->start();
+    }
+
+private:
+    Keyloop::ClientConfiguration bareClient() const
+    {
+        Keyloop::ClientConfiguration client;
+        client.setIssuer(QUrl(m_entry.issuer));
+        client.setClientId(m_entry.clientId);
+        return client;
+    }
+    Keyloop::ProviderConfiguration bareProvider() const
+    {
+        Keyloop::ProviderConfiguration provider;
+        provider.setIssuer(QUrl(m_entry.issuer));
+        return provider;
+    }
+
+    void onRecord(const Keyloop::SessionRecord &record)
+    {
+        RememberedSettings settings = RememberedSettings::fromJson(record.appData());
+        if (settings.issuer.isEmpty())
+            settings.issuer = m_entry.issuer;
+        if (settings.clientId.isEmpty())
+            settings.clientId = m_entry.clientId;
+        settings.caFile = setting(parser(), QStringLiteral("ca-file"), "KEYLOOP_CA_FILE", settings.caFile);
+        settings.allowInsecureLoopback = flagSetting(parser(), QStringLiteral("allow-insecure-loopback"),
+                                                     "KEYLOOP_ALLOW_INSECURE_LOOPBACK", settings.allowInsecureLoopback);
+        Keyloop::ClientConfiguration client;
+        if (const Keyloop::Error e = buildClientConfiguration(settings, &client)) {
+            // The session is removed all the same; it just cannot be revoked.
+            m_revocationProblem = e;
+            return signOutWith(bareClient(), bareProvider());
+        }
+        // Endpoints remembered by `keyloop login`; a session stored by an app has none: discover.
+        if (!settings.provider.isEmpty()) {
+            Keyloop::Error providerError;
+            const Keyloop::ProviderConfiguration provider = Keyloop::ProviderConfiguration::fromJson(
+                QJsonDocument(settings.provider).toJson(QJsonDocument::Compact), client.issuer(), client.transport(),
+                &providerError);
+            if (!providerError)
+                return signOutWith(client, provider);
+        }
+        auto *discovery = new Keyloop::DiscoveryJob(networkAccessManager(), client.issuer(), client.transport(), this);
+        connect(discovery, &Keyloop::Job::finished, this, [this, client, discovery] {
+            if (const Keyloop::Error e = discovery->error()) {
+                m_revocationProblem = Keyloop::Error(e.code(), QStringLiteral("provider discovery failed: ") + e.message());
+                return signOutWith(client, bareProvider());
+            }
+            signOutWith(client, discovery->configuration());
+        });
+        discovery->start();
+    }
+
+    void signOutWith(const Keyloop::ClientConfiguration &client, const Keyloop::ProviderConfiguration &provider)
+    {
+        auto *session = new Keyloop::Session(client, provider, m_store, networkAccessManager(), this);
+        watchSession(session);
+        session->setAccount(m_entry.account);
+        session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
+        const bool revokes = !provider.revocationEndpoint().isEmpty();
+        Keyloop::SessionJob *job = session->signOut();
+        connect(job, &Keyloop::Job::finished, this, [this, job, revokes] {
+            const Keyloop::Error e = job->error();
+            // RevocationFailed: removed on this device, not revoked; its message says so (exit 5).
+            if (e.code() == Keyloop::Error::Code::RevocationFailed)
+                return fail(e);
+            if (e)
                 return fail(e, QStringLiteral("could not remove the session"));
-            std::printf("Signed out: removed the session of %s at %s.\n",
-                        entry.account.isEmpty() ? "the default account" : qPrintable(printableText(entry.account)),
-                        qPrintable(entry.issuer));
+            if (m_revocationProblem) {
+                return fail(ExitNetwork,
+                            QStringLiteral("signed out on this device (removed the session of %1 at %2), but its tokens "
+                                           "could not be revoked at the provider (%3); they stay valid until they expire")
+                                .arg(who(), printableText(m_entry.issuer), m_revocationProblem.message()));
+            }
+            if (revokes) {
+                std::printf("Signed out: revoked the tokens at the provider and removed the session of %s at %s.\n",
+                            qPrintable(who()), qPrintable(printableText(m_entry.issuer)));
+            } else {
+                std::printf("Signed out: removed the session of %s at %s.\n", qPrintable(who()),
+                            qPrintable(printableText(m_entry.issuer)));
+                if (!m_nothingToRevoke)
+                    std::printf("The provider offers no token revocation: its tokens stay valid until they expire.\n");
+            }
             succeed();
         });
         job->start();
     }
+
+    QString who() const
+    {
+        return m_entry.account.isEmpty() ? QStringLiteral("the default account") : printableText(m_entry.account);
+    }
+
+    Keyloop::AccountIndexEntry m_entry;
+    Keyloop::TokenStore *m_store = nullptr;
+    Keyloop::Error m_revocationProblem; // why revocation was impossible (the session is removed anyway)
+    bool m_nothingToRevoke = false;     // the keychain held nothing any more
 };
 
 } // namespace

@@ -203,10 +203,14 @@ void accounts(const Keyloop::ClientConfiguration &client, const Keyloop::Provide
 void signOut(Keyloop::Session *session, QObject *context)
 {
     //! [sign-out]
-    Keyloop::SessionJob *job = session->signOut(); // removes the keychain items and the index entry
+    // Revokes the tokens at the provider (RFC 7009), then removes the keychain items and the index entry.
+    Keyloop::SessionJob *job = session->signOut();
     QObject::connect(job, &Keyloop::Job::finished, context, [job] {
-        if (job->error())
-            qWarning() << "sign-out could not remove the stored session:" << job->error();
+        const Keyloop::Error e = job->error();
+        if (e.code() == Keyloop::Error::Code::RevocationFailed)
+            qWarning() << "signed out on this device, but the provider did not revoke the tokens:" << e;
+        else if (e)
+            qWarning() << "sign-out could not remove the stored session (try again):" << e;
     });
     job->start();
     //! [sign-out]

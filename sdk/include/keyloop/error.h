@@ -63,6 +63,7 @@ public:
         HttpError,              ///< an unexpected HTTP status with no OAuth error body
         ResponseTooLarge,       ///< a response exceeded the SDK's size limit
         UnexpectedTokenResponse, ///< the token endpoint answered a 4xx that says nothing about the grant (a firewall's 403, a misrouted 404)
+        RevocationFailed,       ///< signed out on this device, but the provider did not confirm the revocation (RFC 7009): network, 5xx, or a refused request; the tokens stay valid until they expire
 
         // Protocol
         MalformedResponse,      ///< a response could not be parsed

@@ -47,7 +47,9 @@ public:
     Operation operation() const;
     // error(): null on success. Restore: NotFound (nothing stored), StorageUnavailable/Failed/
     // Corrupt. AdoptSignIn: a storage error means the tokens are usable in memory but were not
-    // saved (the app decides whether that is acceptable; the CLI's login fails).
+    // saved (the app decides whether that is acceptable; the CLI's login fails). SignOut:
+    // SessionBusy (nothing removed), a storage error (still stored), or RevocationFailed (removed
+    // on this device; the provider did not confirm the revocation) — see Session::signOut().
 
 protected:
     void doStart() override;
@@ -98,6 +100,9 @@ private:
  * fails (after bounded retries) the tokens are still used from memory, storageFailed() is
  * emitted, and the save is retried with backoff at the next token use — written only if the
  * store still holds what this session last read or wrote.
+ *
+ * signOut() revokes the tokens at the provider (RFC 7009) before it removes the stored session;
+ * a failed revocation still removes it and is reported (Error::Code::RevocationFailed).
  *
  * Only a dead grant ends a session (RFC 6749 §5.2): invalid_grant, or a bare 400 without a JSON
  * body. invalid_client / unauthorized_client (ClientAuthenticationFailed), 408/429/5xx and
@@ -183,13 +188,29 @@ public:
                             const QString &resource = QString(), const QJsonObject &appData = QJsonObject());
 
     /*!
-     * Ends the session. At once, in this process: the tokens are forgotten, a refresh in flight
-     * is cancelled and its result dropped, waiting callers get SignInRequired. Then the stored
-     * session is deleted under the account's cross-process lock, after waiting at most 10 s for
-     * another process's refresh to finish (else Error::Code::SessionBusy, and nothing is
-     * deleted: try again). The keychain items go first, the account index entry last; a
-     * failure of the latter is reported. Nothing written afterwards can bring the session back.
-     * (Revocation, RFC 7009, comes with the HTTP client.)
+     * Ends the session: revokes its tokens at the provider (RFC 7009), then removes it.
+     *
+     * At once, in this process: the tokens are forgotten, a refresh in flight is cancelled and
+     * its result dropped, waiting callers get SignInRequired. Then, under the account's
+     * cross-process lock — after waiting at most 10 s for another process's refresh to finish,
+     * else Error::Code::SessionBusy, and nothing is revoked or deleted: try again:
+     * 1. When the provider has a `revocation_endpoint` (ProviderConfiguration::revocationEndpoint()),
+     *    the store is re-read (another process may have rotated the refresh token) and the
+     *    tokens are revoked (TokenClient::revoke()): the refresh token first
+     *    (`token_type_hint=refresh_token`, RFC 7009 §2.1: that ends the grant), then the access
+     *    tokens that have not expired (`access_token`; `unsupported_token_type`, §2.2.1, counts
+     *    as done). Each request is bounded by the transport timeout; a transient failure
+     *    (network, timeout, 5xx) skips the rest. Without a revocation endpoint nothing is
+     *    revoked: the tokens stay valid at the provider until they expire.
+     * 2. The stored session is deleted: the keychain items first, the account index entry last.
+     *
+     * A failed revocation does not keep the session: it is deleted all the same, and the job
+     * finishes with Error::Code::RevocationFailed — signed out on this device, but the tokens
+     * stay valid at the provider until they expire (oauthError() and httpStatus() keep the
+     * provider's answer; not transient: nothing is left to retry with). A storage error instead
+     * means the session is still stored (a retry revokes and removes it); a failure of the index
+     * update after the keychain items were deleted is reported too. Nothing written afterwards
+     * can bring the session back.
      */
     [[nodiscard]] SessionJob *signOut();
 

@@ -8,6 +8,7 @@
 #include <keyloop/global.h>
 #include <keyloop/job.h>
 #include <keyloop/providerconfiguration.h>
+#include <keyloop/revocationjob.h>
 #include <keyloop/tokenresponse.h>
 #include <keyloop/transportoptions.h>
 
@@ -65,7 +66,8 @@ private:
 };
 
 /*!
- * \brief A stateless service performing token endpoint requests (RFC 6749 §3.2).
+ * \brief A stateless service performing token endpoint requests (RFC 6749 §3.2) and token
+ * revocation requests (RFC 7009, revoke()).
  *
  * Each request is a form-encoded POST with `Accept: application/json`; redirects are never
  * followed; timeouts and size limits come from the TransportOptions given here (the
@@ -124,6 +126,17 @@ public:
     [[nodiscard]] TokenJob *clientCredentials(const ProviderConfiguration &provider, const ClientConfiguration &client,
                                 const QStringList &scopes = QStringList(),
                                 const QString &resource = QString());
+
+    /*!
+     * Token revocation (RFC 7009 §2.1): POSTs \a token, with `token_type_hint` unless \a hint is
+     * None, to ProviderConfiguration::revocationEndpoint(), with the same client authentication
+     * as the token requests. Revoking a refresh token ends its grant at most providers (§2.1:
+     * the server SHOULD also invalidate the grant's access tokens). See RevocationJob for how
+     * the answer is read: 200 and `unsupported_token_type` finish without error.
+     */
+    [[nodiscard]] RevocationJob *revoke(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                                        const QByteArray &token,
+                                        RevocationJob::TokenTypeHint hint = RevocationJob::TokenTypeHint::None);
 
 private:
     std::unique_ptr<TokenClientPrivate> d;

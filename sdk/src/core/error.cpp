@@ -163,7 +163,8 @@ Error::Domain Error::domainOf(Code code)
     case Code::Timeout:
     case Code::HttpError:
     case Code::ResponseTooLarge:
-    case Code::UnexpectedTokenResponse: return Domain::Network;
+    case Code::UnexpectedTokenResponse:
+    case Code::RevocationFailed: return Domain::Network;
     case Code::MalformedResponse:
     case Code::IssuerMismatch:
     case Code::MissingParameter:

@@ -150,9 +150,9 @@ void SessionPrivate::dropResult(const OperationPtr &op, const TokenResponse &res
 {
     qCDebug(lcSession) << "refresh result dropped: the grant it was started from is no longer current";
     if (response.hasRefreshToken() && response.refreshToken() != record.refreshToken()) {
-        // Live at the provider and stored nowhere. (Revoking it, RFC 7009, comes with the
-        // HTTP client.) Logged as an event, never by value.
-        qCInfo(lcSession) << "a rotated refresh token of a finished grant was dropped";
+        // Live at the provider and stored nowhere: revoked (RFC 7009, signout.cpp), never
+        // logged by value.
+        revokeDroppedRefreshToken(response.refreshToken());
     }
     endOperation(op);
 }

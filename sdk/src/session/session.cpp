@@ -279,6 +279,9 @@ SessionJob *Session::signOut()
 {
     auto *job = new SessionJob(SessionJob::Operation::SignOut, this);
     job->d->run = [this](SessionJob *j) {
+        // What this process holds is revoked at the provider below (RFC 7009): keep it before
+        // the memory is cleared.
+        const SessionRecord held = d->record;
         // The grant ends now, in this process: a refresh in flight is cancelled and its result
         // dropped; nothing of the old grant is written after this point.
         d->cancelGrantWork();
@@ -287,23 +290,9 @@ SessionJob *Session::signOut()
         d->setPersistent(false);
         d->failAll(Error(Error::Code::SignInRequired, QStringLiteral("signed out")));
         Q_EMIT tokensChanged();
-        d->enqueue(SessionOperation::Kind::SignOut, [this](const OperationPtr &op) {
-            // Then, across processes: wait (bounded) for another process's refresh to finish
-            // under the account lock, and delete under it, so that it cannot write the session back.
-            d->lock(op, d->signOutLockTimeout(), [this, op](const Error &lockError) {
-                if (lockError) {
-                    return d->endOperation(op, Error(Error::Code::SessionBusy,
-                                                     QStringLiteral("the session is busy in another process (a "
-                                                                    "refresh in progress?); it was not removed: try again")));
-                }
-                d->setSaving(op, true);
-                d->removeStored([this, op](const Error &e) {
-                    if (!e)
-                        d->stored = false;
-                    d->endOperation(op, e);
-                });
-            });
-        }, [j](const Error &e) { SessionJobPrivate::finish(j, e); });
+        // Then, across processes, under the account lock (signout.cpp): revoke, then delete.
+        d->enqueue(SessionOperation::Kind::SignOut, [this, held](const OperationPtr &op) { d->signOut(op, held); },
+                   [j](const Error &e) { SessionJobPrivate::finish(j, e); });
     };
     return job;
 }

@@ -6,6 +6,7 @@
 //   freshtokens.cpp       the waiting callers: fresh tokens handed out, when a refresh starts
 //   refresh.cpp           the refresh operation (lock, store re-read, grant, rotation saved first)
 //   refreshedidtoken.cpp  the refreshed ID token checks (OIDC Core §12.2)
+//   signout.cpp           the sign-out operation (lock, store re-read, revocation, removal)
 //   sessionstorage.cpp    the token store and the account index
 #pragma once
 
@@ -192,6 +193,10 @@ public:
     void persistThen(const OperationPtr &op, const SessionRecord &updated, std::function<void()> then);
     void adoptRefreshed(const OperationPtr &op, const TokenResponse &response);
     void retrySave(const OperationPtr &op);
+
+    // ---- sign-out and revocation (signout.cpp) ------------------------------------------
+    void signOut(const OperationPtr &op, const SessionRecord &held);
+    void revokeDroppedRefreshToken(const QByteArray &refreshToken);
 
     // ---- refreshed ID token (refreshedidtoken.cpp) -------------------------------------
     void validateRefreshedIdToken(const TokenResponse &response, std::function<void(const Error &, bool keepIdToken)> then);

@@ -4,6 +4,7 @@
 #include "core/logging_p.h"
 
 #include "network/httpexchange_p.h"
+#include "token/clientauthentication_p.h"
 
 #include <QtCore/QMetaObject>
 #include <QtCore/QPointer>
@@ -168,33 +169,10 @@ TokenJob *TokenClientPrivate::prepare(TokenClient *q, TokenJob::Grant grant, con
         jd->immediateError = error;
         return job;
     };
-    if (client.clientId().isEmpty())
-        return failLater(Error(Error::Code::InvalidConfiguration, QStringLiteral("the client id is not set (RFC 6749 §2.2)")));
-
     // Client authentication (RFC 6749 §2.3.1, §3.2.1; OIDC Core §9).
     HttpHeaders headers;
-    switch (client.clientAuthMethod()) {
-    case ClientConfiguration::ClientAuthMethod::None:
-        form.append({QByteArrayLiteral("client_id"), client.clientId().toUtf8()});
-        break;
-    case ClientConfiguration::ClientAuthMethod::ClientSecretBasic: {
-        if (client.clientSecret().isEmpty())
-            return failLater(Error(Error::Code::InvalidConfiguration,
-                                   QStringLiteral("client_secret_basic needs a client secret (RFC 6749 §2.3.1)")));
-        // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
-        const QByteArray credentials = formUrlEncode(client.clientId().toUtf8()) + ':'
-            + formUrlEncode(client.clientSecret().toUtf8());
-        headers.append({QByteArrayLiteral("Authorization"), QByteArrayLiteral("Basic ") + credentials.toBase64()});
-        break;
-    }
-    case ClientConfiguration::ClientAuthMethod::ClientSecretPost:
-        if (client.clientSecret().isEmpty())
-            return failLater(Error(Error::Code::InvalidConfiguration,
-                                   QStringLiteral("client_secret_post needs a client secret (RFC 6749 §2.3.1)")));
-        form.append({QByteArrayLiteral("client_id"), client.clientId().toUtf8()});
-        form.append({QByteArrayLiteral("client_secret"), client.clientSecret().toUtf8()});
-        break;
-    }
+    if (const Error e = addClientAuthentication(client, &form, &headers))
+        return failLater(e);
 
     jd->nam = nam;
     jd->endpoint = provider.tokenEndpoint();

@@ -74,7 +74,9 @@ private Q_SLOTS:
     void fiveConcurrentProcessesRefreshExactlyOnce();
     void crashBetweenReceivingAndSavingNeverCorrupts_data();
     void crashBetweenReceivingAndSavingNeverCorrupts();
-    void logoutRemovesTheSession();
+    void logoutRevokesTheGrantThenRemovesTheSession();
+    void logoutWithAFailingRevocationStillRemovesTheSession_data();
+    void logoutWithAFailingRevocationStillRemovesTheSession();
     void loginWithAResourceNeedsNoRefresh();
     void logoutWaitsForARefreshInAnotherProcess();
     void logoutReportsABusySessionAndDeletesNothing();
@@ -95,6 +97,9 @@ private:
     QProcess *loginThenPauseARefresh(const QString &pauseFile);
     void waitUntilAccessTokenIsStale();
     int apiStatus(const QByteArray &token);
+    // POSTs a refresh grant with \a refreshToken to the devstack's token endpoint itself; returns
+    // the OAuth error code of the answer, "" when the refresh succeeded, or "HTTP n".
+    QString refreshError(const QByteArray &refreshToken);
     SessionRecord storedRecord(Error *error = nullptr);
 
     Devstack m_devstack;
@@ -193,6 +198,29 @@ int tst_Cli::apiStatus(const QByteArray &token)
     if (!reply->isFinished() && !finished.wait(10000))
         return -1;
     return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
+QString tst_Cli::refreshError(const QByteArray &refreshToken)
+{
+    QUrl url = m_devstack.issuer;
+    url.setPath(url.path() + QStringLiteral("/token"));
+    QNetworkRequest request(url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.addCaCertificates(m_devstack.caCertificates());
+    request.setSslConfiguration(tls);
+    const QByteArray form = "grant_type=refresh_token&refresh_token=" + refreshToken.toPercentEncoding()
+        + "&client_id=" + m_devstack.publicClientId.toUtf8().toPercentEncoding();
+    std::unique_ptr<QNetworkReply> reply(m_nam.post(request, form));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    if (!reply->isFinished() && !finished.wait(10000))
+        return QStringLiteral("timeout");
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+    if (status == 200)
+        return QString();
+    return body.contains(QStringLiteral("error")) ? body.value(QStringLiteral("error")).toString()
+                                                  : QStringLiteral("HTTP %1").arg(status);
 }
 
 SessionRecord tst_Cli::storedRecord(Error *error)
@@ -446,16 +474,99 @@ void tst_Cli::crashBetweenReceivingAndSavingNeverCorrupts()
 #endif
 }
 
-void tst_Cli::logoutRemovesTheSession()
+// RFC 7009: logout revokes the refresh token (which ends the grant at oidc-provider) and the API's
+// JWT access token (answered with unsupported_token_type: done), then removes the session.
+void tst_Cli::logoutRevokesTheGrantThenRemovesTheSession()
 {
+    Admin admin(m_devstack.admin);
     login();
-    QCOMPARE(cli({QStringLiteral("logout")}).exitCode, 0);
+    const SessionRecord record = storedRecord();
+    const QByteArray refreshToken = record.refreshToken();
+    QVERIFY(!refreshToken.isEmpty());
+    const int revocations = admin.counter(QStringLiteral("revocation"));
+
+    const Run logout = cli({QStringLiteral("-v"), QStringLiteral("logout")});
+    QVERIFY2(logout.exitCode == 0, logout.err.constData());
+    QVERIFY2(logout.out.contains("revoked the tokens at the provider and removed the session"), logout.out.constData());
+    QVERIFY(logout.err.contains("revocation request to")); // the debug log names events…
+    QVERIFY2(!logout.err.contains(refreshToken), "the refresh token reached the debug log"); // …never values
+    QVERIFY(!logout.err.contains(record.accessToken(m_devstack.apiResource).token));
+    QVERIFY(admin.counter(QStringLiteral("revocation")) > revocations);
+    // At the provider: the old refresh token is dead.
+    QCOMPARE(refreshError(refreshToken), QStringLiteral("invalid_grant"));
+
     Error error;
     storedRecord(&error);
     QCOMPARE(error.code(), Error::Code::NotFound);
     QCOMPARE(cli({QStringLiteral("token")}).exitCode, 3);
     const Run status = cli({QStringLiteral("status"), QStringLiteral("--json")});
     QVERIFY(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("sessions")).toArray().isEmpty());
+}
+
+// The provider cannot be told (503, a dropped connection): the session is removed on this device
+// all the same, and logout says so with exit code 5. A fake provider on loopback plays the
+// failing revocation endpoint, for a session stored as an app would (discovery finds the endpoint).
+void tst_Cli::logoutWithAFailingRevocationStillRemovesTheSession_data()
+{
+    QTest::addColumn<bool>("drop");
+    QTest::newRow("503") << false;
+    QTest::newRow("connection dropped") << true;
+}
+
+void tst_Cli::logoutWithAFailingRevocationStillRemovesTheSession()
+{
+    QFETCH(bool, drop);
+    using namespace KeyloopSessionTest;
+    FakeServer provider;
+    QVERIFY(provider.listen());
+    const QString issuer = provider.url(QString()).toString();
+    const QString clientId = QStringLiteral("installed-app");
+    provider.setHandler("/.well-known/openid-configuration", [&](const Request &, QTcpSocket *socket) {
+        const QJsonObject metadata{{QStringLiteral("issuer"), issuer},
+                                   {QStringLiteral("authorization_endpoint"), issuer + QStringLiteral("/authorize")},
+                                   {QStringLiteral("token_endpoint"), issuer + QStringLiteral("/token")},
+                                   {QStringLiteral("revocation_endpoint"), issuer + QStringLiteral("/revoke")}};
+        FakeServer::reply(socket, httpResponse(200, QJsonDocument(metadata).toJson(QJsonDocument::Compact)));
+    });
+    provider.setHandler("/revoke", [drop](const Request &, QTcpSocket *socket) {
+        if (drop)
+            socket->abort();
+        else
+            FakeServer::reply(socket, httpResponse(503, QByteArray(), "application/json", {"Retry-After: 120"}));
+    });
+
+    SessionRecord record;
+    record.setIssuer(issuer);
+    record.setClientId(clientId);
+    record.setRefreshToken("rt-installed");
+    record.setUpdatedAt(QDateTime::currentDateTimeUtc());
+    KeychainTokenStore store(m_appId);
+    TokenStoreJob *write = store.write(TokenStore::keyFor(issuer, clientId, QString()), record);
+    QSignalSpy written(write, &Job::finished);
+    Error writeError;
+    connect(write, &Job::finished, this, [&, write] { writeError = write->error(); });
+    write->start();
+    QVERIFY(written.wait(10000));
+    QVERIFY2(!writeError, qPrintable(writeError.toString()));
+
+    const Run run = cli({QStringLiteral("logout"), QStringLiteral("--issuer"), issuer, QStringLiteral("--client-id"), clientId,
+                         QStringLiteral("--allow-insecure-loopback")});
+    QCOMPARE(run.exitCode, 5);
+    QVERIFY2(run.err.contains("signed out on this device") && run.err.contains("stay valid until they expire"),
+             run.err.constData());
+    QVERIFY(!run.err.contains("rt-installed"));
+    QVERIFY(run.out.isEmpty());
+    QVERIFY(provider.count("/revoke") >= 1);
+    QCOMPARE(provider.requests("/revoke").constFirst().field(QStringLiteral("token_type_hint")), QByteArray("refresh_token"));
+
+    // Removed on this device.
+    TokenStoreJob *read = store.read(TokenStore::keyFor(issuer, clientId, QString()));
+    QSignalSpy readDone(read, &Job::finished);
+    Error readError;
+    connect(read, &Job::finished, this, [&, read] { readError = read->error(); });
+    read->start();
+    QVERIFY(readDone.wait(10000));
+    QCOMPARE(readError.code(), Error::Code::NotFound);
 }
 
 // RFC 8707 §2.2: the code exchange asks for the first resource, so the API's token comes with

@@ -109,6 +109,30 @@ class TestSessionDevstack : public QObject
         return o;
     }
     int refreshCount() { return admin("GET", QStringLiteral("/counters")).value(QStringLiteral("refresh")).toInt(-1); }
+    int revocationCount() { return admin("GET", QStringLiteral("/counters")).value(QStringLiteral("revocation")).toInt(-1); }
+
+    // POSTs a refresh grant with \a refreshToken to the token endpoint itself (not through the
+    // SDK); returns the OAuth error code of the answer, "" when it succeeded, or "HTTP n".
+    QString refreshError(const QByteArray &refreshToken)
+    {
+        QNetworkRequest request(m_provider.tokenEndpoint());
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/x-www-form-urlencoded"));
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.addCaCertificates(m_devstack.caCertificates());
+        request.setSslConfiguration(tls);
+        const QByteArray form = "grant_type=refresh_token&refresh_token=" + refreshToken.toPercentEncoding()
+            + "&client_id=" + m_devstack.publicClientId.toUtf8().toPercentEncoding();
+        std::unique_ptr<QNetworkReply> reply(m_nam.post(request, form));
+        QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+        if (!reply->isFinished() && !finished.wait(10000))
+            return QStringLiteral("timeout");
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+        if (status == 200)
+            return QString();
+        return body.contains(QStringLiteral("error")) ? body.value(QStringLiteral("error")).toString()
+                                                      : QStringLiteral("HTTP %1").arg(status);
+    }
 
     // A real sign-in, driven directly (authorization code + PKCE): discovery, our own loopback
     // listener, the devstack's scripted user agent as the browser, then the code exchange.
@@ -350,6 +374,42 @@ private Q_SLOTS:
         // The stored session is gone.
         QScopedPointer<Session> third(newSession(&store, nullptr));
         QCOMPARE(runJob(third->restore()).code(), Error::Code::NotFound);
+    }
+
+    // RFC 7009 at the real provider: sign-out revokes the refresh token — oidc-provider then
+    // revokes the whole grant — and removes the stored session.
+    void signOutRevokesTheGrantAtTheProvider()
+    {
+        KeychainTokenStore store(service());
+        QScopedPointer<Session> s(signedInSession(&store, nullptr));
+        QVERIFY(s);
+        QVERIFY(!m_provider.revocationEndpoint().isEmpty());
+        const QByteArray refreshToken = s->record().refreshToken();
+        QVERIFY(!refreshToken.isEmpty());
+        const int before = revocationCount();
+        QVERIFY(!runJob(s->signOut()));
+        QVERIFY(revocationCount() > before);
+        QCOMPARE(refreshError(refreshToken), QStringLiteral("invalid_grant"));
+        QScopedPointer<Session> later(newSession(&store, nullptr));
+        QCOMPARE(runJob(later->restore()).code(), Error::Code::NotFound);
+    }
+
+    // Another process rotated the refresh token after this one last read the store: the sign-out
+    // re-reads it under the lock and revokes the current token, which no longer works afterwards.
+    void signOutRevokesTheTokenAnotherProcessRotated()
+    {
+        KeychainTokenStore store(service());
+        QScopedPointer<Session> s(signedInSession(&store, nullptr));
+        QVERIFY(s);
+        QScopedPointer<Session> other(newSession(&store, nullptr)); // "another process"
+        QVERIFY(!runJob(other->restore()));
+        m_clock.offset = 5s;
+        QVERIFY(!fresh(other.get()).error); // rotates and saves
+        const QByteArray rotated = other->record().refreshToken();
+        QVERIFY(rotated != s->record().refreshToken());
+        QVERIFY(!runJob(s->signOut())); // s still holds the old, spent token in memory
+        QCOMPARE(refreshError(rotated), QStringLiteral("invalid_grant"));
+        QCOMPARE(runJob(other->restore()).code(), Error::Code::NotFound);
     }
 
     void saveFailureAfterRefreshKeepsTokensInMemory()

@@ -9,6 +9,7 @@
 #include <keyloop/idtokenvalidationjob.h>
 #include <keyloop/jwkscache.h>
 #include <keyloop/memorytokenstore.h>
+#include <keyloop/revocationjob.h>
 #include <keyloop/session.h>
 #include <keyloop/signin.h>
 #include <keyloop/tokenclient.h>
@@ -92,6 +93,9 @@ private Q_SLOTS:
                   return m_tokens.exchangeCode(provider(), c, "code", "verifier", QUrl(QStringLiteral("http://127.0.0.1:1/cb")));
               },
               Error::Code::InvalidConfiguration}},
+            {QStringLiteral("RevocationJob"),
+             {[this] { return m_tokens.revoke(provider(), client(), "token", RevocationJob::TokenTypeHint::RefreshToken); },
+              Error::Code::InvalidConfiguration}}, // the provider has no revocation_endpoint
             {QStringLiteral("IdTokenValidationJob"),
              {[] {
                   return new IdTokenValidationJob(IdTokenValidator(QStringLiteral("https://issuer.example"), QStringLiteral("app")),

@@ -12,6 +12,7 @@
 #include <QtNetwork/QNetworkRequest>
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace KeyloopCli {
 namespace {
@@ -158,8 +159,11 @@ private:
             const int status = reply->statusCode();
             if (!e)
                 return succeed();
-            if (status > 0)
+            if (status > 0) {
+                if (!body.isEmpty() && !body.endsWith('\n') && ::isatty(STDOUT_FILENO))
+                    std::fputc('\n', stderr); // the status on a line of its own in a terminal
                 return fail(ExitHttp, httpFailure(status, e));
+            }
             fail(e, e.requiresSignIn() ? QStringLiteral("sign in again with `keyloop login`") : QString());
         });
     }

@@ -149,13 +149,13 @@ void SessionPrivate::lock(const OperationPtr &op, std::chrono::milliseconds time
     auto *l = new ProcessLock(ProcessLock::lockPath(appId, key()), q);
     op->lock = l;
     op->phase = SessionOperation::Phase::Locking;
-    QObject::connect(l, &ProcessLock::acquired, q, [this, op, then] {
+    QObject::connect(l, &ProcessLock::acquired, q, [op, then] {
         if (op->phase != SessionOperation::Phase::Locking)
             return;
         op->phase = SessionOperation::Phase::Working;
         then(Error());
     });
-    QObject::connect(l, &ProcessLock::failed, q, [this, op, l, then](const Error &e) {
+    QObject::connect(l, &ProcessLock::failed, q, [op, l, then](const Error &e) {
         if (op->lock == l)
             op->lock = nullptr;
         l->deleteLater();

@@ -99,7 +99,8 @@ public:
      * owned; its destruction unbinds it.
      */
     [[nodiscard]] Error addCredential(Credential *credential, const QList<QUrl> &locations);
-    /// Unbinds \a credential from all its locations (requests already running keep it).
+    /// Unbinds \a credential from all its locations. Requests already made keep the bindings
+    /// they were made with (for their replays and redirects) — unless the credential is destroyed.
     void removeCredential(Credential *credential);
     /// The credential a request to \a url would carry, or nullptr: a normal request.
     Credential *credentialFor(const QUrl &url) const;
@@ -123,7 +124,6 @@ public:
 
 private:
     friend class HttpClientPrivate;
-    friend class HttpReplyPrivate;
     std::unique_ptr<HttpClientPrivate> d;
 };
 

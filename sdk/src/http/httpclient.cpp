@@ -88,10 +88,10 @@ void HttpClient::removeCredential(Credential *credential)
 
 Credential *HttpClient::credentialFor(const QUrl &url) const
 {
-    return d->credentialFor(ApiLocation::normalizedRequestUrl(url));
+    return HttpClientPrivate::credentialFor(d->bindings, ApiLocation::normalizedRequestUrl(url));
 }
 
-Credential *HttpClientPrivate::credentialFor(const QUrl &url) const
+Credential *HttpClientPrivate::credentialFor(const QList<Binding> &bindings, const QUrl &url)
 {
     Credential *best = nullptr;
     qsizetype bestSpecificity = -1;
@@ -161,7 +161,9 @@ HttpReply *HttpClientPrivate::send(const QNetworkRequest &request, const QByteAr
         r->body = readBody(body, maxRequestBodySize, &error);
     r->startError = error;
     if (!error) {
-        r->credential = credentialFor(r->url);
+        // The bindings as they are now hold for the whole request (its replays and redirects).
+        r->bindings = bindings;
+        r->credential = credentialFor(bindings, r->url);
         r->hadCredential = !r->credential.isNull();
     }
 

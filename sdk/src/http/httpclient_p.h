@@ -28,8 +28,9 @@ public:
     QList<Binding> bindings;
     QList<QPointer<HttpReply>> replies;
 
-    /// The credential bound to the most specific location containing \a url (normalized).
-    Credential *credentialFor(const QUrl &url) const;
+    /// The credential bound to the most specific location of \a bindings containing \a url
+    /// (normalized).
+    static Credential *credentialFor(const QList<Binding> &bindings, const QUrl &url);
     HttpReply *send(const QNetworkRequest &request, const QByteArray &method, const HttpBody &body);
     /// The bytes of \a body (a device is read to its end, at most \a limit bytes).
     static QByteArray readBody(const HttpBody &body, qint64 limit, Error *error);

@@ -127,7 +127,7 @@ void HttpReplyPrivate::hop()
     if (hadCredential && !credential)
         return finish(Error(Error::Code::Cancelled, QStringLiteral("the request's credential was destroyed")));
     credentialThisHop = credential && !crossedOrigin
-        && client->d->credentialFor(url) == credential.data();
+        && HttpClientPrivate::credentialFor(bindings, url) == credential.data();
     sentHeaderValue.clear();
     if (!credentialThisHop)
         return send(QByteArray(), QByteArray());

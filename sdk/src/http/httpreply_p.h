@@ -8,6 +8,8 @@
 #include <keyloop/httpreply.h>
 #include <keyloop/transportoptions.h>
 
+#include "http/httpclient_p.h"
+
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
 #include <QtNetwork/QNetworkRequest>
@@ -32,6 +34,7 @@ public:
     bool hasBody = false;
     Error startError;            ///< known when the request was made: reported by doStart()
 
+    QList<HttpClientPrivate::Binding> bindings; ///< the client's bindings when the request was made
     QPointer<Credential> credential; ///< chosen for the request's URL when it was made
     bool hadCredential = false;
     bool credentialThisHop = false;  ///< the request on the wire carries the credential

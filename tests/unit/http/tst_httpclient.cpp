@@ -254,6 +254,26 @@ private Q_SLOTS:
         QCOMPARE(m_http->credentialFor(url("/api/x")), nullptr);
     }
 
+    void requestsKeepTheBindingsTheyWereMadeWith()
+    {
+        // Unbound while the request runs: its replay still carries the credential; a new
+        // request does not.
+        bindApi();
+        auto calls = std::make_shared<int>(0);
+        m_server->setHandler("/api/x", [this, calls](const Request &, QTcpSocket *socket) {
+            if ((*calls)++ == 0) {
+                m_http->removeCredential(m_credential.get());
+                FakeServer::reply(socket, httpResponse(401, "{}", "application/json", {bearer("error=\"invalid_token\"")}));
+                return;
+            }
+            FakeServer::reply(socket, httpResponse(200, "{}"));
+        });
+        QVERIFY(!wait(m_http->get(request(url("/api/x")))).error);
+        QVERIFY(header(m_server->requests("/api/x").value(1), "Authorization") == "Bearer token-2");
+        QVERIFY(!wait(m_http->get(request(url("/api/x")))).error);
+        QVERIFY(!hasHeader(m_server->requests("/api/x").value(2), "Authorization"));
+    }
+
     void locationsMustBeSecure()
     {
         HttpClient strict(m_nam.get(), TransportOptions());
@@ -386,7 +406,8 @@ private Q_SLOTS:
         bindApi();
         const QList<QByteArray> headers = challenge.isEmpty() ? QList<QByteArray>() : QList<QByteArray>{challenge};
         serveSequence("/api/items", {httpResponse(401, "{}", "application/json", headers), httpResponse(201, "{\"ok\":true}")});
-        QByteArray body("\x00\x01binary \r\n body\xff", 19);
+        static const char raw[] = "\x00\x01" "binary \r\n body" "\xff";
+        const QByteArray body(raw, sizeof raw - 1); // NUL, CR LF and a non-UTF-8 byte, intact
         QNetworkRequest r = request(url("/api/items"));
         r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/octet-stream"));
         const Outcome o = wait(m_http->post(r, body));

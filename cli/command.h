@@ -15,9 +15,12 @@
 #include <QtCore/QStringList>
 #include <QtNetwork/QNetworkAccessManager>
 
+#include <functional>
 #include <optional>
 
 namespace KeyloopCli {
+
+struct RememberedSettings;
 
 /// The CLI's own application id (keychain service name, lock and index directory).
 inline QString defaultAppId() { return QStringLiteral("org.keyloop.cli"); }
@@ -36,6 +39,9 @@ public:
     virtual void start() = 0;
     /// Extra help text printed after the options (examples, environment).
     virtual QString helpEpilogue() const { return {}; }
+    /// The positional arguments the command takes, as shown in its usage line (e.g. "URL");
+    /// empty: none (any is a usage error).
+    virtual QString positionalSyntax() const { return {}; }
 
     void setParser(QCommandLineParser *parser) { m_parser = parser; }
     void setAppId(const QString &appId) { m_appId = appId; }
@@ -61,6 +67,14 @@ protected:
     /// Lets Ctrl-C wait (bounded) for \a session's keychain writes: a rotated refresh token
     /// received but not saved yet would otherwise be lost.
     void watchSession(Keyloop::Session *session);
+    /*!
+     * Restores the stored session of the account the options select, without a browser: reads
+     * the keychain record once, resolves the settings (flag > environment > remembered), takes
+     * the remembered endpoints (else discovery) and restores the session from the record. Calls
+     * \a then with the session (a child of this command, watched for saves) and the settings;
+     * on failure it fails the command itself. (storedsession.cpp)
+     */
+    void restoreStoredSession(std::function<void(Keyloop::Session *session, const RememberedSettings &settings)> then);
 
 private:
     QCommandLineParser *m_parser = nullptr;

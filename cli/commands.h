@@ -10,4 +10,5 @@ std::unique_ptr<Command> makeLoginCommand();
 std::unique_ptr<Command> makeTokenCommand();
 std::unique_ptr<Command> makeStatusCommand();
 std::unique_ptr<Command> makeLogoutCommand();
+std::unique_ptr<Command> makeCallCommand();
 } // namespace KeyloopCli

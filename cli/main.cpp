@@ -35,6 +35,7 @@ std::unique_ptr<Command> makeCommand(const QString &name)
     if (name == QLatin1String("token")) return makeTokenCommand();
     if (name == QLatin1String("status")) return makeStatusCommand();
     if (name == QLatin1String("logout")) return makeLogoutCommand();
+    if (name == QLatin1String("call")) return makeCallCommand();
     return nullptr;
 }
 
@@ -44,10 +45,10 @@ QString mainHelp()
         "Usage: keyloop [--app-id ID] [-v] <command> [options]\n"
         "\n"
         "Sign in to an OAuth 2.0 / OpenID Connect provider in your browser (RFC 8252: PKCE,\n"
-        "loopback redirect), keep the session in the OS keychain, and print fresh access tokens.\n"
+        "loopback redirect), keep the session in the OS keychain, and call APIs with fresh tokens.\n"
         "\n"
         "Commands:\n");
-    for (const char *name : {"login", "token", "status", "logout"}) {
+    for (const char *name : {"login", "token", "call", "status", "logout"}) {
         const auto command = makeCommand(QString::fromLatin1(name));
         text += QStringLiteral("  %1  %2\n").arg(command->name(), -7).arg(command->summary());
     }
@@ -128,7 +129,9 @@ int main(int argc, char **argv)
     if (parser.isSet(helpOption)) {
         QString help = parser.helpText();
         // QCommandLineParser names argv[0]; show the command as users type it.
-        help = QStringLiteral("Usage: keyloop %1 [options]").arg(commandName) + help.mid(help.indexOf(QLatin1Char('\n')));
+        const QString positional = command->positionalSyntax();
+        help = QStringLiteral("Usage: keyloop %1 [options]%2").arg(commandName, positional.isEmpty() ? QString() : QLatin1Char(' ') + positional)
+            + help.mid(help.indexOf(QLatin1Char('\n')));
         std::fputs(qPrintable(help), stdout);
         const QString epilogue = command->helpEpilogue();
         if (!epilogue.isEmpty())
@@ -136,7 +139,7 @@ int main(int argc, char **argv)
         std::printf("\n%s", exitCodeTable());
         return ExitOk;
     }
-    if (!parser.positionalArguments().isEmpty()) {
+    if (!parser.positionalArguments().isEmpty() && command->positionalSyntax().isEmpty()) {
         std::fprintf(stderr, "keyloop %s: unexpected argument \"%s\"\n", qPrintable(commandName),
                      qPrintable(parser.positionalArguments().constFirst()));
         return ExitUsage;

@@ -6,8 +6,10 @@
 #include <QtCore/QMetaType>
 #include <QtCore/QSharedDataPointer>
 #include <QtCore/QString>
+#include <QtCore/QStringList>
 
 #include <chrono>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QDebug;
@@ -55,6 +57,8 @@ public:
         InvalidConfiguration,   ///< a required setting is missing or malformed
         InsecureEndpoint,       ///< an endpoint is not https (and not an allowed loopback http)
         ClientAuthenticationFailed, ///< the token endpoint rejected the client (invalid_client, unauthorized_client): check the client id/secret
+        CredentialNotAllowed,   ///< a credential may not be sent to that location: not https (RFC 6750 §5.3), not an absolute URL, or user info/query/fragment in it
+        RequestBodyTooLarge,    ///< a request body (from a QIODevice) exceeded HttpClient::maxRequestBodySize(); nothing was sent
 
         // Network
         NetworkError,           ///< connection failed, reset, DNS, proxy
@@ -76,6 +80,8 @@ public:
 
         // OAuth: oauthError() carries the error code, oauthErrorDescription() its text
         OAuthError,
+        InsufficientScope,      ///< an API answered 403 `insufficient_scope` (RFC 6750 §3.1); requiredScopes() names what it needs
+        StepUpRequired,         ///< an API asked for a stronger or more recent sign-in (RFC 9470 §3); requiredAcrValues(), requiredMaxAge()
 
         // Loopback redirect and browser
         ListenFailed,           ///< the loopback listener could not bind (e.g. a fixed port in use)
@@ -160,6 +166,28 @@ public:
     /// a 429 or 503), capped at 300 s; zero when it gave none.
     std::chrono::seconds retryAfter() const;
     Error &setRetryAfter(std::chrono::seconds delay);
+
+    /*!
+     * RFC 6750 §3.1: a resource server's 403 `insufficient_scope` challenge (code
+     * InsufficientScope). \a scopes is its `scope` attribute split at spaces (what the request
+     * needs); \a description its `error_description` (sanitised like an OAuth description).
+     */
+    static Error insufficientScope(const QStringList &scopes, const QString &description, int httpStatus = 403);
+    /*!
+     * RFC 9470 §3: a resource server's `insufficient_user_authentication` challenge (code
+     * StepUpRequired): the user must sign in again with \a acrValues and/or \a maxAge (pass them
+     * to the new authorization request). The session itself stays valid: requiresSignIn() is
+     * false, and the token is neither refreshed nor replayed.
+     */
+    static Error stepUpRequired(const QStringList &acrValues, std::optional<std::chrono::seconds> maxAge,
+                                const QString &description, int httpStatus = 401);
+    /// InsufficientScope: the scopes the API requires (RFC 6750 §3.1 `scope`); empty otherwise.
+    QStringList requiredScopes() const;
+    /// StepUpRequired: the authentication context classes the API accepts (RFC 9470 §3 `acr_values`).
+    QStringList requiredAcrValues() const;
+    /// StepUpRequired: the largest acceptable age of the user's authentication (RFC 9470 §3
+    /// `max_age`); empty when the API named none.
+    std::optional<std::chrono::seconds> requiredMaxAge() const;
 
     /*!
      * The same error under another \a code and \a message, keeping the OAuth fields, the HTTP

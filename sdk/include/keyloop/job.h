@@ -14,12 +14,13 @@ class JobPrivate;
 
 /*!
  * \brief The one asynchronous contract of every Keyloop job (DiscoveryJob, TokenJob,
- * IdTokenValidationJob, UserInfoJob, TokenStoreJob, SessionJob, SignIn).
+ * IdTokenValidationJob, UserInfoJob, TokenStoreJob, SessionJob, SignIn, HttpReply).
  *
  * - **Running.** A job is created by a constructor or a factory (TokenClient::refresh(),
  *   TokenStore::read(), Session::restore(), …) and does nothing until start() is called. The
  *   work begins on the next event-loop turn, so connecting after start() is safe. Calling
- *   start() twice has no effect.
+ *   start() twice has no effect. (One exception, like QNetworkAccessManager's replies:
+ *   HttpClient's get(), post() … return an HttpReply it has started already — still queued.)
  * - **Finishing.** finished() is emitted exactly once, always from the event loop (never from
  *   inside start() or cancel()): on success, on failure — an immediate one included — and
  *   after cancel(). error() is null on success and set once finished.

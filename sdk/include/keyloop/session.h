@@ -230,6 +230,16 @@ public:
      */
     void freshAccessToken(const QString &resource, QObject *context, TokenCallback callback);
 
+    /*!
+     * A resource server rejected \a rejected, the access token for \a resource (a 401 with
+     * `invalid_token`, RFC 6750 §3.1): the session drops it — only if it is still the current
+     * token for \a resource, so that many requests rejecting the same old token cause one
+     * refresh, and a token refreshed meanwhile is kept. The next freshAccessToken() then
+     * refreshes (like AppAuth's setNeedsTokenRefresh or MSAL's WithForceRefresh). In memory only;
+     * emits tokensChanged() when it dropped the token. Keyloop::SessionCredential calls it.
+     */
+    void invalidateAccessToken(const QString &resource, const QByteArray &rejected);
+
 Q_SIGNALS:
     /// The tokens changed (restore, sign-in, refresh, adoption of another process's rotation,
     /// sign-out).

@@ -18,6 +18,9 @@ public:
     int httpStatus = 0;
     bool transient = false;
     std::chrono::seconds retryAfter{0};
+    QStringList requiredScopes;      // InsufficientScope
+    QStringList requiredAcrValues;   // StepUpRequired
+    std::optional<std::chrono::seconds> requiredMaxAge;
 };
 
 namespace {
@@ -94,6 +97,42 @@ Error Error::oauth(const QString &error, const QString &description, int httpSta
     return e;
 }
 
+Error Error::insufficientScope(const QStringList &scopes, const QString &description, int httpStatus)
+{
+    const QString desc = sanitiseOAuthText(description, 300);
+    QString message = QStringLiteral("the API needs a token with more scope (RFC 6750 §3.1 insufficient_scope)");
+    if (!scopes.isEmpty())
+        message += QStringLiteral(": ") + sanitiseOAuthText(scopes.join(QLatin1Char(' ')), 300);
+    Error e(Code::InsufficientScope, message);
+    e.d->oauthError = QStringLiteral("insufficient_scope");
+    e.d->oauthErrorDescription = desc;
+    e.d->httpStatus = httpStatus;
+    e.d->requiredScopes = scopes;
+    return e;
+}
+
+Error Error::stepUpRequired(const QStringList &acrValues, std::optional<std::chrono::seconds> maxAge,
+                            const QString &description, int httpStatus)
+{
+    const QString desc = sanitiseOAuthText(description, 300);
+    QString message = QStringLiteral("the API requires a stronger or more recent sign-in (RFC 9470 step-up)");
+    if (!acrValues.isEmpty())
+        message += QStringLiteral("; acr_values: ") + sanitiseOAuthText(acrValues.join(QLatin1Char(' ')), 300);
+    if (maxAge)
+        message += QStringLiteral("; max_age: %1 s").arg(maxAge->count());
+    Error e(Code::StepUpRequired, message);
+    e.d->oauthError = QStringLiteral("insufficient_user_authentication");
+    e.d->oauthErrorDescription = desc;
+    e.d->httpStatus = httpStatus;
+    e.d->requiredAcrValues = acrValues;
+    e.d->requiredMaxAge = maxAge;
+    return e;
+}
+
+QStringList Error::requiredScopes() const { return d->requiredScopes; }
+QStringList Error::requiredAcrValues() const { return d->requiredAcrValues; }
+std::optional<std::chrono::seconds> Error::requiredMaxAge() const { return d->requiredMaxAge; }
+
 bool Error::isNull() const { return d->code == Code::NoError; }
 Error::Code Error::code() const { return d->code; }
 Error::Domain Error::domain() const { return domainOf(d->code); }
@@ -140,6 +179,9 @@ Error Error::reclassified(Code code, const QString &message) const
     e.d->oauthErrorDescription = d->oauthErrorDescription;
     e.d->httpStatus = d->httpStatus;
     e.d->retryAfter = d->retryAfter;
+    e.d->requiredScopes = d->requiredScopes;
+    e.d->requiredAcrValues = d->requiredAcrValues;
+    e.d->requiredMaxAge = d->requiredMaxAge;
     return e;
 }
 
@@ -157,6 +199,8 @@ Error::Domain Error::domainOf(Code code)
     case Code::InvalidConfiguration:
     case Code::InsecureEndpoint:
     case Code::ClientAuthenticationFailed:
+    case Code::CredentialNotAllowed:
+    case Code::RequestBodyTooLarge:
     case Code::ListenFailed: return Domain::Configuration;
     case Code::NetworkError:
     case Code::TlsError:
@@ -173,7 +217,9 @@ Error::Domain Error::domainOf(Code code)
     case Code::UnsupportedTokenType:
     case Code::UnexpectedRedirect:
     case Code::BrowserLaunchFailed: return Domain::Protocol;
-    case Code::OAuthError: return Domain::OAuth;
+    case Code::OAuthError:
+    case Code::InsufficientScope:
+    case Code::StepUpRequired: return Domain::OAuth;
     case Code::JoseMalformed:
     case Code::JoseTooLarge:
     case Code::JoseUnsupportedAlgorithm:

@@ -11,4 +11,5 @@ Q_LOGGING_CATEGORY(lcJose, "keyloop.jose", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcStore, "keyloop.store", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcSession, "keyloop.session", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcNetwork, "keyloop.network", QtWarningMsg)
+Q_LOGGING_CATEGORY(lcHttp, "keyloop.http", QtWarningMsg)
 } // namespace Keyloop

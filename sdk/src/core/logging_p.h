@@ -17,4 +17,5 @@ Q_DECLARE_LOGGING_CATEGORY(lcJose)          // keyloop.jose
 Q_DECLARE_LOGGING_CATEGORY(lcStore)         // keyloop.store
 Q_DECLARE_LOGGING_CATEGORY(lcSession)       // keyloop.session
 Q_DECLARE_LOGGING_CATEGORY(lcNetwork)       // keyloop.network
+Q_DECLARE_LOGGING_CATEGORY(lcHttp)          // keyloop.http
 } // namespace Keyloop

@@ -311,4 +311,15 @@ void Session::freshAccessToken(const QString &resource, QObject *context, TokenC
     d->pump();
 }
 
+void Session::invalidateAccessToken(const QString &resource, const QByteArray &rejected)
+{
+    // Only the current token: a request that carried an older one must not throw away the
+    // token a refresh just brought (many requests rejecting one token make one refresh).
+    if (!d->signedIn || rejected.isEmpty() || d->record.accessToken(resource).token != rejected)
+        return;
+    qCDebug(lcSession) << "access token rejected by a resource server: dropped";
+    d->record.removeAccessToken(resource);
+    Q_EMIT tokensChanged();
+}
+
 } // namespace Keyloop

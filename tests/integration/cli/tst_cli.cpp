@@ -85,6 +85,12 @@ private Q_SLOTS:
     void providerTextReachesTheTerminalOnlyPrintable();
     void clientSecretFileAuthenticatesTheRefresh();
     void clientSecretFileProblemsAreUsageErrors();
+    void callUsageErrorsComeBeforeTheKeychain();
+    void callPrintsTheBodyAndNeverTheToken();
+    void callKeepsWorkingAcrossTokenExpiry();
+    void callReplaysOnceWhenTheApiRejectsTheToken();
+    void callExitsSixOnHttpErrors();
+    void callSendsTheTokenOnlyToSecureUrls();
 
 private:
     QProcess *startCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment());
@@ -100,6 +106,7 @@ private:
     // POSTs a refresh grant with \a refreshToken to the devstack's token endpoint itself; returns
     // the OAuth error code of the answer, "" when the refresh succeeded, or "HTTP n".
     QString refreshError(const QByteArray &refreshToken);
+    QString apiUrl(const QString &path) const;
     SessionRecord storedRecord(Error *error = nullptr);
 
     Devstack m_devstack;
@@ -243,9 +250,9 @@ void tst_Cli::helpDocumentsCommandsAndExitCodes()
 {
     const Run main = cli({QStringLiteral("--help")});
     QCOMPARE(main.exitCode, 0);
-    for (const char *word : {"login", "token", "status", "logout", "--app-id", "130", "storage"})
+    for (const char *word : {"login", "token", "call", "status", "logout", "--app-id", "130", "storage"})
         QVERIFY2(main.out.contains(word), word);
-    for (const char *command : {"login", "token", "status", "logout"}) {
+    for (const char *command : {"login", "token", "call", "status", "logout"}) {
         const Run run = cli({QString::fromLatin1(command), QStringLiteral("--help")});
         QCOMPARE(run.exitCode, 0);
         QVERIFY(run.out.startsWith(QByteArray("Usage: keyloop ") + command));
@@ -256,6 +263,13 @@ void tst_Cli::helpDocumentsCommandsAndExitCodes()
                                "--redirect-host", "--port", "--browser-command", "--ca-file", "--timeout",
                                "--allow-insecure-loopback", "--no-store"})
         QVERIFY2(login.out.contains(option), option);
+    const Run call = cli({QStringLiteral("call"), QStringLiteral("--help")});
+    QVERIFY(call.out.startsWith("Usage: keyloop call [options] URL"));
+    for (const char *option : {"-X", "-H", "-d", "@FILE", "--resource", "--account", "--allow-insecure-loopback"})
+        QVERIFY2(call.out.contains(option), option);
+    // No help suggests putting a token on a command line.
+    for (const char *command : {"token", "call"})
+        QVERIFY(!cli({QString::fromLatin1(command), QStringLiteral("--help")}).out.contains("$(keyloop token)"));
 }
 
 void tst_Cli::usageErrorsExitWithTwo()
@@ -844,6 +858,139 @@ void tst_Cli::clientSecretFileProblemsAreUsageErrors()
         QVERIFY(help.out.contains("--client-secret-file"));
         QVERIFY(help.out.simplified().contains("Visible to other local users in the process list"));
     }
+}
+
+QString tst_Cli::apiUrl(const QString &path) const
+{
+    QUrl url = m_devstack.api;
+    url.setPath(path);
+    return url.toString();
+}
+
+void tst_Cli::callUsageErrorsComeBeforeTheKeychain()
+{
+    // No session is stored: each of these fails on the command line alone (exit 2), not with
+    // "run keyloop login" (exit 3).
+    const QString api = apiUrl(QStringLiteral("/api/me"));
+    const QList<QStringList> usages = {
+        {QStringLiteral("call")},
+        {QStringLiteral("call"), QStringLiteral("/api/me")},
+        {QStringLiteral("call"), api, api},
+        {QStringLiteral("call"), QStringLiteral("-H"), QStringLiteral("Authorization: Bearer x"), api},
+        {QStringLiteral("call"), QStringLiteral("-H"), QStringLiteral("no colon"), api},
+        {QStringLiteral("call"), QStringLiteral("-d"), QStringLiteral("@/nonexistent/body.json"), api},
+    };
+    for (const QStringList &args : usages) {
+        const Run run = cli(args);
+        QVERIFY2(run.exitCode == 2, qPrintable(args.join(QLatin1Char(' ')) + QStringLiteral(": ") + QString::fromUtf8(run.err)));
+        QVERIFY(run.out.isEmpty());
+    }
+    QCOMPARE(cli({QStringLiteral("call"), api}).exitCode, 3); // well-formed: then "sign in first"
+}
+
+void tst_Cli::callPrintsTheBodyAndNeverTheToken()
+{
+    login();
+    Admin admin(m_devstack.admin);
+    const int api = admin.counter(QStringLiteral("api"));
+    const Run run = cli({QStringLiteral("-v"), QStringLiteral("call"), apiUrl(QStringLiteral("/api/me"))});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QJsonObject me = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(me.value(QStringLiteral("sub")).toString(), QStringLiteral("alice"));
+    QCOMPARE(me.value(QStringLiteral("client_id")).toString(), m_devstack.publicClientId);
+    QCOMPARE(admin.counter(QStringLiteral("api")), api + 1);
+    QVERIFY(run.err.contains("keyloop.http")); // debug logging was on
+    const SessionRecord record = storedRecord();
+    const QByteArray token = record.accessToken(m_devstack.apiResource).token;
+    QVERIFY(!token.isEmpty());
+    for (const QByteArray &secret : {token, record.refreshToken()})
+        QVERIFY2(!run.out.contains(secret) && !run.err.contains(secret), "a secret was printed");
+}
+
+void tst_Cli::callKeepsWorkingAcrossTokenExpiry()
+{
+    login();
+    Admin admin(m_devstack.admin);
+    const int refreshes = admin.counter(QStringLiteral("refresh"));
+    const int api = admin.counter(QStringLiteral("api"));
+    const Run first = cli({QStringLiteral("call"), apiUrl(QStringLiteral("/api/items"))});
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    QVERIFY(QJsonDocument::fromJson(first.out).object().contains(QStringLiteral("items")));
+    waitUntilAccessTokenIsStale();
+    const Run second = cli({QStringLiteral("call"), apiUrl(QStringLiteral("/api/items"))});
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    QCOMPARE(second.out, first.out);
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1); // refreshed before the call
+    QCOMPARE(admin.counter(QStringLiteral("api")), api + 2);           // and never rejected
+}
+
+void tst_Cli::callReplaysOnceWhenTheApiRejectsTheToken()
+{
+    login();
+    Admin admin(m_devstack.admin);
+    // New signing keys: the stored (still unexpired) access token no longer verifies at the API.
+    QVERIFY(admin.rotateKeys());
+    const int refreshes = admin.counter(QStringLiteral("refresh"));
+    const int api = admin.counter(QStringLiteral("api"));
+    const Run run = cli({QStringLiteral("call"), apiUrl(QStringLiteral("/api/me"))});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(run.out).object().value(QStringLiteral("sub")).toString(), QStringLiteral("alice"));
+    QCOMPARE(admin.counter(QStringLiteral("api")), api + 2);           // a 401, then the replay
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1); // one fresh token
+}
+
+void tst_Cli::callExitsSixOnHttpErrors()
+{
+    login(); // scope api:read only
+    Admin admin(m_devstack.admin);
+    const int api = admin.counter(QStringLiteral("api"));
+    const Run write = cli({QStringLiteral("call"), QStringLiteral("-H"), QStringLiteral("Content-Type: application/json"),
+                           QStringLiteral("-d"), QStringLiteral("{\"name\":\"x\"}"), apiUrl(QStringLiteral("/api/items"))});
+    QCOMPARE(write.exitCode, 6);
+    QVERIFY2(write.err.contains("HTTP 403") && write.err.contains("api:write"), write.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(write.out).object().value(QStringLiteral("error")).toString(),
+             QStringLiteral("insufficient_scope")); // the body still goes to stdout
+    QCOMPARE(admin.counter(QStringLiteral("api")), api + 1);     // never replayed
+
+    const Run missing = cli({QStringLiteral("call"), apiUrl(QStringLiteral("/api/nothing-here"))});
+    QCOMPARE(missing.exitCode, 6);
+    QVERIFY2(missing.err.contains("HTTP 404"), missing.err.constData());
+    const Run method = cli({QStringLiteral("call"), QStringLiteral("-X"), QStringLiteral("DELETE"), apiUrl(QStringLiteral("/api/me"))});
+    QCOMPARE(method.exitCode, 6);
+}
+
+void tst_Cli::callSendsTheTokenOnlyToSecureUrls()
+{
+    login();
+    // Plain http to a public host: refused before anything is sent.
+    const Run plain = cli({QStringLiteral("call"), QStringLiteral("http://api.example.com/items")});
+    QCOMPARE(plain.exitCode, 2);
+    QVERIFY2(plain.err.contains("https"), plain.err.constData());
+    // Plain http to loopback: only with --allow-insecure-loopback on this command line — and
+    // then the token goes to our own listener, which proves what it received: the header only.
+    QTcpServer listener;
+    QVERIFY(listener.listen(QHostAddress::LocalHost));
+    const QString local = QStringLiteral("http://127.0.0.1:%1/api/echo?q=1").arg(listener.serverPort());
+    QCOMPARE(cli({QStringLiteral("call"), local}).exitCode, 2);
+    QProcess *process = startCli({QStringLiteral("call"), QStringLiteral("--allow-insecure-loopback"), local});
+    QByteArray request;
+    QTcpSocket *socket = nullptr;
+    QVERIFY(QTest::qWaitFor([&] {
+        if (!socket && listener.hasPendingConnections())
+            socket = listener.nextPendingConnection();
+        if (socket && socket->bytesAvailable())
+            request += socket->readAll();
+        return request.contains("\r\n\r\n");
+    }, 30000));
+    socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\nConnection: close\r\n\r\necho");
+    socket->flush();
+    const Run run = finish(process);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QCOMPARE(run.out, QByteArray("echo"));
+    const QByteArray token = storedRecord().accessToken(m_devstack.apiResource).token;
+    const QByteArray requestLine = request.left(request.indexOf("\r\n"));
+    QCOMPARE(requestLine, QByteArray("GET /api/echo?q=1 HTTP/1.1"));           // never in the URL
+    QVERIFY(request.contains("\r\nAuthorization: Bearer " + token + "\r\n")); // only in the header
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -6,6 +6,8 @@
 // without a network peer, so the test is about the contract, not the protocol.
 #include <keyloop/discoveryjob.h>
 #include <keyloop/accountindex.h>
+#include <keyloop/httpclient.h>
+#include <keyloop/httpreply.h>
 #include <keyloop/idtokenvalidationjob.h>
 #include <keyloop/jwkscache.h>
 #include <keyloop/memorytokenstore.h>
@@ -18,6 +20,7 @@
 #include <QtCore/QPointer>
 #include <QtCore/QTemporaryDir>
 #include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkRequest>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -31,6 +34,7 @@ struct Factory
 {
     std::function<Job *()> make;
     Error::Code failure; // the code of the immediate failure (NoError: the job succeeds)
+    bool startedByFactory = false; // HttpClient starts its replies (httpreply.h)
 };
 
 // Lets the event loop run until an event posted now has been delivered: everything queued
@@ -53,6 +57,7 @@ class tst_JobContract : public QObject
     QNetworkAccessManager m_nam;
     MemoryTokenStore m_store{QStringLiteral("org.keyloop.test.jobcontract")};
     TokenClient m_tokens{&m_nam, TransportOptions()};
+    HttpClient m_http{&m_nam, TransportOptions()};
     Session *m_session = nullptr;
     QMap<QString, Factory> m_factories;
 
@@ -113,6 +118,9 @@ private Q_SLOTS:
             {QStringLiteral("SessionJob signOut"), {[this] { return m_session->signOut(); }, Error::Code::NoError}},
             {QStringLiteral("SignIn"),
              {[this] { return new SignIn(ClientConfiguration(), &m_nam); }, Error::Code::InvalidConfiguration}},
+            {QStringLiteral("HttpReply"),
+             {[this] { return m_http.get(QNetworkRequest(QUrl(QStringLiteral("http://api.example/")))); },
+              Error::Code::InsecureEndpoint, true}},
         };
     }
 
@@ -122,7 +130,7 @@ private Q_SLOTS:
         QFETCH(QString, job);
         const Factory f = m_factories.value(job);
         QPointer<Job> j = f.make();
-        QVERIFY(!j->isStarted());
+        QCOMPARE(j->isStarted(), f.startedByFactory);
         QSignalSpy finished(j.data(), &Job::finished);
         j->start();
         j->start(); // no effect
@@ -171,6 +179,7 @@ private Q_SLOTS:
     void cancelBeforeStartFinishesAndNeverStarts()
     {
         QFETCH(QString, job);
+        // (A reply HttpClient started is cancelled before its work began: the same contract.)
         QPointer<Job> j = m_factories.value(job).make();
         QSignalSpy finished(j.data(), &Job::finished);
         j->cancel();

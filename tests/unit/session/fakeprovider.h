@@ -9,6 +9,8 @@
 #include <QtCore/QJsonObject>
 #include <QtCore/QList>
 #include <QtCore/QUrlQuery>
+#include <QtNetwork/QSslConfiguration>
+#include <QtNetwork/QSslServer>
 #include <QtNetwork/QTcpServer>
 #include <QtNetwork/QTcpSocket>
 
@@ -90,6 +92,7 @@ struct Request
 {
     QByteArray method;
     QByteArray path;
+    QByteArray target; ///< the whole request-target, query included
     QList<QPair<QByteArray, QByteArray>> headers;
     QByteArray body;
 
@@ -116,35 +119,35 @@ inline QByteArray httpResponse(int status, const QByteArray &body = QByteArray()
 }
 
 /*!
- * A loopback HTTP server. Each request goes to the handler for its path; the handler answers
- * through the socket (reply() writes a whole response and closes), or drops it, or stays
- * silent. Requests are recorded per path.
+ * A loopback HTTP server (https after listenTls()). Each request goes to the handler for its
+ * path; the handler answers through the socket (reply() writes a whole response and closes), or
+ * drops it, or stays silent. Requests are recorded per path.
  */
 class FakeServer : public QObject
 {
 public:
     using Handler = std::function<void(const Request &request, QTcpSocket *socket)>;
 
-    FakeServer()
-    {
-        QObject::connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                socket->setParent(this);
-                QObject::connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-                QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-            }
-        });
-    }
+    FakeServer() { attach(std::make_unique<QTcpServer>()); }
 
-    bool listen(quint16 port = 0) { return m_server.listen(QHostAddress::LocalHost, port); }
-    void close() { m_server.close(); }
-    quint16 port() const { return m_port ? m_port : m_server.serverPort(); }
+    bool listen(quint16 port = 0) { return m_server->listen(QHostAddress::LocalHost, port); }
+    /// Serves https with \a tls (its local certificate and private key) instead.
+    bool listenTls(const QSslConfiguration &tls, quint16 port = 0)
+    {
+        auto server = std::make_unique<QSslServer>();
+        server->setSslConfiguration(tls);
+        attach(std::move(server));
+        m_scheme = QStringLiteral("https");
+        return m_server->listen(QHostAddress::LocalHost, port);
+    }
+    void close() { m_server->close(); }
+    quint16 port() const { return m_port ? m_port : m_server->serverPort(); }
     QUrl url(const QString &path) const
     {
-        return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_server.isListening() ? m_server.serverPort() : m_port).arg(path));
+        return QUrl(QStringLiteral("%1://127.0.0.1:%2%3").arg(m_scheme).arg(m_server->isListening() ? m_server->serverPort() : m_port).arg(path));
     }
     /// Remember the port so that close() + listen(port()) comes back on it.
-    void pinPort() { m_port = m_server.serverPort(); }
+    void pinPort() { m_port = m_server->serverPort(); }
 
     void setHandler(const QByteArray &path, Handler handler) { m_handlers[path] = std::move(handler); }
     QList<Request> requests(const QByteArray &path) const
@@ -165,6 +168,23 @@ public:
     }
 
 private:
+    void attach(std::unique_ptr<QTcpServer> server)
+    {
+        m_server = std::move(server);
+        const auto accept = [this] {
+            while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+                socket->setParent(this);
+                QObject::connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+                QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+                if (socket->bytesAvailable())
+                    onReadyRead(socket);
+            }
+        };
+        // A QSslServer queues a connection only once its handshake is done.
+        QObject::connect(m_server.get(), &QTcpServer::pendingConnectionAvailable, this, accept);
+        QObject::connect(m_server.get(), &QTcpServer::newConnection, this, accept);
+    }
+
     void onReadyRead(QTcpSocket *socket)
     {
         QByteArray &buffer = m_buffers[socket];
@@ -176,6 +196,7 @@ private:
         const QList<QByteArray> lines = buffer.left(end).split('\n');
         const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
         request.method = requestLine.value(0);
+        request.target = requestLine.value(1);
         request.path = requestLine.value(1).split('?').value(0);
         qsizetype length = 0;
         for (qsizetype i = 1; i < lines.size(); ++i) {
@@ -203,7 +224,8 @@ private:
         it.value()(request, socket);
     }
 
-    QTcpServer m_server;
+    std::unique_ptr<QTcpServer> m_server;
+    QString m_scheme = QStringLiteral("http");
     quint16 m_port = 0;
     QHash<QTcpSocket *, QByteArray> m_buffers;
     QHash<QByteArray, Handler> m_handlers;

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// Code docs/http-client.md quotes: compiled with the examples (warnings are errors), never run.
+// The regions between `//! [name]` lines are copied verbatim into the guide, and
+// examples/check-doc-snippets.sh keeps the copies identical.
+
+#include <keyloop/credential.h>
+#include <keyloop/error.h>
+#include <keyloop/httpclient.h>
+#include <keyloop/httpreply.h>
+#include <keyloop/session.h>
+#include <keyloop/sessioncredential.h>
+
+#include <QtCore/QDebug>
+#include <QtCore/QFile>
+#include <QtCore/QJsonObject>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkRequest>
+
+namespace KeyloopDocSnippets {
+
+void callAnApi(Keyloop::Session *session, QNetworkAccessManager *nam, QObject *context)
+{
+    //! [setup]
+    // One HttpClient per QNetworkAccessManager; one credential per API (resource indicator).
+    auto *http = new Keyloop::HttpClient(nam, session->clientConfiguration().transport(), context);
+    auto *api = new Keyloop::SessionCredential(session, QStringLiteral("https://api.example.com"), context);
+    // Where the token may go: the API's URLs, explicitly. The resource indicator above names the
+    // API to the provider; it is never taken for a URL.
+    if (const Keyloop::Error e = http->addCredential(api, {QUrl(QStringLiteral("https://api.example.com/v1")),
+                                                           QUrl(QStringLiteral("https://files.example.com/upload"))}))
+        qWarning() << "not bound:" << e; // CredentialNotAllowed: not https, a query, …
+    //! [setup]
+
+    //! [get]
+    Keyloop::HttpReply *reply = http->get(QNetworkRequest(QUrl(QStringLiteral("https://api.example.com/v1/items"))));
+    QObject::connect(reply, &Keyloop::Job::finished, context, [reply] {
+        // The reply is started already and deletes itself after finished().
+        if (const Keyloop::Error e = reply->error()) {
+            if (e.requiresSignIn())
+                qWarning() << "sign in again";
+            else if (e.code() == Keyloop::Error::Code::InsufficientScope)
+                qWarning() << "the API needs scopes" << e.requiredScopes();
+            else if (e.code() == Keyloop::Error::Code::StepUpRequired)
+                qWarning() << "sign in again with acr_values" << e.requiredAcrValues();
+            else if (e.isTransient())
+                qWarning() << "try again later" << e.retryAfter().count() << "s";
+            else
+                qWarning() << "HTTP" << reply->statusCode() << e; // reply->body() is still there
+            return;
+        }
+        Keyloop::Error jsonError;
+        const QJsonValue items = reply->json(&jsonError); // strict JSON (no duplicate members)
+        if (!jsonError)
+            qDebug() << items.toObject().keys();
+    });
+    //! [get]
+
+    //! [post]
+    QNetworkRequest request(QUrl(QStringLiteral("https://api.example.com/v1/items")));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    Keyloop::HttpReply *created = http->post(request, QByteArrayLiteral("{\"name\":\"new\"}"));
+    QObject::connect(created, &Keyloop::Job::finished, context, [created] { qDebug() << created->statusCode(); });
+
+    QFile file(QStringLiteral("report.pdf"));
+    if (file.open(QIODevice::ReadOnly)) {
+        // Read whole now (at most maxRequestBodySize()), so the file may close at once; a replay
+        // after a 401 or a Retry-After sends the same bytes.
+        Keyloop::HttpReply *uploaded = http->put(QNetworkRequest(QUrl(QStringLiteral("https://files.example.com/upload/report.pdf"))),
+                                                 Keyloop::HttpBody::fromDevice(&file));
+        QObject::connect(uploaded, &Keyloop::Job::finished, context, [uploaded] { qDebug() << uploaded->error(); });
+    }
+    //! [post]
+}
+
+//! [credential]
+// Another scheme for another API: a static key in a header of its own.
+class ApiKeyCredential : public Keyloop::Credential
+{
+public:
+    explicit ApiKeyCredential(const QByteArray &key, QObject *parent = nullptr) : Credential(parent), m_key(key) {}
+
+    void authorize(QObject *context, AuthorizeCallback callback) override
+    {
+        // Queued, once, never after context is gone: deliverLater() keeps the contract.
+        deliverLater(context, std::move(callback), QByteArrayLiteral("X-Api-Key"), m_key, Keyloop::Error());
+    }
+    // reject(): a static key cannot be renewed; the default (do nothing) fits.
+
+private:
+    QByteArray m_key;
+};
+//! [credential]
+
+void proactive(Keyloop::SessionCredential *api)
+{
+    //! [proactive]
+    Keyloop::RefreshSchedule schedule;
+    schedule.setJitterFraction(0.5);                            // refresh in the first half of the lead window
+    schedule.setInitialBackoff(std::chrono::seconds(2));        // then 2 s, 4 s, 8 s … (with jitter)
+    schedule.setMaximumBackoff(std::chrono::minutes(5));
+    api->setRefreshSchedule(schedule);
+    QObject::connect(api, &Keyloop::SessionCredential::backgroundRefreshFailed, api, [](const Keyloop::Error &e) {
+        if (e.requiresSignIn())
+            qWarning() << "the session ended; the next request will say so too";
+    });
+    // api->setProactiveRefreshEnabled(false);                  // e.g. a one-shot command-line tool
+    //! [proactive]
+}
+
+} // namespace KeyloopDocSnippets

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+
+#include <QtCore/QByteArray>
+#include <QtCore/QObject>
+
+#include <functional>
+#include <memory>
+
+namespace Keyloop {
+
+class CredentialPrivate;
+
+/*!
+ * \brief The source of an `Authorization`-like header for requests to an API: the extension
+ * point of HttpClient.
+ *
+ * HttpClient asks a credential for a header before each request it sends to one of the
+ * credential's locations (HttpClient::addCredential()), and tells it when the API rejected the
+ * value (a 401). Keyloop ships SessionCredential (a user's access token from a Session, sent as
+ * `Authorization: Bearer …`, RFC 6750 §2.1); implement your own for other schemes.
+ *
+ * \code
+ * class ApiKeyCredential : public Keyloop::Credential
+ * {
+ * public:
+ *     void authorize(QObject *context, AuthorizeCallback callback) override
+ *     {
+ *         // Always queued, exactly once, never after context is gone: deliverLater() does that.
+ *         deliverLater(context, std::move(callback), "X-Api-Key", m_key, Keyloop::Error());
+ *     }
+ * private:
+ *     QByteArray m_key;
+ * };
+ * \endcode
+ *
+ * A credential belongs to the thread it lives in, like the HttpClient that uses it. It is not
+ * owned by the client: destroying it removes its locations from every client.
+ */
+class KEYLOOP_EXPORT Credential : public QObject
+{
+    Q_OBJECT
+public:
+    /*!
+     * The answer to authorize(): a header name and value (e.g. "Authorization", "Bearer …"),
+     * or an error (e.g. SignInRequired, a transient refresh failure). The value is a secret:
+     * never log it.
+     */
+    using AuthorizeCallback =
+        std::function<void(const QByteArray &headerName, const QByteArray &headerValue, const Keyloop::Error &error)>;
+
+    ~Credential() override;
+
+    /*!
+     * Calls \a callback on \a context with the header to send. The contract is the SDK's second
+     * asynchronous shape (docs/architecture.md): the callback is always queued (never called
+     * before this function returns), called exactly once, and never after \a context is
+     * destroyed (it is dropped then). (HttpClient does not wait for a credential that is
+     * destroyed before it answers: that request fails with Error::Code::Cancelled.)
+     */
+    virtual void authorize(QObject *context, AuthorizeCallback callback) = 0;
+
+    /*!
+     * The API answered 401 to a request that carried \a headerValue: drop that value, but only
+     * if it is still the current one (another request may have caused a new one already), so
+     * that the next authorize() brings a fresh value. The default does nothing.
+     */
+    virtual void reject(const QByteArray &headerValue);
+
+protected:
+    explicit Credential(QObject *parent = nullptr);
+
+    /// Queues \a callback on \a context (dropped if \a context is destroyed first): the
+    /// contract of authorize() for an answer known at once.
+    static void deliverLater(QObject *context, AuthorizeCallback callback, const QByteArray &headerName,
+                             const QByteArray &headerValue, const Keyloop::Error &error);
+
+private:
+    std::unique_ptr<CredentialPrivate> d;
+};
+
+} // namespace Keyloop

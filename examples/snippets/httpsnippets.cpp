@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
-// Code docs/http-client.md quotes: compiled with the examples (warnings are errors), never run.
+// Code docs/http-client.md and docs/credentials.md quote: compiled with the examples (warnings are errors), never run.
 // The regions between `//! [name]` lines are copied verbatim into the guide, and
 // examples/check-doc-snippets.sh keeps the copies identical.
 
+#include <keyloop/apikeycredential.h>
+#include <keyloop/clientcredentialscredential.h>
 #include <keyloop/credential.h>
 #include <keyloop/error.h>
 #include <keyloop/httpclient.h>
 #include <keyloop/httpreply.h>
 #include <keyloop/session.h>
+#include <keyloop/secretjob.h>
 #include <keyloop/sessioncredential.h>
+#include <keyloop/tokenclient.h>
 
 #include <QtCore/QDebug>
 #include <QtCore/QFile>
@@ -73,23 +77,69 @@ void callAnApi(Keyloop::Session *session, QNetworkAccessManager *nam, QObject *c
 }
 
 //! [credential]
-// Another scheme for another API: a static key in a header of its own.
-class ApiKeyCredential : public Keyloop::Credential
+// Another scheme for another API: a value the app gets elsewhere (here: handed in), in a header
+// of its own. (For a stored API key, Keyloop ships ApiKeyCredential.)
+class DeviceTokenCredential : public Keyloop::Credential
 {
 public:
-    explicit ApiKeyCredential(const QByteArray &key, QObject *parent = nullptr) : Credential(parent), m_key(key) {}
+    explicit DeviceTokenCredential(const QByteArray &token, QObject *parent = nullptr) : Credential(parent), m_token(token) {}
 
     void authorize(QObject *context, AuthorizeCallback callback) override
     {
         // Queued, once, never after context is gone: deliverLater() keeps the contract.
-        deliverLater(context, std::move(callback), QByteArrayLiteral("X-Api-Key"), m_key, Keyloop::Error());
+        deliverLater(context, std::move(callback), QByteArrayLiteral("X-Device-Token"), m_token, Keyloop::Error());
     }
-    // reject(): a static key cannot be renewed; the default (do nothing) fits.
+    // reject(): this value cannot be renewed here; the default (do nothing) fits.
 
 private:
-    QByteArray m_key;
+    QByteArray m_token;
 };
 //! [credential]
+
+void apiKey(Keyloop::HttpClient *http, const QByteArray &keyFromTheUser, QObject *context)
+{
+    //! [apikey]
+    // The key lives in the OS keychain under the app id, item "api-key:weather".
+    auto *weather = new Keyloop::ApiKeyCredential(QStringLiteral("org.example.MyApp"), QStringLiteral("weather"), context);
+    // weather->setHeaderName("Authorization"); weather->setScheme("Token");  // "Authorization: Token <key>"
+    if (const Keyloop::Error e = http->addCredential(weather, {QUrl(QStringLiteral("https://weather.example.com/v2"))}))
+        qWarning() << "not bound:" << e;
+
+    // Once, e.g. from a settings dialog: never in code or a configuration file.
+    Keyloop::SecretJob *job = weather->store(keyFromTheUser);
+    QObject::connect(job, &Keyloop::Job::finished, context, [job] {
+        if (job->error())
+            qWarning() << "the key was not stored:" << job->error(); // StorageUnavailable: no keychain
+    });
+    job->start();
+    // Later requests read it from the keychain on first use; weather->remove() forgets it.
+    //! [apikey]
+}
+
+void clientCredentials(Keyloop::HttpClient *http, Keyloop::TokenClient *tokens, const Keyloop::ProviderConfiguration &provider,
+                       const QByteArray &provisionedSecret, QObject *context)
+{
+    //! [clientcredentials]
+    // A confidential client: its secret is provisioned per installation, never shipped in the app.
+    Keyloop::ClientConfiguration client;
+    client.setIssuer(QUrl(QStringLiteral("https://login.example.com")));
+    client.setClientId(QStringLiteral("inventory-agent"));
+    client.setClientAuthMethod(Keyloop::ClientConfiguration::ClientAuthMethod::ClientSecretBasic);
+    client.setScopes({QStringLiteral("inventory:read")});
+    auto *agent = new Keyloop::ClientCredentialsCredential(QStringLiteral("org.example.InventoryAgent"), tokens, provider,
+                                                           client, QStringLiteral("https://api.example.com"), context);
+    if (const Keyloop::Error e = http->addCredential(agent, {QUrl(QStringLiteral("https://api.example.com/v1"))}))
+        qWarning() << "not bound:" << e;
+
+    // At provisioning time (an installer, an enrolment step), not at every start:
+    Keyloop::SecretJob *job = agent->storeClientSecret(provisionedSecret);
+    QObject::connect(job, &Keyloop::Job::finished, context, [job] {
+        if (job->error())
+            qWarning() << "the secret was not stored:" << job->error();
+    });
+    job->start();
+    //! [clientcredentials]
+}
 
 void proactive(Keyloop::SessionCredential *api)
 {

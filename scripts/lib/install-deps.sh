@@ -33,7 +33,8 @@ KEYLOOP_DEMO_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" xdg-utils)
 # Demo on a machine without a desktop session: headless Chromium + a throwaway keyring.
 KEYLOOP_DEMO_HEADLESS_PACKAGES=("${KEYLOOP_DEMO_PACKAGES[@]}" chromium gnome-keyring libsecret-tools dbus)
 KEYLOOP_TEST_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" gnome-keyring libsecret-tools dbus xvfb xauth
-    xdg-utils chromium clang-14 libclang-rt-14-dev iproute2 util-linux dpkg-dev curl file)
+    xdg-utils chromium clang-14 libclang-rt-14-dev iproute2 util-linux dpkg-dev curl file
+    qt6-networkauth-dev)  # qt6-networkauth-dev: benchmark-only peer (bench_httpclient), never the SDK or tests
 
 _keyloop_say() { [[ -n "${KEYLOOP_QUIET:-}" ]] || echo "install-deps: $*" >&2; }
 _keyloop_err() { echo "install-deps: $*" >&2; }

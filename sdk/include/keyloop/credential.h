@@ -21,19 +21,21 @@ class CredentialPrivate;
  * HttpClient asks a credential for a header before each request it sends to one of the
  * credential's locations (HttpClient::addCredential()), and tells it when the API rejected the
  * value (a 401). Keyloop ships SessionCredential (a user's access token from a Session, sent as
- * `Authorization: Bearer …`, RFC 6750 §2.1); implement your own for other schemes.
+ * `Authorization: Bearer …`, RFC 6750 §2.1), ApiKeyCredential (a static key from the keychain)
+ * and ClientCredentialsCredential (the client's own token, RFC 6749 §4.4); implement your own
+ * for other schemes.
  *
  * \code
- * class ApiKeyCredential : public Keyloop::Credential
+ * class DeviceTokenCredential : public Keyloop::Credential
  * {
  * public:
  *     void authorize(QObject *context, AuthorizeCallback callback) override
  *     {
  *         // Always queued, exactly once, never after context is gone: deliverLater() does that.
- *         deliverLater(context, std::move(callback), "X-Api-Key", m_key, Keyloop::Error());
+ *         deliverLater(context, std::move(callback), "X-Device-Token", m_token, Keyloop::Error());
  *     }
  * private:
- *     QByteArray m_key;
+ *     QByteArray m_token;
  * };
  * \endcode
  *

@@ -12,6 +12,7 @@
 #include <keyloop/jwkscache.h>
 #include <keyloop/memorytokenstore.h>
 #include <keyloop/revocationjob.h>
+#include <keyloop/secretjob.h>
 #include <keyloop/session.h>
 #include <keyloop/signin.h>
 #include <keyloop/tokenclient.h>
@@ -114,6 +115,11 @@ private Q_SLOTS:
              {[this] { return m_store.read(QStringLiteral("absent")); }, Error::Code::NotFound}},
             {QStringLiteral("TokenStoreJob write"),
              {[this] { return m_store.write(QStringLiteral("k"), SessionRecord()); }, Error::Code::NoError}},
+            {QStringLiteral("SecretJob read"),
+             {[] { return SecretJob::read(QString(), QStringLiteral("api-key:x")); }, Error::Code::InvalidConfiguration}},
+            {QStringLiteral("SecretJob write"),
+             {[] { return SecretJob::write(QStringLiteral("org.keyloop.test"), QStringLiteral("api-key:x"), QByteArray()); },
+              Error::Code::InvalidConfiguration}},
             {QStringLiteral("SessionJob restore"), {[this] { return m_session->restore(); }, Error::Code::NotFound}},
             {QStringLiteral("SessionJob signOut"), {[this] { return m_session->signOut(); }, Error::Code::NoError}},
             {QStringLiteral("SignIn"),

@@ -5,7 +5,7 @@
 #
 # Every code block in DOCS_DIR/*.md that follows a line
 #     <!-- snippet: <file under EXAMPLES_DIR> [<name>] -->
-# must be exactly the region of that file between two `//! [<name>]` lines (common indentation
+# must be exactly the region of that file between two `//! [<name>]` (or `// [<name>]`) lines (common indentation
 # removed), so that what the guides show is code that compiles. Prints each mismatch as a diff
 # and exits 1; exits 0 when every snippet matches (and at least one was checked).
 set -euo pipefail
@@ -16,9 +16,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 # region FILE NAME: the marked region, dedented.
 region() {
-    awk -v tag="//! [$2]" '
+    awk -v tag="//! [$2]" -v tag2="// [$2]" '
         { line = $0; sub(/^[ \t]+/, "", line); sub(/[ \t]+$/, "", line) }
-        line == tag { inside = !inside; found++; next }
+        line == tag || line == tag2 { inside = !inside; found++; next }
         inside { lines[n++] = $0 }
         END {
             if (found != 2) exit 3

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# run-examples-test.sh SIGNIN_WIDGET FRESH_TOKEN — run inside the test sandbox (sandbox-exec.sh):
+# run-examples-test.sh SIGNIN_WIDGET FRESH_TOKEN API_CALL — run inside the test sandbox (sandbox-exec.sh):
 # the examples the guides quote, against the devstack, with the sandbox's keyring and Xvfb.
 #   1. signin-widget opens the "browser" through QDesktopServices (xcb under Xvfb → xdg-open →
 #      a private mimeapps.list whose http(s) handler is the devstack's scripted login), signs in
@@ -9,10 +9,13 @@
 #      and lists the account in the (non-secret) account index;
 #   2. fresh-token restores it and prints a fresh token's expiry (no refresh needed);
 #   3. fresh-token --resource gets a token for the API (a refresh with RFC 8707 resource);
-#   4. fresh-token for an account that never signed in asks to sign in (exit 3).
+#   4. fresh-token for an account that never signed in asks to sign in (exit 3);
+#   5. api-call (the quickstart, Keyloop::Client) signs in through the system browser (xdg-open)
+#      and calls the API; run again, it restores silently: no authorization request, no discovery.
 set -euo pipefail
-signin=${1:?usage: run-examples-test.sh SIGNIN_WIDGET FRESH_TOKEN}
-fresh=${2:?usage: run-examples-test.sh SIGNIN_WIDGET FRESH_TOKEN}
+signin=${1:?usage: run-examples-test.sh SIGNIN_WIDGET FRESH_TOKEN API_CALL}
+fresh=${2:?usage: run-examples-test.sh SIGNIN_WIDGET FRESH_TOKEN API_CALL}
+apicall=${3:?usage: run-examples-test.sh SIGNIN_WIDGET FRESH_TOKEN API_CALL}
 : "${KEYLOOP_DEVSTACK_JSON:?run me through sandbox-exec.sh}" "${DISPLAY:?no X display}"
 : "${XDG_CONFIG_HOME:?}" "${XDG_DATA_HOME:?}" "${KEYLOOP_TEST_SERVICE:?}" "${KEYLOOP_SOURCE_DIR:?}"
 
@@ -68,5 +71,22 @@ timeout 60 "$fresh" "${common[@]}" --account nobody
 rc=$?
 set -e
 [[ $rc -eq 3 ]] || fail "expected exit 3 (sign in first), got $rc"
+
+counter() { node -e "fetch(process.argv[1] + '/counters').then(r => r.json()).then(c => process.stdout.write(String(c[process.argv[2]])))" "$(get admin)" "$1"; }
+api="$(get api)/api/"
+quickstart=(--issuer "$issuer" --client-id "$client" --ca-file "$ca" --app-id "$KEYLOOP_TEST_SERVICE.quickstart"
+            --scope "openid profile email offline_access api:read" --resource "$resource" --api "$api")
+echo "== api-call (the quickstart): sign in, call the API"
+out=$(timeout 60 "$apicall" "${quickstart[@]}") || fail "api-call exited $?"
+echo "$out"
+[[ "$out" == *'"sub":"alice"'* ]] || fail "api-call did not print the API's answer for alice"
+
+echo "== api-call again: restored silently"
+authorizations=$(counter authorization)
+discoveries=$(counter discovery)
+out=$(timeout 60 "$apicall" "${quickstart[@]}") || fail "api-call (restore) exited $?"
+[[ "$out" == *'"sub":"alice"'* ]] || fail "api-call (restore) did not print the API's answer"
+[[ "$(counter authorization)" == "$authorizations" ]] || fail "the restore opened the browser"
+[[ "$(counter discovery)" == "$discoveries" ]] || fail "the restore made a discovery request"
 
 echo "examples: ok"

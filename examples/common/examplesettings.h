@@ -19,6 +19,7 @@ struct ExampleSettings
     QString appId;    ///< keychain service name, lock and account index (reverse-DNS)
     QString account;  ///< "" = the default account
     QString resource; ///< RFC 8707 resource of the API the token is for; "" = the provider itself
+    QUrl api;         ///< where that API lives (its token goes there and nowhere else)
 };
 
 /// Parses the common options; on failure returns an Error (InvalidConfiguration / InsecureEndpoint).
@@ -33,6 +34,7 @@ inline Keyloop::Error parseExampleSettings(const QCoreApplication &app, const QS
                       QStringLiteral("ID")});
     parser.addOption({QStringLiteral("resource"),
                       QStringLiteral("Resource indicator (RFC 8707) of an API to get tokens for."), QStringLiteral("URI")});
+    parser.addOption({QStringLiteral("api"), QStringLiteral("The API's address (URL prefix)."), QStringLiteral("URL")});
     parser.addOption({QStringLiteral("scope"), QStringLiteral("Scopes, space-separated (default: openid profile email)."),
                       QStringLiteral("SCOPES")});
     parser.addOption({QStringLiteral("ca-file"),
@@ -75,5 +77,6 @@ inline Keyloop::Error parseExampleSettings(const QCoreApplication &app, const QS
     settings->appId = parser.value(QStringLiteral("app-id"));
     settings->account = parser.value(QStringLiteral("account"));
     settings->resource = parser.value(QStringLiteral("resource"));
+    settings->api = QUrl(parser.value(QStringLiteral("api")));
     return Keyloop::Error();
 }

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <keyloop/accountindex.h>
+#include <keyloop/clientconfiguration.h>
+#include <keyloop/error.h>
+#include <keyloop/global.h>
+#include <keyloop/httpbody.h>
+#include <keyloop/session.h>
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QList>
+#include <QtCore/QObject>
+#include <QtCore/QUrl>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QIODevice;
+class QNetworkAccessManager;
+class QNetworkRequest;
+QT_END_NAMESPACE
+
+namespace Keyloop {
+
+class AccountIndex;
+class BrowserLauncher;
+class HttpClient;
+class HttpReply;
+class JwksCache;
+class SignIn;
+class TokenStore;
+class ClientPrivate;
+
+/*!
+ * \brief The one object an app embeds: sign in in the system browser, restore the session
+ * silently at the next start, and call protected APIs with tokens that refresh themselves.
+ *
+ * \code
+ * Keyloop::Client client(configuration);                    // issuer, client id, scopes, resources
+ * client.addApi(QStringLiteral("https://api.example.com"), {QUrl(QStringLiteral("https://api.example.com/v1/"))});
+ * connect(&client, &Keyloop::Client::signInRequired, &client, [&] { client.signIn(); });
+ * connect(&client, &Keyloop::Client::signedIn, &client, [&] {
+ *     Keyloop::HttpReply *reply = client.get(QUrl(QStringLiteral("https://api.example.com/v1/me")));
+ *     connect(reply, &Keyloop::Job::finished, reply, [reply] { qInfo() << reply->statusCode(); });
+ * });
+ * client.restore();                                          // keychain only: no network, no browser
+ * \endcode
+ *
+ * Defaults, each replaceable before restore()/signIn(): its own QNetworkAccessManager, the OS
+ * keychain (KeychainTokenStore, service = appId()), the account index, the system browser, and
+ * one JWKS cache shared by sign-in and refresh.
+ *
+ * The client never opens a browser by itself: when only an interactive sign-in can help, it
+ * emits signInRequired() and the app decides (call signIn(), or show a button).
+ *
+ * Requests go through an HttpClient (httpClient(); docs/http-client.md): tokens only to the
+ * locations given with addApi(), refreshed in the background and before use, one replay after
+ * a 401. A request's StepUpRequired answer is also emitted as stepUpRequired(), a transient
+ * failure as transientError(): the reply still carries it.
+ *
+ * A way down: session(), httpClient() and the injected building blocks stay public.
+ */
+class KEYLOOP_EXPORT Client : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(State state READ state NOTIFY stateChanged)
+    Q_PROPERTY(bool signedIn READ isSignedIn NOTIFY stateChanged)
+    Q_PROPERTY(QString account READ account NOTIFY accountChanged)
+    Q_PROPERTY(QString subject READ subject NOTIFY userChanged)
+    Q_PROPERTY(QString displayName READ displayName NOTIFY userChanged)
+    Q_PROPERTY(QString email READ email NOTIFY userChanged)
+    Q_PROPERTY(QJsonObject claims READ claims NOTIFY userChanged)
+    Q_PROPERTY(QUrl authorizationUrl READ authorizationUrl NOTIFY authorizationUrlChanged)
+
+public:
+    enum class State {
+        Idle,            ///< nothing done yet: call restore()
+        Restoring,       ///< reading the keychain
+        SignInRequired,  ///< no usable session: the app may call signIn()
+        SigningIn,       ///< the browser sign-in is in progress (cancelSignIn() stops it)
+        SignedIn,        ///< tokens are held; requests carry them
+        SigningOut,      ///< revoking and removing
+    };
+    Q_ENUM(State)
+
+    /// \a appId names the keychain service, the lock and the account index; default: the
+    /// QCoreApplication's organization domain and application name (e.g. "org.example.MyApp").
+    explicit Client(const ClientConfiguration &configuration, QObject *parent = nullptr);
+    Client(const ClientConfiguration &configuration, const QString &appId, QObject *parent = nullptr);
+    ~Client() override;
+
+    ClientConfiguration configuration() const;
+    QString appId() const;
+
+    // ---- replaceable building blocks (before restore()/signIn(); not owned) -------------
+    QNetworkAccessManager *networkAccessManager() const;
+    void setNetworkAccessManager(QNetworkAccessManager *nam);
+    TokenStore *tokenStore() const;
+    void setTokenStore(TokenStore *store);
+    AccountIndex *accountIndex() const;
+    void setAccountIndex(AccountIndex *index);
+    BrowserLauncher *browserLauncher() const;
+    void setBrowserLauncher(BrowserLauncher *launcher);
+    JwksCache *jwksCache() const;
+    void setJwksCache(JwksCache *cache);
+    void setClock(const Clock *clock);
+
+    // ---- state ---------------------------------------------------------------------------
+    State state() const;
+    bool isSignedIn() const;
+    /// The account in use ("" = the default account). Set with switchAccount().
+    QString account() const;
+    /// The stored accounts of this issuer and client (from the account index; no secrets).
+    QList<AccountIndexEntry> accounts() const;
+    /// The validated ID token's claims (OIDC Core §3.1.3.7), empty when signed out.
+    QJsonObject claims() const;
+    QString subject() const;
+    /// `name`, else `preferred_username`, else `email` (as given by the provider: show it as
+    /// plain text).
+    QString displayName() const;
+    QString email() const;
+    /// While signing in: the URL the browser was sent to (show it for copying if no browser opened).
+    QUrl authorizationUrl() const;
+
+    // ---- the session -----------------------------------------------------------------------
+    /*!
+     * Reads the stored session of account() and the provider metadata remembered with it: no
+     * discovery, no browser. Ends in signedIn(), signInRequired(), or storageFailed() with the
+     * state kept (a keychain that is locked or unavailable is not "signed out").
+     */
+    void restore();
+    /*!
+     * The browser sign-in for account() (a new sign-in for it), its adoption and its save.
+     * \a extraScopes asks for more than the configuration's scopes (incremental consent, e.g.
+     * Error::requiredScopes() of an InsufficientScope answer: a refresh can only narrow, RFC 6749
+     * §6). \a acrValues / \a maxAge (seconds, -1 = none) ask for a step-up (RFC 9470 §4): pass
+     * Error::requiredAcrValues() / requiredMaxAge() of a StepUpRequired answer.
+     */
+    void signIn(const QStringList &extraScopes = {}, const QStringList &acrValues = {}, int maxAge = -1);
+    void cancelSignIn();
+    /// Revokes at the provider where possible, then removes the stored session.
+    void signOut();
+    /// Uses another stored account (or a new one: then signInRequired()). Restores it.
+    void switchAccount(const QString &account);
+
+    /// A fresh access token for \a resource, for other transports (WebSocket, gRPC). The
+    /// callback contract of Session::freshAccessToken().
+    void freshAccessToken(const QString &resource, QObject *context, Session::TokenCallback callback);
+
+    // ---- requests ----------------------------------------------------------------------------
+    /// The API of \a resource (an RFC 8707 resource indicator, "" for the provider's own token)
+    /// lives under \a locations (scheme, host, port, path prefix). Its token goes there and
+    /// nowhere else.
+    void addApi(const QString &resource, const QList<QUrl> &locations);
+    [[nodiscard]] HttpReply *get(const QUrl &url);
+    [[nodiscard]] HttpReply *get(const QNetworkRequest &request);
+    [[nodiscard]] HttpReply *post(const QNetworkRequest &request, const HttpBody &body);
+    [[nodiscard]] HttpReply *put(const QNetworkRequest &request, const HttpBody &body);
+    [[nodiscard]] HttpReply *patch(const QNetworkRequest &request, const HttpBody &body);
+    [[nodiscard]] HttpReply *deleteResource(const QNetworkRequest &request);
+    [[nodiscard]] HttpReply *sendCustomRequest(const QNetworkRequest &request, const QByteArray &verb,
+                                               const HttpBody &body = HttpBody());
+
+    // ---- a way down ----------------------------------------------------------------------------
+    /// The session of account() (null before restore()/signIn()).
+    Session *session() const;
+    HttpClient *httpClient() const;
+
+Q_SIGNALS:
+    void stateChanged(Keyloop::Client::State state);
+    void accountChanged();
+    void userChanged();
+    void authorizationUrlChanged(const QUrl &url);
+    /// Signed in: restored silently, or a sign-in completed and was saved.
+    void signedIn();
+    /// Only an interactive sign-in can help (nothing stored, the grant was rejected).
+    void signInRequired();
+    /// A sign-in or restore failed (the error says why); the state before it is kept.
+    void failed(const Keyloop::Error &error);
+    /// New tokens were received and saved.
+    void tokensRefreshed();
+    void signedOut();
+    /// An API asked for a stronger authentication (RFC 9470): call signIn() with its values.
+    void stepUpRequired(const Keyloop::Error &challenge);
+    /// A transient failure (network, 5xx, 429): kept, retried later.
+    void transientError(const Keyloop::Error &error);
+    /// The keychain failed; tokens are used from memory where possible.
+    void storageFailed(const Keyloop::Error &error);
+
+private:
+    std::unique_ptr<ClientPrivate> d;
+};
+
+} // namespace Keyloop

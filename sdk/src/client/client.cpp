@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: MIT
+// Client: the facade. It owns the defaults an app would otherwise wire by hand and composes
+// the building blocks (SignIn, Session, HttpClient); it has no protocol logic of its own.
+#include <keyloop/client.h>
+
+#include <keyloop/accountindex.h>
+#include <keyloop/browserlauncher.h>
+#include <keyloop/discoveryjob.h>
+#include <keyloop/httpclient.h>
+#include <keyloop/httpreply.h>
+#include <keyloop/issueridentifier.h>
+#include <keyloop/jwkscache.h>
+#include <keyloop/keychaintokenstore.h>
+#include <keyloop/sessioncredential.h>
+#include <keyloop/signin.h>
+#include <keyloop/tokenstore.h>
+
+#include "client/userclaims_p.h"
+#include "core/logging_p.h"
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QPointer>
+#include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkRequest>
+
+namespace Keyloop {
+
+class ClientPrivate
+{
+public:
+    explicit ClientPrivate(Client *client) : q(client) {}
+
+    Client *q;
+    ClientConfiguration configuration;
+    QString appId;
+
+    // Defaults, created on first use unless replaced.
+    std::unique_ptr<QNetworkAccessManager> ownNam;
+    std::unique_ptr<KeychainTokenStore> ownStore;
+    std::unique_ptr<AccountIndex> ownIndex;
+    std::unique_ptr<SystemBrowserLauncher> ownLauncher;
+    std::unique_ptr<JwksCache> ownJwks;
+    QPointer<QNetworkAccessManager> nam;
+    QPointer<TokenStore> store;
+    QPointer<AccountIndex> index;
+    BrowserLauncher *launcher = nullptr;
+    QPointer<JwksCache> jwks;
+    const Clock *clock = Clock::system();
+
+    Client::State state = Client::State::Idle;
+    QString account;
+    QJsonObject claims;
+    QUrl authorizationUrl;
+    ProviderConfiguration provider; // remembered with the session, or discovered
+    QPointer<Session> session;
+    QPointer<SignIn> signIn;
+    HttpClient *http = nullptr;
+    struct Api
+    {
+        QString resource;
+        QList<QUrl> locations;
+    };
+    QList<Api> apis;
+    QList<QPointer<SessionCredential>> credentials;
+
+    QNetworkAccessManager *networkAccessManager()
+    {
+        if (!nam) {
+            ownNam = std::make_unique<QNetworkAccessManager>();
+            nam = ownNam.get();
+        }
+        return nam;
+    }
+    TokenStore *tokenStore()
+    {
+        if (!store) {
+            ownStore = std::make_unique<KeychainTokenStore>(appId);
+            store = ownStore.get();
+        }
+        return store;
+    }
+    AccountIndex *accountIndex()
+    {
+        if (!index) {
+            ownIndex = std::make_unique<AccountIndex>(appId);
+            index = ownIndex.get();
+        }
+        return index;
+    }
+    BrowserLauncher *browserLauncher()
+    {
+        if (!launcher) {
+            ownLauncher = std::make_unique<SystemBrowserLauncher>();
+            launcher = ownLauncher.get();
+        }
+        return launcher;
+    }
+    JwksCache *jwksCache()
+    {
+        if (!jwks) {
+            ownJwks = std::make_unique<JwksCache>(networkAccessManager(), configuration.transport());
+            ownJwks->setClock(clock);
+            jwks = ownJwks.get();
+        }
+        return jwks;
+    }
+    HttpClient *httpClient()
+    {
+        if (!http)
+            http = new HttpClient(networkAccessManager(), configuration.transport(), q);
+        return http;
+    }
+
+    QString issuer() const { return issuerIdentifier(configuration.issuer()); }
+    QString storeKey() const { return TokenStore::keyFor(issuer(), configuration.clientId(), account); }
+    bool indexListsAccount();
+
+    void setState(Client::State s)
+    {
+        if (state == s)
+            return;
+        state = s;
+        Q_EMIT q->stateChanged(s);
+    }
+    void setClaims(const QJsonObject &c)
+    {
+        if (claims == c)
+            return;
+        claims = c;
+        Q_EMIT q->userChanged();
+    }
+    void fail(const Error &error, Client::State stateAfter);
+
+    void onRecordRead(const SessionRecord &record);
+    void startSession(const ProviderConfiguration &provider, std::function<void(Session *)> then);
+    void useSession(Session *s);
+    void bindCredentials();
+    void bindApi(const Api &api);
+    HttpReply *watch(HttpReply *reply);
+    void finishSignIn(SignIn *job);
+    void becomeSignedOut(bool requireSignIn);
+};
+
+// QtKeychain 0.13 answers "not found" for a locked keyring: when the index lists the account,
+// "not found" means "cannot see it now", never "signed out".
+bool ClientPrivate::indexListsAccount()
+{
+    Error error;
+    const QList<AccountIndexEntry> entries = accountIndex()->entries(&error);
+    return std::any_of(entries.cbegin(), entries.cend(), [this](const AccountIndexEntry &e) {
+        return e.issuer == issuer() && e.clientId == configuration.clientId() && e.account == account;
+    });
+}
+
+void ClientPrivate::fail(const Error &error, Client::State stateAfter)
+{
+    qCDebug(lcSession) << "client:" << error.code();
+    setState(stateAfter);
+    if (error.domain() == Error::Domain::Storage)
+        Q_EMIT q->storageFailed(error);
+    Q_EMIT q->failed(error);
+}
+
+Client::Client(const ClientConfiguration &configuration, QObject *parent)
+    : Client(configuration,
+             QCoreApplication::organizationDomain().isEmpty()
+                 ? QCoreApplication::applicationName()
+                 : QCoreApplication::organizationDomain() + QLatin1Char('.') + QCoreApplication::applicationName(),
+             parent)
+{
+}
+
+Client::Client(const ClientConfiguration &configuration, const QString &appId, QObject *parent)
+    : QObject(parent), d(std::make_unique<ClientPrivate>(this))
+{
+    d->configuration = configuration;
+    d->appId = appId.isEmpty() ? QStringLiteral("keyloop") : appId;
+    if (configuration.hasProviderConfiguration())
+        d->provider = configuration.providerConfiguration();
+}
+
+Client::~Client()
+{
+    if (d->signIn)
+        d->signIn->cancel();
+    delete d->session.data();
+}
+
+ClientConfiguration Client::configuration() const { return d->configuration; }
+QString Client::appId() const { return d->appId; }
+QNetworkAccessManager *Client::networkAccessManager() const { return d->networkAccessManager(); }
+void Client::setNetworkAccessManager(QNetworkAccessManager *nam) { d->nam = nam; }
+TokenStore *Client::tokenStore() const { return d->tokenStore(); }
+void Client::setTokenStore(TokenStore *store) { d->store = store; }
+AccountIndex *Client::accountIndex() const { return d->accountIndex(); }
+void Client::setAccountIndex(AccountIndex *index) { d->index = index; }
+BrowserLauncher *Client::browserLauncher() const { return d->browserLauncher(); }
+void Client::setBrowserLauncher(BrowserLauncher *launcher) { d->launcher = launcher; }
+JwksCache *Client::jwksCache() const { return d->jwksCache(); }
+void Client::setJwksCache(JwksCache *cache) { d->jwks = cache; }
+void Client::setClock(const Clock *clock) { d->clock = clock ? clock : Clock::system(); }
+
+Client::State Client::state() const { return d->state; }
+bool Client::isSignedIn() const { return d->state == State::SignedIn; }
+QString Client::account() const { return d->account; }
+QJsonObject Client::claims() const { return d->claims; }
+QString Client::subject() const { return d->claims.value(QStringLiteral("sub")).toString(); }
+QString Client::email() const { return d->claims.value(QStringLiteral("email")).toString(); }
+QUrl Client::authorizationUrl() const { return d->authorizationUrl; }
+Session *Client::session() const { return d->session; }
+HttpClient *Client::httpClient() const { return d->httpClient(); }
+
+QString Client::displayName() const
+{
+    for (const char *name : {"name", "preferred_username", "email"}) {
+        const QString v = d->claims.value(QLatin1String(name)).toString();
+        if (!v.isEmpty())
+            return v;
+    }
+    return QString();
+}
+
+QList<AccountIndexEntry> Client::accounts() const
+{
+    Error error;
+    QList<AccountIndexEntry> out;
+    for (const AccountIndexEntry &e : d->accountIndex()->entries(&error)) {
+        if (e.issuer == d->issuer() && e.clientId == d->configuration.clientId())
+            out.append(e);
+    }
+    return out;
+}
+
+// ---- restore -----------------------------------------------------------------------------
+
+void Client::restore()
+{
+    if (d->state == State::Restoring || d->state == State::SigningIn || d->state == State::SigningOut)
+        return;
+    d->setState(State::Restoring);
+    TokenStoreJob *job = d->tokenStore()->read(d->storeKey());
+    connect(job, &Job::finished, this, [this, job] {
+        const Error e = job->error();
+        if (e.code() == Error::Code::NotFound) {
+            if (d->indexListsAccount()) {
+                d->fail(Error(Error::Code::StorageUnavailable,
+                              QStringLiteral("the keychain does not show the session the account list names: it may "
+                                             "be locked or unavailable; unlock it and try again")),
+                        State::Idle);
+                return;
+            }
+            d->becomeSignedOut(true);
+            return;
+        }
+        if (e) {
+            d->fail(e, State::Idle);
+            return;
+        }
+        d->onRecordRead(job->record());
+    });
+    job->start();
+}
+
+void ClientPrivate::onRecordRead(const SessionRecord &record)
+{
+    // The metadata remembered with the session (format 3): its endpoints are checked again
+    // under this app's transport rules. Sessions stored earlier have none: discovered once.
+    ProviderConfiguration remembered = provider;
+    if (!record.providerMetadata().isEmpty()) {
+        Error parseError;
+        const ProviderConfiguration parsed = ProviderConfiguration::fromJson(
+            QJsonDocument(record.providerMetadata()).toJson(QJsonDocument::Compact), configuration.issuer(),
+            configuration.transport(), &parseError);
+        if (!parseError)
+            remembered = parsed;
+        else
+            qCDebug(lcSession) << "client: the remembered provider metadata is unusable; discovering:" << parseError.code();
+    }
+    const auto restoreWith = [this, record](Session *s) {
+        SessionJob *job = s->restore(record);
+        QObject::connect(job, &Job::finished, q, [this, job, s] {
+            if (const Error e = job->error()) {
+                delete s;
+                fail(e, Client::State::Idle);
+                return;
+            }
+            useSession(s);
+            setClaims(UserClaims::fromIdToken(s->record().idToken()));
+            setState(Client::State::SignedIn);
+            Q_EMIT q->signedIn();
+        });
+        job->start();
+    };
+    startSession(remembered, restoreWith);
+}
+
+// The session needs the provider's endpoints: remembered with the session (no network), set
+// by hand in the configuration, or — for a session stored before metadata was remembered —
+// discovered once.
+void ClientPrivate::startSession(const ProviderConfiguration &known, std::function<void(Session *)> then)
+{
+    const auto create = [this, then](const ProviderConfiguration &p) {
+        provider = p;
+        auto *s = new Session(configuration, p, tokenStore(), networkAccessManager());
+        s->setClock(clock);
+        s->setAccount(account);
+        s->setAccountIndex(accountIndex());
+        s->setJwksCache(jwksCache());
+        then(s);
+    };
+    if (!known.isNull()) {
+        create(known);
+        return;
+    }
+    auto *discovery = new DiscoveryJob(networkAccessManager(), configuration.issuer(), configuration.transport(), q);
+    QObject::connect(discovery, &Job::finished, q, [this, discovery, create] {
+        if (const Error e = discovery->error()) {
+            fail(e, Client::State::Idle);
+            if (e.isTransient())
+                Q_EMIT q->transientError(e);
+            return;
+        }
+        create(discovery->configuration());
+    });
+    discovery->start();
+}
+
+void ClientPrivate::useSession(Session *s)
+{
+    if (session && session != s)
+        session->deleteLater();
+    session = s;
+    s->setParent(q);
+    QObject::connect(s, &Session::signInRequired, q, [this, s] {
+        if (session == s)
+            becomeSignedOut(true);
+    });
+    QObject::connect(s, &Session::storageFailed, q, &Client::storageFailed);
+    QObject::connect(s, &Session::tokensChanged, q, [this, s] {
+        if (session == s && s->isSignedIn() && state == Client::State::SignedIn) {
+            setClaims(UserClaims::fromIdToken(s->record().idToken()));
+            Q_EMIT q->tokensRefreshed();
+        }
+    });
+    bindCredentials();
+}
+
+void ClientPrivate::bindCredentials()
+{
+    for (const QPointer<SessionCredential> &c : std::as_const(credentials)) {
+        if (c)
+            httpClient()->removeCredential(c);
+        delete c.data();
+    }
+    credentials.clear();
+    if (!session)
+        return;
+    for (const Api &api : std::as_const(apis))
+        bindApi(api);
+}
+
+void ClientPrivate::bindApi(const Api &api)
+{
+    auto *credential = new SessionCredential(session, api.resource, session);
+    credentials.append(credential);
+    QObject::connect(credential, &SessionCredential::backgroundRefreshFailed, q, [this](const Error &e) {
+        if (e.isTransient())
+            Q_EMIT q->transientError(e);
+    });
+    if (const Error e = httpClient()->addCredential(credential, api.locations))
+        Q_EMIT q->failed(e); // a location that may not carry a token (plain http, a query, …)
+}
+
+// The facade's signals for what a request's answer means to the app; the reply keeps its error.
+HttpReply *ClientPrivate::watch(HttpReply *reply)
+{
+    QObject::connect(reply, &Job::finished, q, [this, reply] {
+        const Error e = reply->error();
+        if (e.code() == Error::Code::StepUpRequired)
+            Q_EMIT q->stepUpRequired(e);
+        else if (e.isTransient())
+            Q_EMIT q->transientError(e);
+    });
+    return reply;
+}
+
+void ClientPrivate::becomeSignedOut(bool requireSignIn)
+{
+    setClaims(QJsonObject());
+    setState(Client::State::SignInRequired);
+    if (requireSignIn)
+        Q_EMIT q->signInRequired();
+}
+
+// ---- sign-in -------------------------------------------------------------------------------
+
+void Client::signIn(const QStringList &extraScopes, const QStringList &acrValues, int maxAge)
+{
+    if (d->signIn)
+        return; // one at a time
+    const State before = d->state;
+    ClientConfiguration config = d->configuration;
+    if (!d->provider.isNull() && !config.hasProviderConfiguration())
+        config.setProviderConfiguration(d->provider); // no discovery when the metadata is known
+    if (!extraScopes.isEmpty()) {
+        QStringList scopes = config.scopes();
+        for (const QString &s : extraScopes)
+            if (!scopes.contains(s))
+                scopes.append(s);
+        config.setScopes(scopes); // incremental consent: the new sign-in asks for more
+    }
+    if (!acrValues.isEmpty())
+        config.setAcrValues(acrValues); // RFC 9470 §4: step-up
+    if (maxAge >= 0)
+        config.setMaxAge(std::chrono::seconds(maxAge));
+    auto *job = new SignIn(config, d->networkAccessManager(), this);
+    job->setBrowserLauncher(d->browserLauncher());
+    job->setJwksCache(d->jwksCache());
+    job->setClock(d->clock);
+    d->signIn = job;
+    connect(job, &SignIn::authorizationUrlReady, this, [this](const QUrl &url) {
+        d->authorizationUrl = url;
+        Q_EMIT authorizationUrlChanged(url);
+    });
+    connect(job, &Job::finished, this, [this, job, before] {
+        d->authorizationUrl = QUrl();
+        Q_EMIT authorizationUrlChanged(QUrl());
+        if (const Error e = job->error()) {
+            d->fail(e, before == State::SignedIn ? State::SignedIn : State::SignInRequired);
+            return;
+        }
+        d->finishSignIn(job);
+    });
+    d->setState(State::SigningIn);
+    job->start();
+}
+
+void Client::cancelSignIn()
+{
+    if (d->signIn)
+        d->signIn->cancel();
+}
+
+void ClientPrivate::finishSignIn(SignIn *job)
+{
+    const TokenResponse tokens = job->tokenResponse();
+    const IdTokenClaims idClaims = job->idTokenClaims();
+    const QString resource = job->resource();
+    const ProviderConfiguration p = job->providerConfiguration();
+    startSession(p, [this, tokens, idClaims, resource](Session *s) {
+        SessionJob *adopt = s->adoptSignIn(tokens, idClaims, resource);
+        QObject::connect(adopt, &Job::finished, q, [this, adopt, s, tokens] {
+            useSession(s);
+            setClaims(UserClaims::fromIdToken(tokens.idToken()));
+            setState(Client::State::SignedIn);
+            if (const Error e = adopt->error()) {
+                // Signed in in memory, but not saved: the app hears it; the next start signs in again.
+                Q_EMIT q->storageFailed(e);
+            }
+            Q_EMIT q->signedIn();
+        });
+        adopt->start();
+    });
+}
+
+// ---- sign-out, accounts ----------------------------------------------------------------------
+
+void Client::signOut()
+{
+    if (!d->session) {
+        d->becomeSignedOut(false);
+        Q_EMIT signedOut();
+        return;
+    }
+    d->setState(State::SigningOut);
+    SessionJob *job = d->session->signOut();
+    connect(job, &Job::finished, this, [this, job] {
+        d->becomeSignedOut(false);
+        if (const Error e = job->error())
+            Q_EMIT failed(e);
+        Q_EMIT signedOut();
+    });
+    job->start();
+}
+
+void Client::switchAccount(const QString &account)
+{
+    if (d->account == account && d->state == State::SignedIn)
+        return;
+    if (d->signIn)
+        d->signIn->cancel();
+    d->account = account;
+    Q_EMIT accountChanged();
+    if (d->session) {
+        d->session->deleteLater();
+        d->session = nullptr;
+    }
+    d->setClaims(QJsonObject());
+    d->setState(State::Idle);
+    restore();
+}
+
+void Client::freshAccessToken(const QString &resource, QObject *context, Session::TokenCallback callback)
+{
+    if (!d->session) {
+        QPointer<QObject> guard(context ? context : this);
+        QMetaObject::invokeMethod(guard.data(), [guard, callback] {
+            if (guard)
+                callback(QByteArray(), Error(Error::Code::SignInRequired, QStringLiteral("not signed in")));
+        }, Qt::QueuedConnection);
+        return;
+    }
+    d->session->freshAccessToken(resource, context, std::move(callback));
+}
+
+// ---- requests ------------------------------------------------------------------------------
+
+void Client::addApi(const QString &resource, const QList<QUrl> &locations)
+{
+    d->apis.append({resource, locations});
+    if (d->session)
+        d->bindApi(d->apis.constLast());
+}
+
+HttpReply *Client::get(const QUrl &url) { return d->watch(d->httpClient()->get(QNetworkRequest(url))); }
+HttpReply *Client::get(const QNetworkRequest &request) { return d->watch(d->httpClient()->get(request)); }
+HttpReply *Client::post(const QNetworkRequest &request, const HttpBody &body) { return d->watch(d->httpClient()->post(request, body)); }
+HttpReply *Client::put(const QNetworkRequest &request, const HttpBody &body) { return d->watch(d->httpClient()->put(request, body)); }
+HttpReply *Client::patch(const QNetworkRequest &request, const HttpBody &body) { return d->watch(d->httpClient()->patch(request, body)); }
+HttpReply *Client::deleteResource(const QNetworkRequest &request) { return d->watch(d->httpClient()->deleteResource(request)); }
+HttpReply *Client::sendCustomRequest(const QNetworkRequest &request, const QByteArray &verb, const HttpBody &body)
+{
+    return d->watch(d->httpClient()->sendCustomRequest(request, verb, body));
+}
+
+} // namespace Keyloop

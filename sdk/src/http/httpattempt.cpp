@@ -166,7 +166,9 @@ void HttpAttempt::finish(const Error &error)
     }
     if (m_aborted)
         return;
-    QMetaObject::invokeMethod(this, [this] { Q_EMIT finished(); }, Qt::QueuedConnection);
+    // Never from inside start() (the network reply reports from the event loop), and HttpReply
+    // queues its own finished(): no extra event-loop hop here (client.overhead).
+    Q_EMIT finished();
 }
 
 } // namespace Keyloop

@@ -136,6 +136,7 @@ public:
     void startSession(const ProviderConfiguration &provider, std::function<void(Session *)> then);
     void useSession(Session *s);
     void bindCredentials();
+    void unbindCredentials(); // no request carries the old account's token any more
     void bindApi(const Api &api);
     HttpReply *watch(HttpReply *reply);
     void finishSignIn(SignIn *job);
@@ -302,7 +303,7 @@ void ClientPrivate::startSession(const ProviderConfiguration &known, std::functi
 {
     const auto create = [this, then](const ProviderConfiguration &p) {
         provider = p;
-        auto *s = new Session(configuration, p, tokenStore(), networkAccessManager());
+        auto *s = new Session(configuration, p, tokenStore(), networkAccessManager(), q);
         s->setClock(clock);
         s->setAccount(account);
         s->setAccountIndex(accountIndex());
@@ -346,7 +347,7 @@ void ClientPrivate::useSession(Session *s)
     bindCredentials();
 }
 
-void ClientPrivate::bindCredentials()
+void ClientPrivate::unbindCredentials()
 {
     for (const QPointer<SessionCredential> &c : std::as_const(credentials)) {
         if (c)
@@ -354,6 +355,11 @@ void ClientPrivate::bindCredentials()
         delete c.data();
     }
     credentials.clear();
+}
+
+void ClientPrivate::bindCredentials()
+{
+    unbindCredentials();
     if (!session)
         return;
     for (const Api &api : std::as_const(apis))
@@ -492,6 +498,7 @@ void Client::switchAccount(const QString &account)
         d->signIn->cancel();
     d->account = account;
     Q_EMIT accountChanged();
+    d->unbindCredentials();
     if (d->session) {
         d->session->deleteLater();
         d->session = nullptr;

@@ -72,6 +72,14 @@ public:
      */
     virtual void reject(const QByteArray &headerValue);
 
+    /*!
+     * The header to send when it is known right now, without any I/O (e.g. an access token that
+     * is still fresh): true and the name and value, or false (the default) — then HttpClient
+     * asks authorize(). HttpClient calls it from the event loop only, so a request still never
+     * finishes inside the call that made it; it saves the request an event-loop turn.
+     */
+    virtual bool currentHeader(QByteArray *headerName, QByteArray *headerValue) const;
+
 protected:
     explicit Credential(QObject *parent = nullptr);
 

@@ -55,6 +55,9 @@ public:
     void authorize(QObject *context, AuthorizeCallback callback) override;
     /// Drops the rejected token in the session if it is still current (Session::invalidateAccessToken()).
     void reject(const QByteArray &headerValue) override;
+    /// The token when it is fresh (the session's lead-time rule) and the session is saved; the
+    /// other cases (a refresh due, a save to retry) go through authorize().
+    bool currentHeader(QByteArray *headerName, QByteArray *headerValue) const override;
 
     /// Default true.
     bool isProactiveRefreshEnabled() const;

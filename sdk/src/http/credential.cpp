@@ -14,6 +14,7 @@ Credential::Credential(QObject *parent) : QObject(parent), d(std::make_unique<Cr
 Credential::~Credential() = default;
 
 void Credential::reject(const QByteArray &) {}
+bool Credential::currentHeader(QByteArray *, QByteArray *) const { return false; }
 
 void Credential::deliverLater(QObject *context, AuthorizeCallback callback, const QByteArray &headerName,
                               const QByteArray &headerValue, const Error &error)

@@ -134,6 +134,12 @@ void HttpReplyPrivate::hop()
 
     const quint64 hopId = ++generation;
     Credential *c = credential;
+    QByteArray currentName, currentValue;
+    if (c->currentHeader(&currentName, &currentValue) && isToken(currentName) && !currentValue.isEmpty()
+        && isFieldValue(currentValue)) {
+        sentHeaderValue = currentValue; // known without I/O (a fresh token): no event-loop turn
+        return send(currentName, currentValue);
+    }
     // A credential that is destroyed before it answers must not leave the request hanging.
     credentialGone = QObject::connect(c, &QObject::destroyed, q, [this, hopId] {
         if (hopId == generation)

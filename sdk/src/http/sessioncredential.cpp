@@ -7,6 +7,7 @@
 #include <keyloop/session.h>
 
 #include "core/logging_p.h"
+#include "session/freshness_p.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QPointer>
@@ -165,6 +166,19 @@ void SessionCredential::authorize(QObject *context, AuthorizeCallback callback)
         else
             callback(QByteArrayLiteral("Authorization"), kBearerPrefix + token, Error());
     });
+}
+
+bool SessionCredential::currentHeader(QByteArray *headerName, QByteArray *headerValue) const
+{
+    Session *s = d->session;
+    if (!s || !s->isSignedIn() || !s->isPersistent()) // not persistent: maybe a save to retry at use
+        return false;
+    const SessionAccessToken token = s->record().accessToken(d->resource);
+    if (!Freshness::isFresh(token, s->clock()->dateTime(), s->refreshLeadTime()))
+        return false;
+    *headerName = QByteArrayLiteral("Authorization");
+    *headerValue = kBearerPrefix + token.token;
+    return true;
 }
 
 void SessionCredential::reject(const QByteArray &headerValue)

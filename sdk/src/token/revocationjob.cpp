@@ -8,6 +8,7 @@
 #include "core/logging_p.h"
 #include "core/strictjson_p.h"
 #include "network/httpexchange_p.h"
+#include "token/preparedformpost_p.h"
 #include "token/clientauthentication_p.h"
 
 #include <QtCore/QPointer>
@@ -22,25 +23,8 @@ class RevocationJobPrivate
 public:
     RevocationJob::TokenTypeHint hint = RevocationJob::TokenTypeHint::None;
     RevocationJob::Outcome outcome = RevocationJob::Outcome::Revoked;
-    QPointer<HttpExchange> exchange;
-
-    // The prepared request, sent by doStart().
-    QPointer<QNetworkAccessManager> nam;
-    QUrl endpoint;
-    FormFields form;
-    HttpHeaders headers;
-    TransportOptions options;
+    PreparedFormPost post; // sent by doStart()
     const Clock *clock = Clock::system();
-    Error immediateError; // a configuration error found while preparing: reported on start()
-
-    void wipeRequest()
-    {
-        // The form holds the token (and maybe the client secret): drop it once sent.
-        for (auto &field : form)
-            field.second.fill('\0');
-        form.clear();
-        headers.clear();
-    }
 };
 
 namespace {
@@ -120,11 +104,7 @@ RevocationJob::RevocationJob(TokenTypeHint hint, QObject *parent) : Job(parent),
 
 RevocationJob::~RevocationJob()
 {
-    d->wipeRequest();
-    if (d->exchange) {
-        d->exchange->disconnect(this);
-        d->exchange->abort();
-    }
+    d->post.abort(this);
 }
 
 RevocationJob::TokenTypeHint RevocationJob::tokenTypeHint() const { return d->hint; }
@@ -132,30 +112,21 @@ RevocationJob::Outcome RevocationJob::outcome() const { return d->outcome; }
 
 void RevocationJob::doCancel()
 {
-    d->wipeRequest();
-    if (d->exchange) {
-        d->exchange->disconnect(this);
-        d->exchange->abort();
-        d->exchange = nullptr;
-    }
+    d->post.abort(this);
 }
 
 void RevocationJob::doStart()
 {
-    if (d->immediateError) {
-        d->wipeRequest();
-        emitResult(d->immediateError);
+    if (d->post.immediateError) {
+        d->post.wipe();
+        emitResult(d->post.immediateError);
         return;
     }
-    qCDebug(lcToken) << "revocation request to" << d->endpoint.host() << d->endpoint.path()
+    qCDebug(lcToken) << "revocation request to" << d->post.endpoint.host() << d->post.endpoint.path()
                      << "hint:" << hintName(d->hint);
-    // HttpExchange checks the endpoint (https / loopback opt-in), never follows a redirect and
-    // applies the timeout and the size limit; it reports asynchronously.
-    HttpExchange *exchange = HttpExchange::postForm(d->nam, d->endpoint, d->form, d->options, d->headers, this);
-    d->wipeRequest();
-    d->exchange = exchange;
+    HttpExchange *exchange = d->post.send(this);
     connect(exchange, &HttpExchange::finished, this, [this, exchange] {
-        d->exchange = nullptr;
+        d->post.exchange = nullptr;
         if (const Error transportError = exchange->error()) {
             Error e = transportError;
             if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
@@ -180,12 +151,12 @@ RevocationJob *TokenClient::revoke(const ProviderConfiguration &provider, const 
     RevocationJobPrivate *jd = job->d.get();
     jd->clock = clock();
     if (provider.revocationEndpoint().isEmpty()) {
-        jd->immediateError = Error(Error::Code::InvalidConfiguration,
+        jd->post.immediateError = Error(Error::Code::InvalidConfiguration,
                                    QStringLiteral("the provider has no revocation_endpoint (RFC 7009 §2, RFC 8414 §2)"));
         return job;
     }
     if (token.isEmpty()) {
-        jd->immediateError = Error(Error::Code::InvalidConfiguration, QStringLiteral("there is no token to revoke"));
+        jd->post.immediateError = Error(Error::Code::InvalidConfiguration, QStringLiteral("there is no token to revoke"));
         return job;
     }
 
@@ -198,14 +169,14 @@ RevocationJob *TokenClient::revoke(const ProviderConfiguration &provider, const 
     if (const Error e = addClientAuthentication(client, &form, &headers)) {
         for (auto &field : form)
             field.second.fill('\0');
-        jd->immediateError = e;
+        jd->post.immediateError = e;
         return job;
     }
-    jd->nam = networkAccessManager();
-    jd->endpoint = provider.revocationEndpoint();
-    jd->form = std::move(form);
-    jd->headers = std::move(headers);
-    jd->options = transportOptions();
+    jd->post.nam = networkAccessManager();
+    jd->post.endpoint = provider.revocationEndpoint();
+    jd->post.form = std::move(form);
+    jd->post.headers = std::move(headers);
+    jd->post.options = transportOptions();
     return job;
 }
 

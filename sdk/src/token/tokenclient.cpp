@@ -4,6 +4,7 @@
 #include "core/logging_p.h"
 
 #include "network/httpexchange_p.h"
+#include "token/preparedformpost_p.h"
 #include "token/clientauthentication_p.h"
 
 #include <QtCore/QMetaObject>
@@ -18,24 +19,7 @@ public:
     TokenJob::Grant grant = TokenJob::Grant::AuthorizationCode;
     TokenRequestContext context;
     TokenResponse response;
-    QPointer<HttpExchange> exchange;
-
-    // The prepared request, sent by doStart().
-    QPointer<QNetworkAccessManager> nam;
-    QUrl endpoint;
-    FormFields form;
-    HttpHeaders headers;
-    TransportOptions options;
-    Error immediateError; // a configuration error found while preparing: reported on start()
-
-    void wipeRequest()
-    {
-        // The form holds the code, verifier, refresh token or secret: drop it once sent.
-        for (auto &field : form)
-            field.second.fill('\0');
-        form.clear();
-        headers.clear();
-    }
+    PreparedFormPost post; // sent by doStart()
 };
 
 class TokenClientPrivate
@@ -72,11 +56,7 @@ TokenJob::TokenJob(Grant grant, QObject *parent) : Job(parent), d(new TokenJobPr
 
 TokenJob::~TokenJob()
 {
-    d->wipeRequest();
-    if (d->exchange) {
-        d->exchange->disconnect(this);
-        d->exchange->abort();
-    }
+    d->post.abort(this);
 }
 
 TokenJob::Grant TokenJob::grant() const { return d->grant; }
@@ -84,28 +64,20 @@ TokenResponse TokenJob::response() const { return d->response; }
 
 void TokenJob::doCancel()
 {
-    d->wipeRequest();
-    if (d->exchange) {
-        d->exchange->disconnect(this);
-        d->exchange->abort();
-        d->exchange = nullptr;
-    }
+    d->post.abort(this);
 }
 
 void TokenJob::doStart()
 {
-    if (d->immediateError) {
-        d->wipeRequest();
-        emitResult(d->immediateError);
+    if (d->post.immediateError) {
+        d->post.wipe();
+        emitResult(d->post.immediateError);
         return;
     }
-    qCDebug(lcToken) << grantName(d->grant) << "request to" << d->endpoint.host() << d->endpoint.path();
-    // HttpExchange checks the endpoint (https / loopback opt-in) and reports asynchronously.
-    HttpExchange *exchange = HttpExchange::postForm(d->nam, d->endpoint, d->form, d->options, d->headers, this);
-    d->wipeRequest();
-    d->exchange = exchange;
+    qCDebug(lcToken) << grantName(d->grant) << "request to" << d->post.endpoint.host() << d->post.endpoint.path();
+    HttpExchange *exchange = d->post.send(this);
     connect(exchange, &HttpExchange::finished, this, [this, exchange] {
-        d->exchange = nullptr;
+        d->post.exchange = nullptr;
         if (const Error transportError = exchange->error()) {
             Error e = transportError;
             if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
@@ -166,7 +138,7 @@ TokenJob *TokenClientPrivate::prepare(TokenClient *q, TokenJob::Grant grant, con
     jd->context.clock = clock;
 
     auto failLater = [job, jd](const Error &error) {
-        jd->immediateError = error;
+        jd->post.immediateError = error;
         return job;
     };
     // Client authentication (RFC 6749 §2.3.1, §3.2.1; OIDC Core §9).
@@ -174,11 +146,11 @@ TokenJob *TokenClientPrivate::prepare(TokenClient *q, TokenJob::Grant grant, con
     if (const Error e = addClientAuthentication(client, &form, &headers))
         return failLater(e);
 
-    jd->nam = nam;
-    jd->endpoint = provider.tokenEndpoint();
-    jd->form = std::move(form);
-    jd->headers = std::move(headers);
-    jd->options = options;
+    jd->post.nam = nam;
+    jd->post.endpoint = provider.tokenEndpoint();
+    jd->post.form = std::move(form);
+    jd->post.headers = std::move(headers);
+    jd->post.options = options;
     return job;
 }
 
@@ -244,7 +216,7 @@ TokenJob *TokenClient::refresh(const ProviderConfiguration &provider, const Clie
         form.append({QByteArrayLiteral("resource"), resource.toUtf8()}); // RFC 8707 §2.2
     TokenJob *job = d->prepare(this, TokenJob::Grant::RefreshToken, provider, client, form, context);
     if (refreshToken.isEmpty())
-        job->d->immediateError = Error(Error::Code::SignInRequired, QStringLiteral("there is no refresh token"));
+        job->d->post.immediateError = Error(Error::Code::SignInRequired, QStringLiteral("there is no refresh token"));
     return job;
 }
 

@@ -787,7 +787,10 @@ private Q_SLOTS:
         reply->cancel();
         QTRY_COMPARE(finished.count(), 1);
         QCOMPARE(reply->error().code(), Error::Code::Cancelled);
-        QTest::qWait(0); // let anything still queued arrive: nothing more may come
+        // Anything still queued arrives before a marker posted now: nothing more may come.
+        bool marker = false;
+        QMetaObject::invokeMethod(this, [&marker] { marker = true; }, Qt::QueuedConnection);
+        QTRY_VERIFY(marker);
         QCOMPARE(finished.count(), 1);
         delete reply;
     }

@@ -2,6 +2,7 @@
 #include "http/httpattempt_p.h"
 
 #include "core/logging_p.h"
+#include "network/httpexchange_p.h"
 
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
@@ -121,30 +122,12 @@ void HttpAttempt::onReplyFinished()
     m_status = status.isValid() ? status.toInt() : 0;
     m_headers = reply->rawHeaderPairs();
 
-    // Transport errors (QNetworkReply codes 1–99: refused, closed, reset, timeout, TLS …) win
-    // over a status line: a connection dropped after the headers leaves a truncated body, which
-    // is a transient network error, never a response.
-    const QNetworkReply::NetworkError code = reply->error();
-    const bool transportFailed = code > QNetworkReply::NoError && code < QNetworkReply::ProxyConnectionRefusedError;
-    if (m_status > 0 && !transportFailed) {
+    if (m_status > 0 && !isTransportFailure(reply->error())) {
         qCDebug(lcHttp) << "response from" << m_request.url().host() << m_request.url().path() << m_status;
         return finish(Error());
     }
     const QString host = m_request.url().host();
-    Error error;
-    switch (code) {
-    case QNetworkReply::SslHandshakeFailedError:
-        error = Error(Error::Code::TlsError,
-                      QStringLiteral("TLS with %1 failed (certificate not trusted or handshake failed)").arg(host));
-        break;
-    case QNetworkReply::OperationCanceledError:
-        error = Error(Error::Code::Cancelled, QStringLiteral("the request was cancelled"));
-        break;
-    default:
-        // Qt's errorString() may contain the full URL: name only the host.
-        error = Error(Error::Code::NetworkError, QStringLiteral("could not talk to %1 (network error %2)").arg(host).arg(int(code)));
-        break;
-    }
+    const Error error = transportError(reply->error(), host);
     qCDebug(lcHttp) << "request to" << host << m_request.url().path() << "failed:" << error.code();
     finish(error);
 }

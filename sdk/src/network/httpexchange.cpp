@@ -93,6 +93,27 @@ std::optional<std::chrono::seconds> retryAfterDelay(const QByteArray &value, con
     return std::chrono::seconds(std::max<qint64>(0, now.secsTo(when)));
 }
 
+bool isTransportFailure(QNetworkReply::NetworkError code)
+{
+    return code > QNetworkReply::NoError && code < QNetworkReply::ProxyConnectionRefusedError;
+}
+
+Error transportError(QNetworkReply::NetworkError code, const QString &host)
+{
+    switch (code) {
+    case QNetworkReply::SslHandshakeFailedError:
+        return Error(Error::Code::TlsError,
+                     QStringLiteral("TLS with %1 failed (certificate not trusted or handshake failed)").arg(host));
+    case QNetworkReply::OperationCanceledError:
+        return Error(Error::Code::Cancelled, QStringLiteral("the request was cancelled"));
+    case QNetworkReply::InsecureRedirectError:
+        return Error(Error::Code::UnexpectedRedirect, QStringLiteral("insecure redirect refused"));
+    default:
+        return Error(Error::Code::NetworkError,
+                     QStringLiteral("could not talk to %1 (network error %2)").arg(host).arg(int(code)));
+    }
+}
+
 QByteArray formUrlEncode(QByteArrayView data)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -299,37 +320,14 @@ void HttpExchange::onReplyFinished()
                    .setHttpStatus(m_status));
         return;
     }
-    // Transport-level errors (QNetworkReply codes 1–99: refused, closed, reset, timeout, TLS …)
-    // win over a status line: a connection dropped after the headers leaves a truncated body,
-    // which must be a transient network error, not a "malformed" answer.
-    const bool transportFailed = reply->error() > QNetworkReply::NoError && reply->error() < QNetworkReply::ProxyConnectionRefusedError;
-    if (m_status > 0 && !transportFailed) {
+    if (m_status > 0 && !isTransportFailure(reply->error())) {
         // An HTTP answer: 4xx/5xx are for the caller to interpret (e.g. RFC 6749 §5.2 bodies).
         qCDebug(lcNetwork) << "response from" << m_url.host() << m_url.path() << m_status;
         finish({});
         return;
     }
 
-    const QNetworkReply::NetworkError code = reply->error();
-    Error error;
-    switch (code) {
-    case QNetworkReply::SslHandshakeFailedError:
-        error = Error(Error::Code::TlsError,
-                      QStringLiteral("TLS with %1 failed (certificate not trusted or handshake failed)")
-                          .arg(m_url.host()));
-        break;
-    case QNetworkReply::OperationCanceledError:
-        error = Error(Error::Code::Cancelled, QStringLiteral("the request was cancelled"));
-        break;
-    case QNetworkReply::InsecureRedirectError:
-        error = Error(Error::Code::UnexpectedRedirect, QStringLiteral("insecure redirect refused"));
-        break;
-    default:
-        // Qt's errorString() may contain the full URL: name only the host.
-        error = Error(Error::Code::NetworkError,
-                      QStringLiteral("could not talk to %1 (network error %2)").arg(m_url.host()).arg(int(code)));
-        break;
-    }
+    const Error error = transportError(reply->error(), m_url.host());
     qCDebug(lcNetwork) << "request to" << m_url.host() << m_url.path() << "failed:" << error.code();
     finish(error);
 }

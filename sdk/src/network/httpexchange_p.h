@@ -20,6 +20,7 @@ class QNetworkReply;
 QT_END_NAMESPACE
 
 #include <QtCore/QDateTime>
+#include <QtNetwork/QNetworkReply>
 
 #include <chrono>
 #include <optional>
@@ -43,6 +44,14 @@ Error checkEndpointUrl(const QUrl &url, const TransportOptions &options, const Q
 
 /// True for 127.0.0.0/8, ::1 and "localhost".
 bool isLoopbackHost(const QString &host);
+
+/// Transport-level failures (QNetworkReply codes 1–99: refused, closed, reset, timeout, TLS …).
+/// They win over a status line: a connection dropped after the headers leaves a truncated body,
+/// which is a transient network error, never a response.
+bool isTransportFailure(QNetworkReply::NetworkError code);
+/// The typed error for a failed reply to \a host; names the host only (Qt's errorString() may
+/// hold the full URL).
+Error transportError(QNetworkReply::NetworkError code, const QString &host);
 
 /// The delay a `Retry-After` header value asks for (RFC 9110 §10.2.3): delta-seconds, or an
 /// HTTP-date (§5.6.7) measured from \a now; a date in the past is zero. Empty when the value is

@@ -5,14 +5,16 @@
 //
 //   client.overhead        N sequential authenticated GETs through HttpClient + SessionCredential
 //                          (fresh token) against the same N through a bare QNetworkAccessManager
-//                          that sets a fixed Authorization header; per-request medians.
+//                          that sets a fixed Authorization header; the sides alternate request
+//                          by request; medians of the per-request latencies.
 //   client.overhead_peer   the same N through Qt NetworkAuth 6.4's QOAuth2AuthorizationCodeFlow::get()
 //                          with a token set by hand (a benchmark-only dependency).
 //   client.refresh_storm   1,000 concurrent GETs while the access token is expired (one refresh
 //                          must serve them all) against the same 1,000 with a fresh token.
 //
-// Rounds are interleaved (both sides of a figure alternate, first one then the other first), so
-// both see the same machine load; each figure is the median over the rounds. Prints only timings.
+// Both sides of a figure are interleaved (request by request for the overhead, round by round
+// for the storm, first one then the other first), so both see the same machine load; each
+// figure is a median. Prints only timings.
 #include <keyloop/httpclient.h>
 #include <keyloop/httpreply.h>
 #include <keyloop/memorytokenstore.h>
@@ -145,19 +147,32 @@ public:
         return s;
     }
 
-    // N sequential GETs, µs per request.
-    double sequential(int n, const std::function<void(std::function<void()>)> &one)
+    // N sequential requests, alternating between the sides (a, b, c, a, b, c … with the order
+    // rotated every request), each timed on its own: the latency of every request of each side,
+    // in µs. Alternating request by request means both sides see the same machine load; the
+    // median over all requests then ignores the odd scheduling spike.
+    using One = std::function<void(std::function<void()>)>;
+    std::vector<std::vector<double>> alternating(int n, const std::vector<One> &sides)
     {
-        QElapsedTimer timer;
-        timer.start();
+        std::vector<std::vector<double>> latencies(sides.size());
+        const int total = n * int(sides.size());
         int done = 0;
+        QElapsedTimer timer;
         std::function<void()> next = [&] {
-            if (++done < n)
-                one(next);
+            if (done >= total)
+                return;
+            const int round = done / int(sides.size());
+            const size_t side = size_t(done + round) % sides.size();
+            timer.start();
+            sides[side]([&, side] {
+                latencies[side].push_back(double(timer.nsecsElapsed()) / 1000.0);
+                ++done;
+                next();
+            });
         };
-        one(next);
-        spin([&] { return done >= n; });
-        return double(timer.nsecsElapsed()) / 1000.0 / n;
+        next();
+        spin([&] { return done >= total; });
+        return latencies;
     }
 
     void overhead(int n, int rounds)
@@ -174,7 +189,7 @@ public:
         const QUrl api = url(QStringLiteral("/api/items"));
         const QByteArray authorization = "Bearer " + kToken;
 
-        const auto keyloop = [&](std::function<void()> next) {
+        const One keyloop = [&](std::function<void()> next) {
             HttpReply *reply = http.get(QNetworkRequest(api));
             QObject::connect(reply, &Job::finished, reply, [reply, next] {
                 if (reply->error())
@@ -182,7 +197,7 @@ public:
                 next();
             });
         };
-        const auto qnam = [&](std::function<void()> next) {
+        const One qnam = [&](std::function<void()> next) {
             QNetworkRequest request(api);
             request.setRawHeader("Authorization", authorization);
             QNetworkReply *reply = m_nam.get(request);
@@ -192,7 +207,7 @@ public:
                 next();
             });
         };
-        const auto networkAuth = [&](std::function<void()> next) {
+        const One networkAuth = [&](std::function<void()> next) {
             QNetworkReply *reply = peer.get(api);
             QObject::connect(reply, &QNetworkReply::finished, reply, [reply, next] {
                 reply->readAll();
@@ -201,20 +216,13 @@ public:
             });
         };
         // Warm-up: connections open, code paths paged in.
-        sequential(50, keyloop);
-        sequential(50, qnam);
-        sequential(50, networkAuth);
+        alternating(50, {keyloop, qnam, networkAuth});
         std::vector<double> k, q, p;
         for (int round = 0; round < rounds; ++round) {
-            if (round % 2 == 0) {
-                k.push_back(sequential(n, keyloop));
-                q.push_back(sequential(n, qnam));
-                p.push_back(sequential(n, networkAuth));
-            } else {
-                p.push_back(sequential(n, networkAuth));
-                q.push_back(sequential(n, qnam));
-                k.push_back(sequential(n, keyloop));
-            }
+            const auto l = alternating(n, {keyloop, qnam, networkAuth});
+            k.insert(k.end(), l[0].begin(), l[0].end());
+            q.insert(q.end(), l[1].begin(), l[1].end());
+            p.insert(p.end(), l[2].begin(), l[2].end());
         }
         const double km = median(k), qm = median(q), pm = median(p);
         std::printf("client.overhead keyloop=%.1fus qnam=%.1fus ratio=%.3f (target <= 1.05)\n", km, qm, km / qm);

@@ -107,8 +107,8 @@ public:
 
     /*!
      * Each function starts one logical request and returns its reply, already started (a Job:
-     * the work begins on the next event-loop turn, so connecting to Job::finished afterwards is
-     * safe; finished() comes exactly once; the reply deletes itself afterwards unless
+     * the request is sent at once, like QNetworkAccessManager's, and finished() comes from the
+     * event loop, so connecting to Job::finished afterwards is safe; finished() comes exactly once; the reply deletes itself afterwards unless
      * setAutoDelete(false)). Only the request's URL, headers and TLS configuration are used;
      * its redirect policy is always manual (see above).
      */

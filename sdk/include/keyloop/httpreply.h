@@ -19,9 +19,9 @@ class HttpReplyPrivate;
  * \brief The answer to one logical request made with HttpClient: one reply however many times
  * the request was sent (a replay after a 401, a Retry-After, redirects).
  *
- * A Job (job.h), but one that HttpClient starts itself: get(), post() … return it started, and
- * since the work begins on the next event-loop turn, connecting to Job::finished() afterwards is
- * safe. finished() comes exactly once; then the reply deletes itself unless setAutoDelete(false).
+ * A Job (job.h), but one that HttpClient starts itself: get(), post() … send the request at
+ * once and return the reply started, like QNetworkAccessManager. finished() always comes from
+ * the event loop, so connecting to Job::finished() afterwards is safe. finished() comes exactly once; then the reply deletes itself unless setAutoDelete(false).
  * cancel() aborts whatever is in flight and finishes it with Cancelled.
  *
  * After finished():

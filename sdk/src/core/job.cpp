@@ -4,6 +4,7 @@
 #include "core/logging_p.h"
 
 #include <QtCore/QMetaObject>
+#include <QtCore/QPointer>
 
 namespace Keyloop {
 
@@ -53,20 +54,45 @@ void Job::cancel()
     emitResult(Error(Error::Code::Cancelled, QStringLiteral("the operation was cancelled")));
 }
 
-void Job::emitResult(const Error &error)
+void Job::startNow()
+{
+    if (d_job->started || d_job->finished)
+        return;
+    d_job->started = true;
+    doStart();
+}
+
+bool Job::markFinished(const Error &error)
 {
     if (d_job->finished) {
         if (!d_job->cancelled)
             qCWarning(lcCore) << metaObject()->className() << "finished twice; the second result is ignored";
-        return;
+        return false;
     }
     d_job->finished = true;
     d_job->error = error;
-    QMetaObject::invokeMethod(this, [this] {
-        Q_EMIT finished(QPrivateSignal());
-        if (d_job->autoDelete)
-            deleteLater();
-    }, Qt::QueuedConnection);
+    return true;
+}
+
+void Job::deliverFinished()
+{
+    const QPointer<Job> self(this);
+    Q_EMIT finished(QPrivateSignal());
+    // A slot may have deleted the job, or kept it with setAutoDelete(false).
+    if (self && d_job->autoDelete)
+        deleteLater();
+}
+
+void Job::emitResult(const Error &error)
+{
+    if (markFinished(error))
+        QMetaObject::invokeMethod(this, [this] { deliverFinished(); }, Qt::QueuedConnection);
+}
+
+void Job::emitResultFromEventLoop(const Error &error)
+{
+    if (markFinished(error))
+        deliverFinished();
 }
 
 } // namespace Keyloop

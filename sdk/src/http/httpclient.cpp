@@ -169,7 +169,13 @@ HttpReply *HttpClientPrivate::send(const QNetworkRequest &request, const QByteAr
 
     replies.removeIf([](const QPointer<HttpReply> &p) { return p.isNull(); });
     replies.append(reply);
-    reply->start(); // queued: the caller connects to finished() after this returns
+    // Sent at once, like QNetworkAccessManager's replies: finished() still comes from the
+    // event loop, so the caller connects after this returns. A request that cannot be sent
+    // fails on the next turn (until then, cancel() still wins).
+    if (error)
+        reply->start();
+    else
+        reply->startNow();
     return reply;
 }
 

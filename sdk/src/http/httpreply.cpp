@@ -18,6 +18,7 @@
 #include <QtCore/QDateTime>
 
 #include <algorithm>
+#include <utility>
 
 namespace Keyloop {
 
@@ -52,11 +53,7 @@ bool isFieldValue(const QByteArray &value)
 
 } // namespace
 
-HttpReplyPrivate::HttpReplyPrivate(HttpReply *reply) : q(reply)
-{
-    retryTimer.setSingleShot(true);
-    QObject::connect(&retryTimer, &QTimer::timeout, q, [this] { hop(); });
-}
+HttpReplyPrivate::HttpReplyPrivate(HttpReply *reply) : q(reply) {}
 
 HttpReply::HttpReply(QObject *parent) : Job(parent), d(std::make_unique<HttpReplyPrivate>(this)) {}
 HttpReply::~HttpReply() { d->stopWork(); }
@@ -101,7 +98,8 @@ void HttpReply::doCancel()
 void HttpReplyPrivate::stopWork()
 {
     ++generation; // a credential's late answer is ignored
-    retryTimer.stop();
+    if (retryTimer)
+        retryTimer->stop();
     QObject::disconnect(credentialGone);
     if (attempt) {
         attempt->abort();
@@ -114,6 +112,13 @@ void HttpReplyPrivate::finish(const Error &error)
 {
     stopWork();
     q->emitResult(error);
+}
+
+// From an attempt's finished(), i.e. from the event loop: finished() now, not one turn later.
+void HttpReplyPrivate::finishFromEventLoop(const Error &error)
+{
+    stopWork();
+    q->emitResultFromEventLoop(error);
 }
 
 // One request on the wire, with the credential's header when the URL is still inside its
@@ -181,6 +186,8 @@ void HttpReplyPrivate::send(const QByteArray &headerName, const QByteArray &head
     else if (!body.isEmpty() && !r.header(QNetworkRequest::ContentTypeHeader).isValid())
         r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/octet-stream"));
 
+    if (spentAttempt) // a redirect or a replay; this may run inside its finished()
+        std::exchange(spentAttempt, nullptr)->deleteLater();
     auto *a = new HttpAttempt(nam, r, method, hasBody ? body : QByteArray(), hasBody, options, q);
     attempt = a;
     QObject::connect(a, &HttpAttempt::finished, q, [this, a] { onAttemptFinished(a); });
@@ -211,17 +218,17 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
     if (a != attempt || q->isFinished())
         return;
     attempt = nullptr;
-    a->deleteLater();
+    spentAttempt = a;
     status = a->status();
     headers = a->headers();
     responseBody = a->body();
     if (const Error e = a->error())
-        return finish(e);
+        return finishFromEventLoop(e);
 
     if (status >= 300 && status < 400) {
         const RedirectStep step = nextRedirect(status, a->header("Location"), url, method, redirects, options);
         if (step.error)
-            return finish(step.error);
+            return finishFromEventLoop(step.error);
         if (step.follow) {
             ++redirects;
             if (step.crossOrigin && !crossedOrigin) {
@@ -245,7 +252,7 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
         // RFC 9470 §3: the token is fine, the authentication behind it is not strong or recent
         // enough. A new sign-in is needed; a refresh would bring the same authentication.
         if (challenge.error == QLatin1String("insufficient_user_authentication"))
-            return finish(Error::stepUpRequired(challenge.acrValues, challenge.maxAge, challenge.description, status));
+            return finishFromEventLoop(Error::stepUpRequired(challenge.acrValues, challenge.maxAge, challenge.description, status));
         // RFC 6750 §3.1: invalid_token (expired, revoked …), or no error code at all.
         const bool tokenRejected = challenge.error.isEmpty() || challenge.error == QLatin1String("invalid_token");
         if (credentialThisHop && tokenRejected && !replayedAfter401 && credential) {
@@ -254,14 +261,14 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
             credential->reject(sentHeaderValue);
             return hop();
         }
-        return finish(httpError(challenge.error, challenge.description));
+        return finishFromEventLoop(httpError(challenge.error, challenge.description));
     }
 
     if (status == 403) {
         const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"));
         if (challenge.error == QLatin1String("insufficient_scope")) // RFC 6750 §3.1
-            return finish(Error::insufficientScope(challenge.scopes, challenge.description, status));
-        return finish(httpError(challenge.error, challenge.description));
+            return finishFromEventLoop(Error::insufficientScope(challenge.scopes, challenge.description, status));
+        return finishFromEventLoop(httpError(challenge.error, challenge.description));
     }
 
     if (status == 429 || status == 503) {
@@ -271,16 +278,21 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
         if (delay && *delay <= kMaxRetryAfter && isIdempotent(method) && !retriedAfterDelay) {
             qCDebug(lcHttp) << status << "with Retry-After: trying once more in" << delay->count() << "s";
             retriedAfterDelay = true;
-            retryTimer.start(std::chrono::duration_cast<std::chrono::milliseconds>(*delay));
+            if (!retryTimer) {
+                retryTimer = new QTimer(q);
+                retryTimer->setSingleShot(true);
+                QObject::connect(retryTimer, &QTimer::timeout, q, [this] { hop(); });
+            }
+            retryTimer->start(std::chrono::duration_cast<std::chrono::milliseconds>(*delay));
             return;
         }
     }
 
     if (status >= 400) {
         const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"));
-        return finish(httpError(challenge.error, challenge.description));
+        return finishFromEventLoop(httpError(challenge.error, challenge.description));
     }
-    finish(Error());
+    finishFromEventLoop(Error());
 }
 
 } // namespace Keyloop

@@ -46,7 +46,10 @@ public:
     quint64 generation = 0;          ///< callbacks of an older hop (or after cancel) are ignored
     QMetaObject::Connection credentialGone;
     QPointer<HttpAttempt> attempt;
-    QTimer retryTimer;
+    /// The last attempt that finished (a child of q): deleted with q, not with deleteLater()
+    /// — one posted event less per request (bench: client.overhead) — or at the next hop.
+    HttpAttempt *spentAttempt = nullptr;
+    QTimer *retryTimer = nullptr;    ///< made when a Retry-After is honoured
 
     int status = 0;
     QList<QPair<QByteArray, QByteArray>> headers;
@@ -58,6 +61,7 @@ public:
     Error httpError(const QString &bearerError, const QString &bearerDescription) const;
     void stopWork();
     void finish(const Error &error);
+    void finishFromEventLoop(const Error &error);
 };
 
 } // namespace Keyloop

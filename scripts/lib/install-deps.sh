@@ -5,7 +5,7 @@
 #
 #   scripts/lib/install-deps.sh --test       everything for ./scripts/test (build, sandbox, browser, clang)
 #   scripts/lib/install-deps.sh --demo       what ./scripts/demo needs (build, Node.js, libsecret, xdg-open)
-#   scripts/lib/install-deps.sh --demo-headless   --demo plus headless Chromium, gnome-keyring, dbus
+#   scripts/lib/install-deps.sh --demo-headless   --demo plus headless Chromium, gnome-keyring, dbus, Xvfb
 #                                            (the demo on a machine without a desktop session)
 #   scripts/lib/install-deps.sh --devstack   only `npm ci` in demo-app/devstack (when needed)
 #   scripts/lib/install-deps.sh --check ...  print what is missing, install nothing (exit 1 if anything is)
@@ -31,7 +31,7 @@ KEYLOOP_BUILD_PACKAGES=(cmake ninja-build pkg-config g++ make libssl-dev openssl
     qtkeychain-qt6-dev libsecret-1-0 ca-certificates procps)
 KEYLOOP_DEMO_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" xdg-utils)
 # Demo on a machine without a desktop session: headless Chromium + a throwaway keyring.
-KEYLOOP_DEMO_HEADLESS_PACKAGES=("${KEYLOOP_DEMO_PACKAGES[@]}" chromium gnome-keyring libsecret-tools dbus)
+KEYLOOP_DEMO_HEADLESS_PACKAGES=("${KEYLOOP_DEMO_PACKAGES[@]}" chromium gnome-keyring libsecret-tools dbus xvfb xauth)
 KEYLOOP_TEST_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" gnome-keyring libsecret-tools dbus xvfb xauth
     xdg-utils chromium clang-14 libclang-rt-14-dev iproute2 util-linux dpkg-dev curl file
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript  # QML binding test of Keyloop::Client

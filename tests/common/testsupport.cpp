@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "testsupport.h"
 
+#include <QtCore/QDir>
 #include <QtCore/QFile>
+#include <QtCore/QFileInfo>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QProcessEnvironment>
 
@@ -39,6 +41,33 @@ Devstack devstack()
 QString sourcePath(const QString &relative)
 {
     return qEnvironmentVariable("KEYLOOP_SOURCE_DIR") + QLatin1Char('/') + relative;
+}
+
+static bool writeWholeFile(const QString &path, const QByteArray &content)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(content) == content.size();
+}
+
+QString useChromiumLoginAsSystemBrowser()
+{
+    const QString config = qEnvironmentVariable("XDG_CONFIG_HOME");
+    const QString data = qEnvironmentVariable("XDG_DATA_HOME");
+    if (config.isEmpty() || data.isEmpty())
+        return QStringLiteral("XDG_CONFIG_HOME and XDG_DATA_HOME must be set (the sandbox sets them)");
+    const QString script = sourcePath(QStringLiteral("demo-app/devstack/chromium-login.mjs"));
+    const QByteArray desktop = "[Desktop Entry]\nType=Application\nName=Keyloop test browser\n"
+                               "Exec=node " + script.toUtf8() + " %u\n"
+                               "MimeType=x-scheme-handler/http;x-scheme-handler/https;\nNoDisplay=true\n";
+    if (!writeWholeFile(data + QStringLiteral("/applications/keyloop-test-browser.desktop"), desktop)
+        || !writeWholeFile(config + QStringLiteral("/mimeapps.list"),
+                           "[Default Applications]\nx-scheme-handler/http=keyloop-test-browser.desktop\n"
+                           "x-scheme-handler/https=keyloop-test-browser.desktop\n"))
+        return QStringLiteral("cannot write the .desktop file or mimeapps.list");
+    qunsetenv("XDG_CURRENT_DESKTOP");
+    qputenv("BROWSER", QByteArray("node ") + script.toUtf8());
+    return QString();
 }
 
 } // namespace KeyloopTest

@@ -46,6 +46,15 @@ Devstack devstack();
 /// Path of a helper script in the source tree (relative to $KEYLOOP_SOURCE_DIR).
 QString sourcePath(const QString &relative);
 
+/*!
+ * Makes the devstack's headless-Chromium login script (demo-app/devstack/chromium-login.mjs)
+ * this test's default browser, the way a desktop names one: a .desktop file in
+ * $XDG_DATA_HOME/applications and a private $XDG_CONFIG_HOME/mimeapps.list, so that
+ * QDesktopServices → xdg-open reaches it (see the test notes). Also sets $BROWSER and unsets
+ * $XDG_CURRENT_DESKTOP (for processes started afterwards too). Empty on success, else why not.
+ */
+QString useChromiumLoginAsSystemBrowser();
+
 } // namespace KeyloopTest
 
 namespace KeyloopTest {

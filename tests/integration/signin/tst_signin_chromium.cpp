@@ -7,8 +7,6 @@
 
 #include "testsupport.h"
 
-#include <QtCore/QDir>
-#include <QtCore/QFile>
 #include <QtGui/QGuiApplication>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtTest/QSignalSpy>
@@ -26,32 +24,13 @@ private Q_SLOTS:
     void signsInThroughTheDesktopBrowser();
 };
 
-static bool writeFile(const QString &path, const QByteArray &content)
-{
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(content) == content.size();
-}
-
 void tst_SignInChromium::initTestCase()
 {
     QVERIFY2(!qEnvironmentVariableIsEmpty("DISPLAY"), "the sandbox's Xvfb must be reachable");
     QCOMPARE(QGuiApplication::platformName(), QStringLiteral("xcb"));
-    const QString config = qEnvironmentVariable("XDG_CONFIG_HOME");
-    const QString data = qEnvironmentVariable("XDG_DATA_HOME");
-    QVERIFY(!config.isEmpty() && !data.isEmpty());
-
     // A private default browser: the devstack's Chromium login script (see the test notes).
-    const QString script = sourcePath(QStringLiteral("demo-app/devstack/chromium-login.mjs"));
-    const QByteArray desktop = "[Desktop Entry]\nType=Application\nName=Keyloop test browser\n"
-                               "Exec=node " + script.toUtf8() + " %u\n"
-                               "MimeType=x-scheme-handler/http;x-scheme-handler/https;\nNoDisplay=true\n";
-    QVERIFY(writeFile(data + QStringLiteral("/applications/keyloop-test-browser.desktop"), desktop));
-    QVERIFY(writeFile(config + QStringLiteral("/mimeapps.list"),
-                      "[Default Applications]\nx-scheme-handler/http=keyloop-test-browser.desktop\n"
-                      "x-scheme-handler/https=keyloop-test-browser.desktop\n"));
-    qunsetenv("XDG_CURRENT_DESKTOP");
-    qputenv("BROWSER", QByteArray("node ") + script.toUtf8());
+    const QString why = useChromiumLoginAsSystemBrowser();
+    QVERIFY2(why.isEmpty(), qPrintable(why));
 }
 
 void tst_SignInChromium::signsInThroughTheDesktopBrowser()

@@ -187,6 +187,25 @@ private Q_SLOTS:
         QVERIFY2(after.exitCode == 3, qPrintable(after.out)); // sign-in required
     }
 
+    void accessDeniedShowsABanner()
+    {
+        // The user cancels at the provider's login page: access_denied (RFC 6749 §4.1.2.1).
+        Keyloop::Error error;
+        const DemoProfile profile = DemoProfile::fromDevstack(qEnvironmentVariable("KEYLOOP_DEVSTACK_JSON"), &error);
+        QVERIFY2(!error, qPrintable(error.message()));
+        MainWindow window(options(profile));
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.client()->state(), Client::State::SignInRequired, 30000);
+        qputenv("KEYLOOP_LOGIN_ACTION", "cancel"); // read by the browser script xdg-open starts
+        const bool clicked = click(&window, QStringLiteral("signInButton"));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.banner()->isHidden(), 120000);
+        qunsetenv("KEYLOOP_LOGIN_ACTION");
+        QVERIFY(clicked);
+        QCOMPARE(window.banner()->headline(), QStringLiteral("Access was denied: the sign-in was not approved."));
+        QCOMPARE(window.client()->state(), Client::State::SignInRequired);
+        QCOMPARE(window.page(), QStringLiteral("signIn"));
+    }
+
     void providerDownShowsABanner()
     {
         // A profile whose provider is not there: a loopback port nobody listens on (the shared

@@ -146,6 +146,19 @@ private Q_SLOTS:
         QVERIFY(answered.wait(30000));
         QVERIFY2(window.apiPanel()->statusText().startsWith(QLatin1String("HTTP 200")), qPrintable(window.apiPanel()->statusText()));
 
+        // The API starts rejecting the token (the provider rotated its signing keys): one 401,
+        // one refresh, one replay, and the event log says so. (A background refresh may replace
+        // the token between the rotation and the click: then there is no 401; rotate again.)
+        bool replayed = false;
+        for (int attempt = 0; attempt < 3 && !replayed; ++attempt) {
+            QVERIFY(admin.rotateKeys());
+            QVERIFY(click(&window, QStringLiteral("endpointButton0")));
+            QVERIFY(answered.wait(30000));
+            QVERIFY2(window.apiPanel()->statusText().startsWith(QLatin1String("HTTP 200")), qPrintable(window.apiPanel()->statusText()));
+            replayed = window.eventLog()->lines().join(QLatin1Char('\n')).contains(QLatin1String("401: credential rejected; replaying once"));
+        }
+        QVERIFY(replayed);
+
         // Nothing secret on screen or in the log: the session's tokens appear nowhere.
         const Keyloop::SessionRecord record = window.client()->session()->record();
         const QString shown = window.describe() + window.eventLog()->lines().join(QLatin1Char('\n'));

@@ -28,6 +28,8 @@
 // across runs like a user's browser; default: a fresh temporary profile per run).
 
 import { X509Certificate, createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import process from 'node:process';
 import tls from 'node:tls';
 
@@ -58,6 +60,15 @@ let browser;
 async function fail(message) {
   try { await browser?.close(); } catch { /* ignore */ }
   failWith(TOOL, message);
+}
+
+function profileInUse() {
+  try {
+    fs.lstatSync(path.join(PROFILE, 'SingletonLock'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Verifies the server's chain against `caPem` and returns base64(SHA-256(SPKI)) of its leaf. */
@@ -119,6 +130,11 @@ async function main() {
   };
   let context;
   if (PROFILE) {
+    // One Chromium per profile: the app may open the next URL before the previous run's
+    // Chromium has closed (and flushed) the profile. Wait for its SingletonLock to go.
+    for (let waited = 0; waited < 20000 && profileInUse(); waited += 100) {
+      await new Promise((resolve) => { setTimeout(resolve, 100); });
+    }
     // A kept profile: the provider's session cookie survives between runs, as in a user's browser.
     context = await chromium.launchPersistentContext(PROFILE, launchOptions);
     browser = context;

@@ -190,36 +190,34 @@ private:
         job->start();
     }
 
-    // Prints the outcome of the local sign-out and ends the command; false when it failed
-    // (the command has ended with that failure).
+    // Prints the outcome of the local sign-out. A failed revocation ends the command with that
+    // failure (and returns false); otherwise the command ends with success when \a last.
     bool reportLocal(const Keyloop::Error &e, bool revokes, bool last = true)
     {
-        {
-            // RevocationFailed: removed on this device, not revoked; its message says so (exit 5).
-            if (e.code() == Keyloop::Error::Code::RevocationFailed) {
-                fail(e);
-                return false;
-            }
-            if (m_revocationProblem) {
-                fail(ExitNetwork,
-                     QStringLiteral("signed out on this device (removed the session of %1 at %2), but its tokens "
-                                    "could not be revoked at the provider (%3); they stay valid until they expire")
-                         .arg(who(), printableText(m_entry.issuer), m_revocationProblem.message()));
-                return false;
-            }
-            if (revokes) {
-                std::printf("Signed out: revoked the tokens at the provider and removed the session of %s at %s.\n",
-                            qPrintable(who()), qPrintable(printableText(m_entry.issuer)));
-            } else {
-                std::printf("Signed out: removed the session of %s at %s.\n", qPrintable(who()),
-                            qPrintable(printableText(m_entry.issuer)));
-                if (!m_nothingToRevoke)
-                    std::printf("The provider offers no token revocation: its tokens stay valid until they expire.\n");
-            }
-            if (last)
-                succeed();
-            return true;
+        // RevocationFailed: removed on this device, not revoked; its message says so (exit 5).
+        if (e.code() == Keyloop::Error::Code::RevocationFailed) {
+            fail(e);
+            return false;
         }
+        if (m_revocationProblem) {
+            fail(ExitNetwork,
+                 QStringLiteral("signed out on this device (removed the session of %1 at %2), but its tokens "
+                                "could not be revoked at the provider (%3); they stay valid until they expire")
+                     .arg(who(), printableText(m_entry.issuer), m_revocationProblem.message()));
+            return false;
+        }
+        if (revokes) {
+            std::printf("Signed out: revoked the tokens at the provider and removed the session of %s at %s.\n",
+                        qPrintable(who()), qPrintable(printableText(m_entry.issuer)));
+        } else {
+            std::printf("Signed out: removed the session of %s at %s.\n", qPrintable(who()),
+                        qPrintable(printableText(m_entry.issuer)));
+            if (!m_nothingToRevoke)
+                std::printf("The provider offers no token revocation: its tokens stay valid until they expire.\n");
+        }
+        if (last)
+            succeed();
+        return true;
     }
 
     void endProviderSession(Keyloop::ClientConfiguration client, const Keyloop::ProviderConfiguration &provider,
@@ -247,10 +245,14 @@ private:
                                            "session at the provider was not ended: %3")
                                 .arg(who(), printableText(m_entry.issuer), e.message()));
             }
-            if (!reportLocal(localError, revokes, false))
-                return;
+            const bool localOk = !localError && !m_revocationProblem;
+            if (localOk)
+                reportLocal(localError, revokes, false);
             std::printf("Ended the session at the provider (RP-initiated logout).\n");
-            succeed();
+            if (localOk)
+                succeed();
+            else
+                reportLocal(localError, revokes); // the failed revocation: its message and exit code
         });
         job->start();
     }

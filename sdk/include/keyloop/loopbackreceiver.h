@@ -35,7 +35,7 @@ class LoopbackReceiverPrivate;
  *   default 10 s) and at most maxConnections() (default 16) are open at once; when full,
  *   the least recently active one is dropped;
  * - a callback with a missing, repeated or wrong `state` (RFC 6749 §10.12) → 400 page; the
- *   receiver keeps waiting.
+ *   receiver keeps waiting (and tells the app with callbackRejected()).
  *
  * The one request on the right path with exactly one `state` equal to expectedState()
  * (compared in constant time) is accepted: the listener closes, all other connections are

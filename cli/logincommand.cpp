@@ -28,12 +28,7 @@ public:
     void addOptions(QCommandLineParser &p) override
     {
         addClientOptions(p, ClientCommand::Login);
-        p.addOption({QStringLiteral("redirect-host"),
-                     QStringLiteral("Host of the loopback redirect URI: 127.0.0.1 (default), localhost or [::1]."),
-                     QStringLiteral("H")});
-        p.addOption({QStringLiteral("port"),
-                     QStringLiteral("Fixed loopback port; repeat for a list tried in order (default: ephemeral)."),
-                     QStringLiteral("N")});
+        addRedirectOptions(p);
         p.addOption({QStringLiteral("browser-command"),
                      QStringLiteral("Run CMD (split like a shell does) with the authorization URL appended, instead of "
                                     "opening the system browser (KEYLOOP_BROWSER_COMMAND)."),
@@ -66,27 +61,8 @@ public:
         if (const Keyloop::Error e = buildClientConfiguration(m_settings, &config))
             return fail(e);
 
-        const QString host = p.value(QStringLiteral("redirect-host"));
-        if (host.isEmpty() || host == QLatin1String("127.0.0.1"))
-            config.setRedirectHost(Keyloop::RedirectHost::Ipv4);
-        else if (host == QLatin1String("localhost"))
-            config.setRedirectHost(Keyloop::RedirectHost::Localhost);
-        else if (host == QLatin1String("[::1]") || host == QLatin1String("::1"))
-            config.setRedirectHost(Keyloop::RedirectHost::Ipv6);
-        else
-            return fail(ExitUsage, QStringLiteral("--redirect-host must be 127.0.0.1, localhost or [::1]"));
-
-        QList<quint16> ports;
-        for (const QString &value : p.values(QStringLiteral("port"))) {
-            for (const QString &part : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-                bool ok = false;
-                const uint port = part.toUInt(&ok);
-                if (!ok || port == 0 || port > 65535)
-                    return fail(ExitUsage, QStringLiteral("--port needs a number between 1 and 65535"));
-                ports << quint16(port);
-            }
-        }
-        config.setRedirectPorts(ports);
+        if (const QString problem = applyRedirectOptions(p, &config); !problem.isEmpty())
+            return fail(ExitUsage, problem);
 
         const QString timeout = p.value(QStringLiteral("timeout"));
         if (!timeout.isEmpty()) {

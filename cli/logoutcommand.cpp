@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
-// keyloop logout — revoke a stored session's tokens at the provider (RFC 7009), then remove it.
+// keyloop logout — revoke a stored session's tokens at the provider (RFC 7009), then remove it;
+// with --end-session, then also end the user's session at the provider in the browser
+// (OpenID Connect RP-Initiated Logout 1.0).
 #include "commands.h"
 #include "sessionsupport.h"
 #include "terminaltext.h"
 
+#include <keyloop/browserlauncher.h>
 #include <keyloop/discoveryjob.h>
+#include <keyloop/endsessionjob.h>
 #include <keyloop/providerconfiguration.h>
 #include <keyloop/session.h>
 #include <keyloop/tokenstore.h>
@@ -36,6 +40,17 @@ public:
         p.addOption({QStringLiteral("allow-insecure-loopback"),
                      QStringLiteral("Development only: allow plain http for a provider on 127.0.0.1/::1/localhost "
                                     "(KEYLOOP_ALLOW_INSECURE_LOOPBACK=1; default: remembered by login).")});
+        p.addOption({QStringLiteral("end-session"),
+                     QStringLiteral("After signing out here, also end the session at the provider in the browser "
+                                    "(OpenID Connect RP-Initiated Logout).")});
+        addRedirectOptions(p);
+        p.addOption({QStringLiteral("browser-command"),
+                     QStringLiteral("With --end-session: run CMD (split like a shell does) with the logout URL "
+                                    "appended, instead of opening the system browser (KEYLOOP_BROWSER_COMMAND)."),
+                     QStringLiteral("CMD")});
+        p.addOption({QStringLiteral("timeout"),
+                     QStringLiteral("With --end-session: give up waiting for the browser after SECONDS (default 300)."),
+                     QStringLiteral("SECONDS")});
     }
     QString helpEpilogue() const override
     {
@@ -46,11 +61,44 @@ public:
             "finishes first (at most 10 s, else exit code 4 and nothing is revoked or removed).\n"
             "If the provider cannot be reached or refuses the revocation, the session is removed all\n"
             "the same and logout exits 5: signed out on this device, but the tokens stay valid at the\n"
-            "provider until they expire. A provider without a revocation endpoint: removed only.\n");
+            "provider until they expire. A provider without a revocation endpoint: removed only.\n"
+            "\n"
+            "--end-session: once the session is removed here, the browser opens the provider's\n"
+            "end_session_endpoint with the session's ID token as id_token_hint and comes back to a\n"
+            "loopback post_logout_redirect_uri (register it like the login redirect URI; --redirect-host\n"
+            "and --port as for login) carrying the state that was sent. The logout URL holds the ID\n"
+            "token, so it is never printed. If the provider offers no end_session_endpoint (exit 2),\n"
+            "the redirect carries a wrong state (exit 3), or the browser does not come back in time\n"
+            "(exit 5), the session stays removed on this device and logout says so.\n");
     }
 
     void start() override
     {
+        m_endSession = parser().isSet(QStringLiteral("end-session"));
+        if (!m_endSession) {
+            for (const char *option : {"redirect-host", "port", "browser-command", "timeout"}) {
+                if (parser().isSet(QLatin1String(option)))
+                    return fail(ExitUsage, QStringLiteral("--%1 needs --end-session").arg(QLatin1String(option)));
+            }
+        }
+        const QString timeout = parser().value(QStringLiteral("timeout"));
+        if (!timeout.isEmpty()) {
+            bool ok = false;
+            m_timeoutSeconds = timeout.toInt(&ok);
+            if (!ok || m_timeoutSeconds <= 0)
+                return fail(ExitUsage, QStringLiteral("--timeout needs a positive number of seconds"));
+        }
+        Keyloop::ClientConfiguration probe;
+        if (const QString problem = applyRedirectOptions(parser(), &probe); !problem.isEmpty())
+            return fail(ExitUsage, problem);
+        if (m_endSession) {
+            const QString browserCommand = setting(parser(), QStringLiteral("browser-command"), "KEYLOOP_BROWSER_COMMAND");
+            if (!browserCommand.isEmpty()) {
+                m_commandLauncher = std::make_unique<Keyloop::CommandBrowserLauncher>(browserCommand);
+                if (m_commandLauncher->program().isEmpty())
+                    return fail(ExitUsage, QStringLiteral("--browser-command is empty"));
+            }
+        }
         if (const Keyloop::Error e = findAccount(parser(), appId(), &m_entry))
             return fail(e);
         m_store = storeFor(appId(), this);
@@ -86,6 +134,7 @@ private:
 
     void onRecord(const Keyloop::SessionRecord &record)
     {
+        m_idToken = record.idToken(); // for id_token_hint (--end-session); in memory only
         RememberedSettings settings = RememberedSettings::fromJson(record.appData());
         if (settings.issuer.isEmpty())
             settings.issuer = m_entry.issuer;
@@ -128,29 +177,82 @@ private:
         session->setAccountIndex(new Keyloop::AccountIndex(appId(), this));
         const bool revokes = !provider.revocationEndpoint().isEmpty();
         Keyloop::SessionJob *job = session->signOut();
-        connect(job, &Keyloop::Job::finished, this, [this, job, revokes] {
+        connect(job, &Keyloop::Job::finished, this, [this, job, revokes, client, provider] {
             const Keyloop::Error e = job->error();
-            // RevocationFailed: removed on this device, not revoked; its message says so (exit 5).
-            if (e.code() == Keyloop::Error::Code::RevocationFailed)
-                return fail(e);
-            if (e)
+            if (e && e.code() != Keyloop::Error::Code::RevocationFailed)
                 return fail(e, QStringLiteral("could not remove the session"));
-            if (m_revocationProblem) {
-                return fail(ExitNetwork,
-                            QStringLiteral("signed out on this device (removed the session of %1 at %2), but its tokens "
-                                           "could not be revoked at the provider (%3); they stay valid until they expire")
-                                .arg(who(), printableText(m_entry.issuer), m_revocationProblem.message()));
-            }
-            if (revokes) {
-                std::printf("Signed out: revoked the tokens at the provider and removed the session of %s at %s.\n",
-                            qPrintable(who()), qPrintable(printableText(m_entry.issuer)));
-            } else {
-                std::printf("Signed out: removed the session of %s at %s.\n", qPrintable(who()),
-                            qPrintable(printableText(m_entry.issuer)));
-                if (!m_nothingToRevoke)
-                    std::printf("The provider offers no token revocation: its tokens stay valid until they expire.\n");
-            }
+            // Removed on this device. The provider's session is ended after that, never before:
+            // the local sign-out must not wait on, or fail with, a browser.
+            if (m_endSession)
+                return endProviderSession(client, provider, e, revokes);
+            reportLocal(e, revokes);
+        });
+        job->start();
+    }
+
+    // Prints the outcome of the local sign-out. A failed revocation ends the command with that
+    // failure (and returns false); otherwise the command ends with success when \a last.
+    bool reportLocal(const Keyloop::Error &e, bool revokes, bool last = true)
+    {
+        // RevocationFailed: removed on this device, not revoked; its message says so (exit 5).
+        if (e.code() == Keyloop::Error::Code::RevocationFailed) {
+            fail(e);
+            return false;
+        }
+        if (m_revocationProblem) {
+            fail(ExitNetwork,
+                 QStringLiteral("signed out on this device (removed the session of %1 at %2), but its tokens "
+                                "could not be revoked at the provider (%3); they stay valid until they expire")
+                     .arg(who(), printableText(m_entry.issuer), m_revocationProblem.message()));
+            return false;
+        }
+        if (revokes) {
+            std::printf("Signed out: revoked the tokens at the provider and removed the session of %s at %s.\n",
+                        qPrintable(who()), qPrintable(printableText(m_entry.issuer)));
+        } else {
+            std::printf("Signed out: removed the session of %s at %s.\n", qPrintable(who()),
+                        qPrintable(printableText(m_entry.issuer)));
+            if (!m_nothingToRevoke)
+                std::printf("The provider offers no token revocation: its tokens stay valid until they expire.\n");
+        }
+        if (last)
             succeed();
+        return true;
+    }
+
+    void endProviderSession(Keyloop::ClientConfiguration client, const Keyloop::ProviderConfiguration &provider,
+                            const Keyloop::Error &localError, bool revokes)
+    {
+        applyRedirectOptions(parser(), &client); // checked in start()
+        auto *job = new Keyloop::EndSessionJob(client, provider, m_idToken, this);
+        if (m_commandLauncher)
+            job->setBrowserLauncher(m_commandLauncher.get());
+        if (m_timeoutSeconds > 0)
+            job->setTimeout(std::chrono::seconds(m_timeoutSeconds));
+        connect(job, &Keyloop::EndSessionJob::browserOpened, this, [] {
+            // Never the URL: it carries the ID token (id_token_hint).
+            std::fprintf(stderr, "Opened the browser to sign out at the provider; waiting for it to come back.\n");
+        });
+        connect(job, &Keyloop::Job::finished, this, [this, job, localError, revokes] {
+            const Keyloop::Error e = job->error();
+            if (e) {
+                // The local outcome first (it stands), then why the provider's session was not ended.
+                if (localError.code() == Keyloop::Error::Code::RevocationFailed || m_revocationProblem)
+                    std::fprintf(stderr, "keyloop: %s\n",
+                                 qPrintable(localError ? localError.message() : m_revocationProblem.message()));
+                return fail(exitCodeFor(e),
+                            QStringLiteral("signed out on this device (removed the session of %1 at %2), but the "
+                                           "session at the provider was not ended: %3")
+                                .arg(who(), printableText(m_entry.issuer), e.message()));
+            }
+            const bool localOk = !localError && !m_revocationProblem;
+            if (localOk)
+                reportLocal(localError, revokes, false);
+            std::printf("Ended the session at the provider (RP-initiated logout).\n");
+            if (localOk)
+                succeed();
+            else
+                reportLocal(localError, revokes); // the failed revocation: its message and exit code
         });
         job->start();
     }
@@ -164,6 +266,10 @@ private:
     Keyloop::TokenStore *m_store = nullptr;
     Keyloop::Error m_revocationProblem; // why revocation was impossible (the session is removed anyway)
     bool m_nothingToRevoke = false;     // the keychain held nothing any more
+    bool m_endSession = false;          // --end-session
+    int m_timeoutSeconds = 0;           // --timeout; 0: the default
+    QByteArray m_idToken;               // id_token_hint for --end-session; never printed
+    std::unique_ptr<Keyloop::CommandBrowserLauncher> m_commandLauncher;
 };
 
 } // namespace

@@ -40,4 +40,40 @@ Keyloop::Error findAccount(const QCommandLineParser &parser, const QString &appI
     return Error();
 }
 
+void addRedirectOptions(QCommandLineParser &p)
+{
+    p.addOption({QStringLiteral("redirect-host"),
+                 QStringLiteral("Host of the loopback redirect URI: 127.0.0.1 (default), localhost or [::1]."),
+                 QStringLiteral("H")});
+    p.addOption({QStringLiteral("port"),
+                 QStringLiteral("Fixed loopback port; repeat for a list tried in order (default: ephemeral)."),
+                 QStringLiteral("N")});
+}
+
+QString applyRedirectOptions(const QCommandLineParser &p, Keyloop::ClientConfiguration *config)
+{
+    const QString host = p.value(QStringLiteral("redirect-host"));
+    if (host.isEmpty() || host == QLatin1String("127.0.0.1"))
+        config->setRedirectHost(Keyloop::RedirectHost::Ipv4);
+    else if (host == QLatin1String("localhost"))
+        config->setRedirectHost(Keyloop::RedirectHost::Localhost);
+    else if (host == QLatin1String("[::1]") || host == QLatin1String("::1"))
+        config->setRedirectHost(Keyloop::RedirectHost::Ipv6);
+    else
+        return QStringLiteral("--redirect-host must be 127.0.0.1, localhost or [::1]");
+
+    QList<quint16> ports;
+    for (const QString &value : p.values(QStringLiteral("port"))) {
+        for (const QString &part : value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            bool ok = false;
+            const uint port = part.toUInt(&ok);
+            if (!ok || port == 0 || port > 65535)
+                return QStringLiteral("--port needs a number between 1 and 65535");
+            ports << quint16(port);
+        }
+    }
+    config->setRedirectPorts(ports);
+    return QString();
+}
+
 } // namespace KeyloopCli

@@ -5,6 +5,7 @@
 #include "command.h"
 
 #include <keyloop/accountindex.h>
+#include <keyloop/clientconfiguration.h>
 #include <keyloop/keychaintokenstore.h>
 
 namespace KeyloopCli {
@@ -19,5 +20,11 @@ inline Keyloop::TokenStore *storeFor(const QString &appId, QObject *parent)
 /// Returns NotFound ("sign in first") or InvalidConfiguration ("several match; pass --issuer").
 Keyloop::Error findAccount(const QCommandLineParser &parser, const QString &appId,
                            Keyloop::AccountIndexEntry *entry);
+
+/// Reads --redirect-host and --port into \a config (the loopback redirect URI of login, and the
+/// post_logout_redirect_uri of logout --end-session). Returns a usage message, empty when fine.
+QString applyRedirectOptions(const QCommandLineParser &parser, Keyloop::ClientConfiguration *config);
+/// Adds --redirect-host and --port.
+void addRedirectOptions(QCommandLineParser &parser);
 
 } // namespace KeyloopCli

@@ -18,10 +18,18 @@
 // (base64 SHA-256 of the SubjectPublicKeyInfo), which makes Chromium accept exactly that key and
 // nothing else — unlike --ignore-certificate-errors, which would accept any certificate.
 //
+// The same walk completes an RP-initiated logout (an end_session_endpoint URL): the helper acts on
+// whatever the provider shows — the dev login, consent, or the logout confirmation form, where it
+// presses "Yes, sign me out" — until the browser leaves for the app's loopback URI.
+//
 // Environment: KEYLOOP_TEST_USER, KEYLOOP_TEST_PASSWORD, KEYLOOP_LOGIN_ACTION (login|cancel),
-// KEYLOOP_DEVSTACK_JSON, KEYLOOP_CHROMIUM (default /usr/bin/chromium), KEYLOOP_LOGIN_TIMEOUT_MS.
+// KEYLOOP_DEVSTACK_JSON, KEYLOOP_CHROMIUM (default /usr/bin/chromium), KEYLOOP_LOGIN_TIMEOUT_MS,
+// KEYLOOP_CHROMIUM_PROFILE (a directory: keep the profile, and so the provider's session cookie,
+// across runs like a user's browser; default: a fresh temporary profile per run).
 
 import { X509Certificate, createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import process from 'node:process';
 import tls from 'node:tls';
 
@@ -32,6 +40,7 @@ import { devstackCaPem, fail as failWith, isLoopbackUrl, redact } from './lib/lo
 const TOOL = 'chromium-login';
 const TIMEOUT_MS = Number(process.env.KEYLOOP_LOGIN_TIMEOUT_MS ?? 45000);
 const EXECUTABLE = process.env.KEYLOOP_CHROMIUM || '/usr/bin/chromium';
+const PROFILE = process.env.KEYLOOP_CHROMIUM_PROFILE || '';
 
 const target = process.argv[process.argv.length - 1];
 if (process.argv.length < 3 || target.startsWith('-')) {
@@ -51,6 +60,15 @@ let browser;
 async function fail(message) {
   try { await browser?.close(); } catch { /* ignore */ }
   failWith(TOOL, message);
+}
+
+function profileInUse() {
+  try {
+    fs.lstatSync(path.join(PROFILE, 'SingletonLock'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Verifies the server's chain against `caPem` and returns base64(SHA-256(SPKI)) of its leaf. */
@@ -102,19 +120,33 @@ async function main() {
     args.push(`--ignore-certificate-errors-spki-list=${spki}`);
   }
 
-  browser = await chromium.launch({
+  const launchOptions = {
     executablePath: EXECUTABLE,
     headless: true,
     // Chromium's sandbox needs unprivileged user namespaces or setuid; as root it refuses to run with it.
     chromiumSandbox: false,
     args,
     timeout: TIMEOUT_MS,
-  });
-  const context = await browser.newContext();
+  };
+  let context;
+  if (PROFILE) {
+    // One Chromium per profile: the app may open the next URL before the previous run's
+    // Chromium has closed (and flushed) the profile. Wait for its SingletonLock to go.
+    for (let waited = 0; waited < 20000 && profileInUse(); waited += 100) {
+      await new Promise((resolve) => { setTimeout(resolve, 100); });
+    }
+    // A kept profile: the provider's session cookie survives between runs, as in a user's browser.
+    context = await chromium.launchPersistentContext(PROFILE, launchOptions);
+    browser = context;
+  } else {
+    browser = await chromium.launch(launchOptions);
+    context = await browser.newContext();
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT_MS);
 
   let blocked = 0;
+  const steps = [];
   await context.route('**/*', (route) => {
     if (isLoopbackUrl(route.request().url())) return route.continue();
     blocked += 1;
@@ -139,11 +171,32 @@ async function main() {
       await page.click('a[href$="/abort"]');
       return;
     }
-    await page.fill('input[name="login"]', user);
-    await page.fill('input[name="password"]', password);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached' });
-    await page.click('button[type="submit"]');
+    // Whatever the provider shows, until the browser leaves for the app's loopback URI: the dev
+    // login (absent while a kept profile's provider session lives), consent, or RP-Initiated
+    // Logout's confirmation form (absent without a provider session: the provider then posts
+    // the logout by itself).
+    const seen = (selector, name) => page.waitForSelector(selector, { state: 'attached' }).then(() => name, () => undefined);
+    for (let step = 0; step < 6; step += 1) {
+      const next = await Promise.race([
+        seen('input[name="login"]', 'login'),
+        seen('input[name="prompt"][value="consent"]', 'consent'),
+        seen('button[name="logout"][value="yes"]', 'logout'),
+        delivered.then(() => 'delivered'),
+      ]);
+      if (next === 'delivered' || next === undefined) return;
+      steps.push(next);
+      const navigated = page.waitForNavigation({ waitUntil: 'commit' }).catch(() => undefined);
+      if (next === 'login') {
+        await page.fill('input[name="login"]', user);
+        await page.fill('input[name="password"]', password);
+        await page.click('button[type="submit"]');
+      } else if (next === 'consent') {
+        await page.click('button[type="submit"]');
+      } else {
+        await page.click('button[name="logout"][value="yes"]');
+      }
+      await navigated;
+    }
   })();
 
   const outcome = await Promise.race([
@@ -158,6 +211,7 @@ async function main() {
   }
   const error = outcome.url.searchParams.get('error');
   process.stderr.write(`${TOOL}: delivered the redirect to ${redact(outcome.url.href)}${error ? ` (error=${error})` : ''}`
+    + ` after ${steps.length ? steps.join(', ') : 'no page'}`
     + `${blocked ? `; blocked ${blocked} non-loopback request(s)` : ''}\n`);
   await browser.close();
   process.exit(0);

@@ -94,8 +94,12 @@ fs.rmSync(jsonPath, { force: true });
 // ---------------------------------------------------------------------------------------------
 // Mutable state changed by the admin endpoint
 
+// endSession counts GET /session/end (RP-Initiated Logout §2 requests); endSessionConfirmed the
+// logouts the provider carried out (oidc-provider's end_session.success: the browser is sent on to
+// the post_logout_redirect_uri); loginForm the dev login pages shown (a browser without a live
+// provider session).
 const COUNTER_NAMES = ['discovery', 'authorization', 'token', 'refresh', 'jwks', 'revocation',
-  'introspection', 'userinfo', 'endSession', 'api'];
+  'introspection', 'userinfo', 'endSession', 'endSessionConfirmed', 'loginForm', 'api'];
 const counters = {};
 function resetCounters() {
   for (const name of COUNTER_NAMES) counters[name] = 0;
@@ -269,7 +273,13 @@ function buildProvider(issuer, keys) {
     if (typeof ctx.body === 'string' && ctx.body.includes('fonts.googleapis.com')) {
       ctx.body = ctx.body.replace(GOOGLE_FONTS, '');
     }
+    // The dev login page (devInteractions' login prompt), as opposed to consent or a redirect.
+    if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path) && typeof ctx.body === 'string'
+      && ctx.body.includes('name="login"')) {
+      counters.loginForm += 1;
+    }
   });
+  provider.on('end_session.success', () => { counters.endSessionConfirmed += 1; });
   // oidc-provider logs its own errors only through events; keep stderr for real faults.
   provider.on('server_error', (_ctx, err) => process.stderr.write(`devstack: provider server_error: ${err?.stack ?? err}\n`));
   return { provider, callback: provider.callback() };

@@ -5,6 +5,7 @@
 // examples/check-doc-snippets.sh keeps the copies identical.
 
 #include <keyloop/accountindex.h>
+#include <keyloop/client.h>
 #include <keyloop/clientconfiguration.h>
 #include <keyloop/error.h>
 #include <keyloop/issueridentifier.h>
@@ -214,6 +215,22 @@ void signOut(Keyloop::Session *session, QObject *context)
     });
     job->start();
     //! [sign-out]
+}
+
+void signOutAtTheProvider(Keyloop::Client *client, QObject *context)
+{
+    //! [provider-sign-out]
+    // Revokes and removes first (signedOut(): that stands), then ends the provider's session in the
+    // browser (OpenID Connect RP-Initiated Logout) with the ID token as id_token_hint.
+    QObject::connect(client, &Keyloop::Client::providerSessionEnded, context, [] {
+        qInfo() << "signed out here and at the provider";
+    });
+    QObject::connect(client, &Keyloop::Client::failed, context, [client](const Keyloop::Error &e) {
+        if (!client->isSignedIn())
+            qWarning() << "signed out here; the provider's session may still be alive:" << e;
+    });
+    client->signOut(Keyloop::Client::SignOutScope::ProviderSession);
+    //! [provider-sign-out]
 }
 
 } // namespace KeyloopDocSnippets

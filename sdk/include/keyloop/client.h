@@ -84,6 +84,14 @@ public:
     };
     Q_ENUM(State)
 
+    /// How far signOut() reaches.
+    enum class SignOutScope {
+        Application,     ///< revoke the tokens (RFC 7009) and remove the stored session (the default)
+        ProviderSession, ///< that, then also end the user's session at the provider in the browser
+                         ///< (OpenID Connect RP-Initiated Logout 1.0; see EndSessionJob)
+    };
+    Q_ENUM(SignOutScope)
+
     /// \a appId names the keychain service, the lock and the account index; default: the
     /// QCoreApplication's organization domain and application name (e.g. "org.example.MyApp").
     explicit Client(const ClientConfiguration &configuration, QObject *parent = nullptr);
@@ -139,8 +147,15 @@ public:
      */
     void signIn(const QStringList &extraScopes = {}, const QStringList &acrValues = {}, int maxAge = -1);
     void cancelSignIn();
-    /// Revokes at the provider where possible, then removes the stored session.
-    void signOut();
+    /*!
+     * Revokes at the provider where possible, then removes the stored session: signedOut().
+     * With SignOutScope::ProviderSession, and only after that local sign-out (which stands
+     * whatever follows), the browser is sent to the provider's end_session_endpoint with the
+     * session's ID token as id_token_hint (kept in memory only) and comes back to a loopback
+     * post_logout_redirect_uri: providerSessionEnded(), or failed() with the reason
+     * (EndSessionNotSupported, StateMismatch, Timeout, BrowserLaunchFailed, …).
+     */
+    void signOut(SignOutScope scope = SignOutScope::Application);
     /// Uses another stored account (or a new one: then signInRequired()). Restores it.
     void switchAccount(const QString &account);
 
@@ -176,11 +191,15 @@ Q_SIGNALS:
     void signedIn();
     /// Only an interactive sign-in can help (nothing stored, the grant was rejected).
     void signInRequired();
-    /// A sign-in or restore failed (the error says why); the state before it is kept.
+    /// A sign-in or restore failed (the error says why); the state before it is kept. Also a
+    /// sign-out whose provider part failed (revocation, RP-initiated logout): signed out all the same.
     void failed(const Keyloop::Error &error);
     /// New tokens were received and saved.
     void tokensRefreshed();
     void signedOut();
+    /// After signOut(SignOutScope::ProviderSession): the provider redirected the browser back
+    /// with this logout's state — its session has ended (RP-Initiated Logout §3).
+    void providerSessionEnded();
     /// An API asked for a stronger authentication (RFC 9470): call signIn() with its values.
     void stepUpRequired(const Keyloop::Error &challenge);
     /// A transient failure (network, 5xx, 429): kept, retried later.

@@ -59,6 +59,7 @@ public:
         ClientAuthenticationFailed, ///< the token endpoint rejected the client (invalid_client, unauthorized_client): check the client id/secret
         CredentialNotAllowed,   ///< a credential may not be sent to that location: not https (RFC 6750 §5.3), not an absolute URL, or user info/query/fragment in it
         RequestBodyTooLarge,    ///< a request body (from a QIODevice) exceeded HttpClient::maxRequestBodySize(); nothing was sent
+        EndSessionNotSupported, ///< the provider has no `end_session_endpoint`: it does not offer RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §2.1); nothing was opened
 
         // Network
         NetworkError,           ///< connection failed, reset, DNS, proxy

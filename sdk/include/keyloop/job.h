@@ -14,7 +14,7 @@ class JobPrivate;
 
 /*!
  * \brief The one asynchronous contract of every Keyloop job (DiscoveryJob, TokenJob,
- * IdTokenValidationJob, UserInfoJob, TokenStoreJob, SessionJob, SignIn, HttpReply).
+ * IdTokenValidationJob, UserInfoJob, TokenStoreJob, SessionJob, SignIn, EndSessionJob, HttpReply).
  *
  * - **Running.** A job is created by a constructor or a factory (TokenClient::refresh(),
  *   TokenStore::read(), Session::restore(), …) and does nothing until start() is called. The

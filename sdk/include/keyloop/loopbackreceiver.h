@@ -35,7 +35,7 @@ class LoopbackReceiverPrivate;
  *   default 10 s) and at most maxConnections() (default 16) are open at once; when full,
  *   the least recently active one is dropped;
  * - a callback with a missing, repeated or wrong `state` (RFC 6749 §10.12) → 400 page; the
- *   receiver keeps waiting.
+ *   receiver keeps waiting (and tells the app with callbackRejected()).
  *
  * The one request on the right path with exactly one `state` equal to expectedState()
  * (compared in constant time) is accepted: the listener closes, all other connections are
@@ -75,6 +75,13 @@ public:
     /// or [::1]. One enum for the whole SDK, shared with ClientConfiguration.
     using RedirectHost = Keyloop::RedirectHost;
 
+    /// What the browser's pages speak of. The receiver works the same either way.
+    enum class Purpose {
+        SignIn,  ///< default: the redirect of an authorization request ("Signed in", "Sign-in failed")
+        SignOut, ///< the redirect after an RP-initiated logout ("Signed out", "Sign-out not confirmed")
+    };
+    Q_ENUM(Purpose)
+
     explicit LoopbackReceiver(QObject *parent = nullptr);
     ~LoopbackReceiver() override;
 
@@ -85,6 +92,9 @@ public:
     /// default) means an ephemeral port chosen by the OS. A 0 in the list means ephemeral too.
     QList<quint16> ports() const;
     void setPorts(const QList<quint16> &ports);
+
+    Purpose purpose() const;
+    void setPurpose(Purpose purpose);
 
     /// The redirect URI's path, matched exactly (byte for byte, encoded). Default "/callback".
     QString path() const;
@@ -153,6 +163,15 @@ Q_SIGNALS:
      * receiver from a slot connected to this signal (the browser then gets the neutral page).
      */
     void callbackReceived(const QByteArray &rawQuery);
+    /*!
+     * A request on the redirect path was refused because its `state` is missing (\a error is
+     * MissingParameter), repeated (DuplicateParameter) or not expectedState() (StateMismatch).
+     * The browser got the 400 page and the receiver keeps listening: a sign-in ignores this (a
+     * forged callback must not end it); a flow with nothing to protect by waiting (logout) may
+     * stop. \a error names the rule, never the value. Deleting the receiver from a connected
+     * slot is safe.
+     */
+    void callbackRejected(const Keyloop::Error &error);
 
 private:
     friend class LoopbackReceiverPrivate;

@@ -6,6 +6,7 @@
 #include <keyloop/accountindex.h>
 #include <keyloop/browserlauncher.h>
 #include <keyloop/discoveryjob.h>
+#include <keyloop/endsessionjob.h>
 #include <keyloop/httpclient.h>
 #include <keyloop/httpreply.h>
 #include <keyloop/issueridentifier.h>
@@ -55,6 +56,7 @@ public:
     ProviderConfiguration provider; // remembered with the session, or discovered
     QPointer<Session> session;
     QPointer<SignIn> signIn;
+    QPointer<EndSessionJob> endSession;
     HttpClient *http = nullptr;
     struct Api
     {
@@ -141,6 +143,7 @@ public:
     HttpReply *watch(HttpReply *reply);
     void finishSignIn(SignIn *job);
     void becomeSignedOut(bool requireSignIn);
+    void endProviderSession(const ProviderConfiguration &provider, const QByteArray &idToken);
 };
 
 // QtKeychain 0.13 answers "not found" for a locked keyring: when the index lists the account,
@@ -185,6 +188,8 @@ Client::~Client()
 {
     if (d->signIn)
         d->signIn->cancel();
+    if (d->endSession)
+        d->endSession->cancel();
     delete d->session.data();
 }
 
@@ -472,20 +477,52 @@ void ClientPrivate::finishSignIn(SignIn *job)
 
 // ---- sign-out, accounts ----------------------------------------------------------------------
 
-void Client::signOut()
+void Client::signOut(SignOutScope scope)
 {
+    // RP-Initiated Logout needs the ID token as id_token_hint and the provider's metadata, but
+    // the local sign-out (which must never wait on a browser) removes them: both are kept here,
+    // in memory only, for the browser step that follows.
+    const bool endProvider = scope == SignOutScope::ProviderSession;
+    const QByteArray idToken = endProvider && d->session ? d->session->record().idToken() : QByteArray();
+    const ProviderConfiguration provider = d->provider;
     if (!d->session) {
         d->becomeSignedOut(false);
         Q_EMIT signedOut();
+        if (endProvider)
+            d->endProviderSession(provider, idToken);
         return;
     }
     d->setState(State::SigningOut);
     SessionJob *job = d->session->signOut();
-    connect(job, &Job::finished, this, [this, job] {
+    connect(job, &Job::finished, this, [this, job, endProvider, provider, idToken] {
         d->becomeSignedOut(false);
-        if (const Error e = job->error())
+        const Error e = job->error();
+        if (e)
             Q_EMIT failed(e);
         Q_EMIT signedOut();
+        // Only after the session is gone from this device (or a revocation failure reported):
+        // a keychain that failed to remove it is not a state to announce a logout from.
+        if (endProvider && (!e || e.code() == Error::Code::RevocationFailed))
+            d->endProviderSession(provider, idToken);
+    });
+    job->start();
+}
+
+void ClientPrivate::endProviderSession(const ProviderConfiguration &known, const QByteArray &idToken)
+{
+    if (endSession)
+        endSession->cancel(); // one at a time: the newest wins
+    auto *job = new EndSessionJob(configuration, known.isNull() ? configuration.providerConfiguration() : known,
+                                  idToken, q);
+    job->setBrowserLauncher(browserLauncher());
+    endSession = job;
+    QObject::connect(job, &Job::finished, q, [this, job] {
+        if (const Error e = job->error()) {
+            qCDebug(lcSession) << "client: the provider's session was not ended:" << e.code();
+            Q_EMIT q->failed(e);
+            return;
+        }
+        Q_EMIT q->providerSessionEnded();
     });
     job->start();
 }

@@ -201,6 +201,7 @@ Error::Domain Error::domainOf(Code code)
     case Code::ClientAuthenticationFailed:
     case Code::CredentialNotAllowed:
     case Code::RequestBodyTooLarge:
+    case Code::EndSessionNotSupported:
     case Code::ListenFailed: return Domain::Configuration;
     case Code::NetworkError:
     case Code::TlsError:

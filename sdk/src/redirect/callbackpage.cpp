@@ -82,6 +82,36 @@ QByteArray neutral()
                                          "application to see whether the sign-in succeeded. You can close this window.")));
 }
 
+// The logout pages claim only what the redirect proves: the provider sent the browser back
+// with this logout's state (RP-Initiated Logout §3). They say nothing about the application's
+// own (local) sign-out, which is not the receiver's to know.
+QByteArray signOutSuccess()
+{
+    return page("Signed out", paragraph(QStringLiteral("The sign-in service has signed you out. You can close this "
+                                                       "window and return to the application.")));
+}
+
+QByteArray signOutFailure(const Error &error)
+{
+    QString why;
+    switch (error.code()) {
+    case Error::Code::Cancelled: why = QStringLiteral("The sign-out was cancelled in the application."); break;
+    case Error::Code::Timeout: why = QStringLiteral("The sign-out took too long and was stopped."); break;
+    default:
+        why = QStringLiteral("The application could not confirm that the sign-in service has signed you out.");
+        break;
+    }
+    return page("Sign-out not confirmed",
+                paragraph(why) + paragraph(QStringLiteral("Return to the application for details. You can close this window.")));
+}
+
+QByteArray signOutNeutral()
+{
+    return page("Return to the application",
+                paragraph(QStringLiteral("The application received the answer of the sign-in service. Return to the "
+                                         "application to see whether the sign-out succeeded. You can close this window.")));
+}
+
 QByteArray rejected()
 {
     return page("Request not accepted", paragraph(QStringLiteral("This address only accepts the sign-in response of the "

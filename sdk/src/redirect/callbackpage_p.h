@@ -15,6 +15,12 @@ QByteArray success();
 QByteArray failure(const Error &error);
 /// "Return to the application": the outcome did not come in time, or the app went away.
 QByteArray neutral();
+/// "Signed out": the provider redirected back after an RP-initiated logout, with this logout's state.
+QByteArray signOutSuccess();
+/// "Sign-out not confirmed": the logout was stopped (cancelled, timed out) or its answer refused.
+QByteArray signOutFailure(const Error &error);
+/// The neutral page of a logout: the app did not say how it ended.
+QByteArray signOutNeutral();
 /// For requests that are not this sign-in's callback. Reflects nothing from the request.
 QByteArray rejected();
 

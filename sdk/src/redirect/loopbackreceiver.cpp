@@ -101,6 +101,7 @@ public:
 
     LoopbackReceiver *q;
     LoopbackReceiver::RedirectHost host = LoopbackReceiver::RedirectHost::Ipv4;
+    LoopbackReceiver::Purpose purpose = LoopbackReceiver::Purpose::SignIn;
     QList<quint16> ports;
     QString path = QStringLiteral("/callback");
     QByteArray expectedState;
@@ -354,6 +355,14 @@ void LoopbackReceiverPrivate::handleRequest(std::unique_ptr<Connection> connecti
                                 : stateCount > 1 ? "callback rejected: duplicate state"
                                                  : "callback rejected: state mismatch");
         respond(*connection, 400, rejected);
+        const Error why = stateCount == 0
+            ? Error(Error::Code::MissingParameter, QStringLiteral("RFC 6749 §10.12: a redirect without state was refused"))
+            : stateCount > 1
+            ? Error(Error::Code::DuplicateParameter, QStringLiteral("RFC 6749 §3.1: a redirect with more than one state was refused"))
+            : Error(Error::Code::StateMismatch, QStringLiteral("RFC 6749 §10.12: a redirect with a state that is not this "
+                                                              "flow's was refused"));
+        connection.reset(); // the socket answers on its own (respond()); nothing of it is used below
+        Q_EMIT q->callbackRejected(why); // the app may delete the receiver here: nothing after this
         return;
     }
 
@@ -395,7 +404,7 @@ void LoopbackReceiverPrivate::answerHeld(int status, const QByteArray &body, con
 
 void LoopbackReceiverPrivate::answerHeldNeutrally()
 {
-    answerHeld(200, CallbackPage::neutral());
+    answerHeld(200, purpose == LoopbackReceiver::Purpose::SignOut ? CallbackPage::signOutNeutral() : CallbackPage::neutral());
 }
 
 QByteArray LoopbackReceiverPrivate::redirectUriAuthority() const
@@ -440,6 +449,8 @@ LoopbackReceiver::~LoopbackReceiver()
 
 LoopbackReceiver::RedirectHost LoopbackReceiver::redirectHost() const { return d->host; }
 void LoopbackReceiver::setRedirectHost(RedirectHost host) { d->host = host; }
+LoopbackReceiver::Purpose LoopbackReceiver::purpose() const { return d->purpose; }
+void LoopbackReceiver::setPurpose(Purpose purpose) { d->purpose = purpose; }
 QList<quint16> LoopbackReceiver::ports() const { return d->ports; }
 void LoopbackReceiver::setPorts(const QList<quint16> &ports) { d->ports = ports; }
 QString LoopbackReceiver::path() const { return d->path; }
@@ -526,10 +537,12 @@ void LoopbackReceiver::reportOutcome(const Error &error)
 {
     if (!d->held)
         return;
-    qCDebug(lcRedirect) << (error ? "sign-in failed; answering the browser" : "sign-in complete; answering the browser");
+    qCDebug(lcRedirect) << (error ? "flow failed; answering the browser" : "flow complete; answering the browser");
     const QUrl &redirect = error ? d->failureUrl : d->successUrl;
     if (!redirect.isEmpty())
         d->answerHeld(303, QByteArray(), "Location: " + redirect.toEncoded(QUrl::FullyEncoded) + "\r\n");
+    else if (d->purpose == Purpose::SignOut)
+        d->answerHeld(200, error ? CallbackPage::signOutFailure(error) : CallbackPage::signOutSuccess());
     else
         d->answerHeld(200, error ? CallbackPage::failure(error) : CallbackPage::success());
 }

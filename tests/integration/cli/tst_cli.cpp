@@ -75,6 +75,7 @@ private Q_SLOTS:
     void crashBetweenReceivingAndSavingNeverCorrupts_data();
     void crashBetweenReceivingAndSavingNeverCorrupts();
     void logoutRevokesTheGrantThenRemovesTheSession();
+    void logoutEndSessionEndsTheProviderSessionInTheBrowser();
     void logoutWithAFailingRevocationStillRemovesTheSession_data();
     void logoutWithAFailingRevocationStillRemovesTheSession();
     void loginWithAResourceNeedsNoRefresh();
@@ -263,6 +264,10 @@ void tst_Cli::helpDocumentsCommandsAndExitCodes()
                                "--redirect-host", "--port", "--browser-command", "--ca-file", "--timeout",
                                "--allow-insecure-loopback", "--no-store"})
         QVERIFY2(login.out.contains(option), option);
+    const Run logout = cli({QStringLiteral("logout"), QStringLiteral("--help")});
+    for (const char *option : {"--end-session", "--redirect-host", "--port", "--browser-command", "--timeout",
+                               "post_logout_redirect_uri"})
+        QVERIFY2(logout.out.contains(option), option);
     const Run call = cli({QStringLiteral("call"), QStringLiteral("--help")});
     QVERIFY(call.out.startsWith("Usage: keyloop call [options] URL"));
     for (const char *option : {"-X", "-H", "-d", "@FILE", "--resource", "--account", "--allow-insecure-loopback"})
@@ -289,6 +294,10 @@ void tst_Cli::usageErrorsExitWithTwo()
     QVERIFY(tokenScope.err.contains("scope"));
     QVERIFY(tokenScope.out.isEmpty());
     QVERIFY(!cli({QStringLiteral("token"), QStringLiteral("--help")}).out.contains("--scope"));
+    // logout's browser options belong to --end-session.
+    const Run stray = cli({QStringLiteral("logout"), QStringLiteral("--browser-command"), QStringLiteral("true")});
+    QCOMPARE(stray.exitCode, 2);
+    QVERIFY(stray.err.contains("--end-session"));
 }
 
 void tst_Cli::tokenWithoutSessionAsksToSignIn()
@@ -515,6 +524,34 @@ void tst_Cli::logoutRevokesTheGrantThenRemovesTheSession()
     QCOMPARE(cli({QStringLiteral("token")}).exitCode, 3);
     const Run status = cli({QStringLiteral("status"), QStringLiteral("--json")});
     QVERIFY(QJsonDocument::fromJson(status.out).object().value(QStringLiteral("sessions")).toArray().isEmpty());
+}
+
+// OpenID Connect RP-Initiated Logout: after the local sign-out, the browser (headless Chromium)
+// opens the end_session_endpoint with the ID token as id_token_hint and comes back to the
+// loopback post_logout_redirect_uri. The ID token is in no output, the -v debug log included.
+void tst_Cli::logoutEndSessionEndsTheProviderSessionInTheBrowser()
+{
+    Admin admin(m_devstack.admin);
+    login();
+    const QByteArray idToken = storedRecord().idToken();
+    QVERIFY(!idToken.isEmpty());
+    const QJsonObject before = admin.counters();
+    const QString chromium = QStringLiteral("node ") + sourcePath(QStringLiteral("demo-app/devstack/chromium-login.mjs"));
+    const Run logout = cli({QStringLiteral("-v"), QStringLiteral("logout"), QStringLiteral("--end-session"),
+                            QStringLiteral("--browser-command"), chromium},
+                           QProcessEnvironment(), 120000);
+    QVERIFY2(logout.exitCode == 0, logout.err.constData());
+    QVERIFY2(logout.out.contains("revoked the tokens at the provider and removed the session"), logout.out.constData());
+    QVERIFY2(logout.out.contains("Ended the session at the provider"), logout.out.constData());
+    QVERIFY2(!(logout.out + logout.err).contains(idToken.left(40)), "the ID token reached the output");
+    QVERIFY(!(logout.out + logout.err).contains("id_token_hint="));
+    const QJsonObject after = admin.counters();
+    QCOMPARE(after.value(QStringLiteral("endSession")).toInt(), before.value(QStringLiteral("endSession")).toInt() + 1);
+    QCOMPARE(after.value(QStringLiteral("endSessionConfirmed")).toInt(),
+             before.value(QStringLiteral("endSessionConfirmed")).toInt() + 1);
+    Error error;
+    storedRecord(&error);
+    QCOMPARE(error.code(), Error::Code::NotFound);
 }
 
 // The provider cannot be told (503, a dropped connection): the session is removed on this device

@@ -6,6 +6,7 @@
 // without a network peer, so the test is about the contract, not the protocol.
 #include <keyloop/discoveryjob.h>
 #include <keyloop/accountindex.h>
+#include <keyloop/endsessionjob.h>
 #include <keyloop/httpclient.h>
 #include <keyloop/httpreply.h>
 #include <keyloop/idtokenvalidationjob.h>
@@ -124,6 +125,9 @@ private Q_SLOTS:
             {QStringLiteral("SessionJob signOut"), {[this] { return m_session->signOut(); }, Error::Code::NoError}},
             {QStringLiteral("SignIn"),
              {[this] { return new SignIn(ClientConfiguration(), &m_nam); }, Error::Code::InvalidConfiguration}},
+            {QStringLiteral("EndSessionJob"),
+             {[this] { return new EndSessionJob(client(), provider(), "id.token.hint"); },
+              Error::Code::EndSessionNotSupported}}, // the provider has no end_session_endpoint
             {QStringLiteral("HttpReply"),
              {[this] { return m_http.get(QNetworkRequest(QUrl(QStringLiteral("http://api.example/")))); },
               Error::Code::InsecureEndpoint, true}},

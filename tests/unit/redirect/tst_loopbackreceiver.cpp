@@ -148,6 +148,7 @@ private Q_SLOTS:
 
     // The page tells the truth: held until the outcome, at most outcomeTimeout() (issue 10)
     void answerWaitsForTheReportedOutcome();
+    void signOutPagesSpeakOfTheSignOut();
     void failurePageSaysWhatWentWrongInPlainWords_data();
     void failurePageSaysWhatWentWrongInPlainWords();
     void neutralPageWhenNoOutcomeComesInTime();
@@ -661,35 +662,47 @@ void TestLoopbackReceiver::manyIdleConnectionsDoNotBlockCallback()
 void TestLoopbackReceiver::rejectsForgedCallbacks_data()
 {
     QTest::addColumn<QByteArray>("query");
-    QTest::newRow("wrong state") << QByteArray("code=evil&state=not-the-state");
-    QTest::newRow("missing state") << QByteArray("code=evil");
-    QTest::newRow("no query") << QByteArray();
-    QTest::newRow("empty state") << QByteArray("code=evil&state=");
-    QTest::newRow("state without =") << QByteArray("code=evil&state");
-    QTest::newRow("duplicate state, same") << QByteArray("code=evil&state=STATE&state=STATE");
-    QTest::newRow("duplicate state, right then wrong") << QByteArray("code=evil&state=STATE&state=x");
-    QTest::newRow("duplicate state, wrong then right") << QByteArray("code=evil&state=x&state=STATE");
-    QTest::newRow("encoded duplicate name") << QByteArray("code=evil&state=STATE&st%61te=STATE");
-    QTest::newRow("state prefix") << QByteArray("code=evil&state=STATEx");
-    QTest::newRow("state truncated") << QByteArray("code=evil&state=TRUNCATED");
-    QTest::newRow("error without state") << QByteArray("error=access_denied");
-    QTest::newRow("error with wrong state") << QByteArray("error=access_denied&state=x");
-    QTest::newRow("malformed escape") << QByteArray("code=evil&state=STATE&x=%g0");
+    QTest::addColumn<Error::Code>("rejected"); // callbackRejected()'s code; NoError: not emitted
+    using C = Error::Code;
+    QTest::newRow("wrong state") << QByteArray("code=evil&state=not-the-state") << C::StateMismatch;
+    QTest::newRow("missing state") << QByteArray("code=evil") << C::MissingParameter;
+    QTest::newRow("no query") << QByteArray() << C::MissingParameter;
+    QTest::newRow("empty state") << QByteArray("code=evil&state=") << C::StateMismatch;
+    QTest::newRow("state without =") << QByteArray("code=evil&state") << C::StateMismatch;
+    QTest::newRow("duplicate state, same") << QByteArray("code=evil&state=STATE&state=STATE") << C::DuplicateParameter;
+    QTest::newRow("duplicate state, right then wrong") << QByteArray("code=evil&state=STATE&state=x") << C::DuplicateParameter;
+    QTest::newRow("duplicate state, wrong then right") << QByteArray("code=evil&state=x&state=STATE") << C::DuplicateParameter;
+    QTest::newRow("encoded duplicate name") << QByteArray("code=evil&state=STATE&st%61te=STATE") << C::DuplicateParameter;
+    QTest::newRow("state prefix") << QByteArray("code=evil&state=STATEx") << C::StateMismatch;
+    QTest::newRow("state truncated") << QByteArray("code=evil&state=TRUNCATED") << C::StateMismatch;
+    QTest::newRow("error without state") << QByteArray("error=access_denied") << C::MissingParameter;
+    QTest::newRow("error with wrong state") << QByteArray("error=access_denied&state=x") << C::StateMismatch;
+    QTest::newRow("malformed escape") << QByteArray("code=evil&state=STATE&x=%g0") << C::NoError;
 }
 
 void TestLoopbackReceiver::rejectsForgedCallbacks()
 {
     QFETCH(QByteArray, query);
+    QFETCH(Error::Code, rejected);
     query.replace("TRUNCATED", m_state.left(m_state.size() - 1)).replace("STATE", m_state);
     auto receiver = listening();
     QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    QSignalSpy refused(receiver.get(), &LoopbackReceiver::callbackRejected);
     auto client = send(*receiver, request(query.isNull() ? QByteArray("/callback") : "/callback?" + query, authority(*receiver)));
     QTRY_VERIFY(client->isClosed());
     QCOMPARE(client->status(), 400);
     QVERIFY(client->body().contains("Request not accepted"));
     QVERIFY(client->hasHeaderLine("Cache-Control: no-store"));
     QVERIFY(!client->all().contains(m_state)); // nothing reflected
-    expectAccepted(*receiver, spy);
+    if (rejected == Error::Code::NoError) {
+        QCOMPARE(refused.count(), 0);
+    } else {
+        QCOMPARE(refused.count(), 1);
+        const Error why = refused.first().first().value<Error>();
+        QCOMPARE(why.code(), rejected);
+        QVERIFY(!why.message().toUtf8().contains(m_state)); // the rule, never the value
+    }
+    expectAccepted(*receiver, spy); // still listening: a forged callback never ends the flow
 }
 
 void TestLoopbackReceiver::peerClosingEarlyDoesNotEndTheFlow()
@@ -895,6 +908,33 @@ void TestLoopbackReceiver::answerWaitsForTheReportedOutcome()
     QVERIFY(client->head().contains("\r\nContent-Security-Policy: default-src 'none'"));
     receiver->reportOutcome(Error()); // once answered, later reports change nothing
     QCOMPARE(spy.count(), 1);
+}
+
+void TestLoopbackReceiver::signOutPagesSpeakOfTheSignOut()
+{
+    // RP-Initiated Logout: the same receiver, pages that claim only what the logout redirect proves.
+    for (const bool success : {true, false}) {
+        auto receiver = listening();
+        receiver->setPurpose(LoopbackReceiver::Purpose::SignOut);
+        QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+        auto client = send(*receiver, request("/callback?state=" + m_state, authority(*receiver)));
+        QVERIFY(spy.wait(5000));
+        receiver->reportOutcome(success ? Error() : Error(Error::Code::Timeout, QStringLiteral("late")));
+        QTRY_VERIFY(client->isClosed());
+        QCOMPARE(client->status(), 200);
+        QVERIFY(!client->body().contains("Signed in"));
+        QVERIFY(!client->body().contains("Sign-in"));
+        QCOMPARE(client->body().contains("<h1>Signed out</h1>"), success);
+        QCOMPARE(client->body().contains("<h1>Sign-out not confirmed</h1>"), !success);
+    }
+    auto receiver = listening();
+    receiver->setPurpose(LoopbackReceiver::Purpose::SignOut);
+    QSignalSpy spy(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request("/callback?state=" + m_state, authority(*receiver)));
+    QVERIFY(spy.wait(5000));
+    receiver->close(); // no outcome: the neutral page, about the sign-out
+    QTRY_VERIFY(client->isClosed());
+    QVERIFY(client->body().contains("whether the sign-out succeeded"));
 }
 
 void TestLoopbackReceiver::failurePageSaysWhatWentWrongInPlainWords_data()

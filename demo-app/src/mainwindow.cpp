@@ -19,6 +19,7 @@
 #include <QtGui/QPainter>
 #include <QtGui/QPixmap>
 #include <QtGui/QPolygonF>
+#include <QtWidgets/QCheckBox>
 #include <QtWidgets/QComboBox>
 #include <QtWidgets/QFormLayout>
 #include <QtWidgets/QGroupBox>
@@ -278,9 +279,14 @@ QWidget *MainWindow::buildAccountPage()
     m_refreshNow->setObjectName(QStringLiteral("refreshNowButton"));
     m_signOut = new QPushButton(QStringLiteral("Sign &out"), page);
     m_signOut->setObjectName(QStringLiteral("signOutButton"));
+    m_endProviderSession = new QCheckBox(QStringLiteral("Also sign out at the &provider"), page);
+    m_endProviderSession->setObjectName(QStringLiteral("endProviderSessionCheck"));
+    m_endProviderSession->setToolTip(QStringLiteral("OpenID Connect RP-Initiated Logout: the browser ends your session at "
+                                                    "the provider too, so the next sign-in asks for your password again"));
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_refreshNow);
     buttons->addStretch(1);
+    buttons->addWidget(m_endProviderSession);
     buttons->addWidget(m_signOut);
 
     auto *left = new QWidget(page);
@@ -302,8 +308,11 @@ QWidget *MainWindow::buildAccountPage()
 
     connect(m_refreshNow, &QPushButton::clicked, this, &MainWindow::refreshNow);
     connect(m_signOut, &QPushButton::clicked, this, [this] {
-        if (m_client)
-            m_client->signOut();
+        if (!m_client)
+            return;
+        // Revocation and removal first; the provider's logout (in the browser) only after.
+        const bool provider = m_endProviderSession->isEnabled() && m_endProviderSession->isChecked();
+        m_client->signOut(provider ? Client::SignOutScope::ProviderSession : Client::SignOutScope::Application);
     });
     connect(another, &QPushButton::clicked, this, &MainWindow::signInAnotherAccount);
     connect(m_accounts, &QComboBox::activated, this, [this](int index) {
@@ -363,10 +372,19 @@ void MainWindow::connectClient()
         m_log->add(QStringLiteral("demo: signed in"));
         m_banner->clear();
         m_tokens->setSession(m_client->session());
+        // Offered only when the provider has an end_session_endpoint (RP-Initiated Logout §2.1).
+        const bool endSession = m_client->session()
+            && !m_client->session()->providerConfiguration().endSessionEndpoint().isEmpty();
+        m_endProviderSession->setEnabled(endSession);
+        if (!endSession)
+            m_endProviderSession->setChecked(false);
         showUser();
         showAccounts();
     });
     connect(c, &Client::signInRequired, this, [this] { m_log->add(QStringLiteral("demo: sign-in required")); });
+    connect(c, &Client::providerSessionEnded, this, [this] {
+        m_log->add(QStringLiteral("demo: signed out at the provider too"));
+    });
     connect(c, &Client::failed, this, [this](const Keyloop::Error &error) {
         m_log->add(QStringLiteral("demo: failed: %1").arg(error.message()));
         showError(error);

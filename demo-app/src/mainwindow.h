@@ -109,6 +109,7 @@ private:
     ApiPanel *m_api;
     QPushButton *m_refreshNow;
     QPushButton *m_signOut;
+    QCheckBox *m_endProviderSession;
     QLabel *m_stateLabel;
     QDateTime m_lastRefresh;
 };

@@ -18,6 +18,7 @@
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 #include <QtWidgets/QAbstractButton>
+#include <QtWidgets/QCheckBox>
 #include <QtWidgets/QLabel>
 
 using namespace KeyloopTest;
@@ -190,12 +191,20 @@ private Q_SLOTS:
         restart = runApp(restoreArguments(), environment);
         QVERIFY2(restart.exitCode == 0, qPrintable(restart.out));
 
-        // 5. Sign out: revoked at the provider, removed from the keychain.
+        // 5. Sign out, at the provider too: revoked, removed from the keychain, and the
+        //    provider's session ended in the browser (RP-Initiated Logout).
         const int revocations = admin.counter(QStringLiteral("revocation"));
+        const int logouts = admin.counter(QStringLiteral("endSessionConfirmed"));
+        auto *endSession = window.findChild<QCheckBox *>(QStringLiteral("endProviderSessionCheck"));
+        QVERIFY(endSession && endSession->isEnabled());
+        endSession->setChecked(true);
         QVERIFY(click(&window, QStringLiteral("signOutButton")));
         QTRY_COMPARE_WITH_TIMEOUT(window.client()->state(), Client::State::SignInRequired, 30000);
         QCOMPARE(window.page(), QStringLiteral("signIn"));
         QVERIFY(admin.counter(QStringLiteral("revocation")) > revocations);
+        QTRY_VERIFY_WITH_TIMEOUT(window.eventLog()->lines().join(QLatin1Char('\n')).contains(QLatin1String("signed out at the provider too")), 120000);
+        QCOMPARE(admin.counter(QStringLiteral("endSessionConfirmed")), logouts + 1);
+        QVERIFY2(window.banner()->isHidden(), qPrintable(window.banner()->headline()));
         const Run after = runApp(restoreArguments(), environment);
         QVERIFY2(after.exitCode == 3, qPrintable(after.out)); // sign-in required
     }

@@ -178,15 +178,7 @@ AuthorizationRequest AuthorizationRequest::create(const ClientConfiguration &cli
     for (const auto &parameter : client.additionalParameters())
         fields.append({parameter.first.toUtf8(), parameter.second.toUtf8()});
 
-    // Form-style encoding: '+' inside values is %2B, space is '+' (what authorization
-    // servers decode; RFC 6749 Appendix B).
-    QByteArray query = endpoint.query(QUrl::FullyEncoded).toLatin1();
-    if (!query.isEmpty())
-        query.append('&');
-    query.append(formUrlEncode(fields));
-    QUrl url = endpoint;
-    url.setQuery(QString::fromLatin1(query), QUrl::StrictMode);
-    p->url = url;
+    p->url = withFormQuery(endpoint, fields);
     qCDebug(lcAuthorization) << "authorization request built for" << endpoint.host() << endpoint.path();
     return request;
 }

@@ -112,13 +112,7 @@ EndSessionRequest EndSessionRequest::create(const ClientConfiguration &client, c
     if (!p->uiLocales.isEmpty())
         fields.append({QByteArrayLiteral("ui_locales"), p->uiLocales.join(QLatin1Char(' ')).toUtf8()});
 
-    QByteArray query = endpoint.query(QUrl::FullyEncoded).toLatin1();
-    if (!query.isEmpty())
-        query.append('&');
-    query.append(formUrlEncode(fields));
-    QUrl url = endpoint;
-    url.setQuery(QString::fromLatin1(query), QUrl::StrictMode);
-    p->url = url;
+    p->url = withFormQuery(endpoint, fields);
     qCDebug(lcAuthorization) << "end-session request built for" << endpoint.host() << endpoint.path();
     return request;
 }

@@ -144,6 +144,19 @@ QByteArray formUrlEncode(const FormFields &fields)
     return out;
 }
 
+QUrl withFormQuery(const QUrl &endpoint, const FormFields &fields)
+{
+    // Form-style encoding: '+' inside values is %2B, space is '+' (what authorization servers
+    // decode; RFC 6749 Appendix B).
+    QByteArray query = endpoint.query(QUrl::FullyEncoded).toLatin1();
+    if (!query.isEmpty())
+        query.append('&');
+    query.append(formUrlEncode(fields));
+    QUrl url = endpoint;
+    url.setQuery(QString::fromLatin1(query), QUrl::StrictMode);
+    return url;
+}
+
 HttpExchange::HttpExchange(QObject *parent) : QObject(parent)
 {
     m_timer.setSingleShot(true);

@@ -36,6 +36,10 @@ using FormFields = QList<QPair<QByteArray, QByteArray>>;
 QByteArray formUrlEncode(QByteArrayView data);
 /// Encodes \a fields as a form body "a=b&c=d".
 QByteArray formUrlEncode(const FormFields &fields);
+/// \a endpoint with \a fields form-encoded after its own query, which is kept (RFC 6749 §3.1:
+/// an endpoint URI may have a query component that must be retained). The caller makes sure no
+/// field repeats a parameter of that query.
+QUrl withFormQuery(const QUrl &endpoint, const FormFields &fields);
 
 /// Checks that \a url may be used as an endpoint under \a options: absolute https, or http on a
 /// loopback host when the development opt-in is set; no fragment; no user info.

@@ -35,6 +35,7 @@ KEYLOOP_DEMO_HEADLESS_PACKAGES=("${KEYLOOP_DEMO_PACKAGES[@]}" chromium gnome-key
 KEYLOOP_TEST_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" gnome-keyring libsecret-tools dbus xvfb xauth
     xdg-utils chromium clang-14 libclang-rt-14-dev iproute2 util-linux dpkg-dev curl file
     lintian binutils  # the packages_* tests: lintian on the .deb files, nm/objdump for the symbol lists
+    man-db groff-base  # the cli_man_page test renders keyloop(1) as lintian does (man, lexgrog, groff)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript  # QML binding test of Keyloop::Client
     qt6-networkauth-dev)  # qt6-networkauth-dev: benchmark-only peer (bench_httpclient), never the SDK or tests
 

@@ -135,6 +135,33 @@ void requestOptions(Keyloop::ClientConfiguration &client)
     //! [request-options]
 }
 
+void devstack(Keyloop::ClientConfiguration &client, const QString &issuer, const QString &caFile)
+{
+    //! [devstack]
+    // The repository's devstack (./scripts/devstack start): `issuer` and `caFile` come from the
+    // devstack.json it prints. keyloop-demo is registered with loopback redirects on any port.
+    client.setIssuer(QUrl(issuer)); // https://127.0.0.1:PORT
+    client.setClientId(QStringLiteral("keyloop-demo"));
+    client.setScopes({QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("email"),
+                      QStringLiteral("offline_access"), QStringLiteral("api:read")});
+    client.setResources({QStringLiteral("https://api.keyloop.test")}); // the API's token is a JWT for this audience
+    Keyloop::TransportOptions transport;
+    transport.setExtraCaCertificates(QSslCertificate::fromPath(caFile, QSsl::Pem)); // the devstack's own CA
+    client.setTransport(transport);
+    //! [devstack]
+}
+
+void keycloak(Keyloop::ClientConfiguration &client)
+{
+    //! [keycloak]
+    // Provider-specific: a Keycloak public client with the redirect URI
+    // http://127.0.0.1:53682/callback and …:53683/callback registered exactly.
+    client.setIssuer(QUrl(QStringLiteral("https://sso.example.com/realms/staff")));
+    client.setClientId(QStringLiteral("my-desktop-app"));
+    client.setRedirectPorts({53682, 53683}); // both registered; the first free one is used
+    //! [keycloak]
+}
+
 void google(Keyloop::ClientConfiguration &client)
 {
     //! [google]
@@ -152,11 +179,12 @@ void entra(Keyloop::ClientConfiguration &client)
 {
     //! [entra]
     // Provider-specific: Microsoft Entra ID, a "Mobile and desktop applications" registration with
-    // the redirect URI http://localhost. Use your tenant's id: the "common" metadata's issuer
-    // contains a {tenantid} placeholder and never equals the configured issuer.
+    // the redirect URI http://localhost/callback (Entra ignores the port of a localhost URI). Use
+    // your tenant's id: the "common" metadata's issuer contains a {tenantid} placeholder and never
+    // equals the configured issuer.
     client.setIssuer(QUrl(QStringLiteral("https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0")));
     client.setClientId(QStringLiteral("11111111-1111-1111-1111-111111111111"));
-    client.setRedirectHost(Keyloop::RedirectHost::Localhost);
+    client.setRedirectHost(Keyloop::RedirectHost::Localhost); // http://localhost:PORT/callback
     client.setScopes({QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("User.Read")});
     //! [entra]
 }

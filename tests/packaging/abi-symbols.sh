@@ -3,7 +3,8 @@
 #
 # usage: abi-symbols.sh <packages dir> <list dir> [--update]
 #
-# The symbols libkeyloop.so.0 and libkeyloop-gui.so.0 export (nm -D --defined-only, demangled),
+# The symbols libkeyloop.so.0 and libkeyloop-gui.so.0 export (nm -D --defined-only, demangled,
+# those naming Keyloop's types),
 # read from the release packages, against the committed lists <list dir>/<soname>.symbols. Any
 # difference fails: an accidental ABI change shows here; an intended one updates the lists in the
 # same commit (`tests/packaging/abi-symbols.sh build/packages packaging/abi --update`).
@@ -18,8 +19,11 @@ for pkg in libkeyloop0 libkeyloop-gui0; do
     dpkg-deb -x "$deb" "$work/$pkg"
     lib=$(find "$work/$pkg" -name 'lib*.so.*' -type f | head -n1)
     soname=$(objdump -p "$lib" | awk '$1 == "SONAME" { print $2 }')
-    # One demangled name per line (the symbol type letter dropped: W versus T is a compiler detail).
-    nm -D --defined-only -C "$lib" | cut -d' ' -f3- | LC_ALL=C sort -u >"$work/$soname.symbols"
+    # One demangled name per line (the symbol type letter dropped: W versus T is a compiler detail),
+    # only the names that involve Keyloop's own types: the library also exports libstdc++ template
+    # instances it happens to use (typeinfo for std::_Sp_counted_ptr_inplace<…>) and the linker's
+    # _edata/_end/__bss_start, which are not Keyloop's ABI and change with unrelated code.
+    nm -D --defined-only -C "$lib" | cut -d' ' -f3- | grep 'Keyloop' | LC_ALL=C sort -u >"$work/$soname.symbols"
     list="$lists/$soname.symbols"
     if [ "$update" = --update ]; then
         mkdir -p "$lists"

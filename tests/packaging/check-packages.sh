@@ -68,8 +68,14 @@ echo "consumer and examples built with CMake against the packages: ok"
 
 echo "== the consumer with pkg-config against the extracted root"
 pcdir=$(dirname "$(find "$root" -name keyloop.pc | head -n1)")
-flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-prefix --cflags --libs keyloop keyloop-gui) || fail "pkg-config keyloop keyloop-gui"
-case "$flags" in *"-I$root/usr/include"*) ;; *) fail "pkg-config flags do not point into the extracted root: $flags" ;; esac
+flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs keyloop keyloop-gui) || fail "pkg-config keyloop keyloop-gui"
+# The .pc files are relocatable (prefix relative to ${pcfiledir}): they must point into the root.
+for pc in keyloop keyloop-gui; do
+    for var in includedir libdir; do
+        dir=$(PKG_CONFIG_PATH="$pcdir" pkg-config --variable="$var" "$pc")
+        case "$(realpath -m "$dir")" in "$(realpath "$root")"/usr/*) ;; *) fail "pkg-config $pc: $var $dir is not in the extracted root" ;; esac
+    done
+done
 # shellcheck disable=SC2086
 "$cxx" -std=c++17 -fPIC -o "$work/consumer-pc" "$src/tests/consumer/project/main.cpp" $flags
 "$work/consumer-pc" | grep -q "keyloop $version ok" || fail "the pkg-config consumer failed"

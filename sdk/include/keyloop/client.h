@@ -92,9 +92,12 @@ public:
     };
     Q_ENUM(SignOutScope)
 
-    /// \a appId names the keychain service, the lock and the account index; default: the
-    /// QCoreApplication's organization domain and application name (e.g. "org.example.MyApp").
+    /// A client for \a configuration whose app id is the QCoreApplication's organization domain
+    /// and application name, joined with a dot (e.g. "org.example.MyApp"; the application name
+    /// alone when there is no domain).
     explicit Client(const ClientConfiguration &configuration, QObject *parent = nullptr);
+    /// A client for \a configuration. \a appId names the keychain service, the lock and the
+    /// account index; empty: "keyloop".
     Client(const ClientConfiguration &configuration, const QString &appId, QObject *parent = nullptr);
     ~Client() override;
 

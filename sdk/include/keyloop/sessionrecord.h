@@ -94,8 +94,9 @@ public:
 
     /*!
      * The original ID token's claims that a refreshed ID token must keep (OIDC Core §12.2):
-     * `iss`, `sub`, `aud`, `azp` and `auth_time`, as a JSON object with exactly those
-     * members (others are dropped on write).
+     * `iss`, `sub`, `aud`, `azp`, `auth_time` and `nonce` (a refreshed ID token may omit the
+     * nonce, but one it carries must be the original's), as a JSON object with only those
+     * members (setOriginalClaims() drops the others).
      */
     QJsonObject originalClaims() const;
     void setOriginalClaims(const QJsonObject &claims);

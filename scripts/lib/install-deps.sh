@@ -3,7 +3,7 @@
 #
 # Installs what Keyloop needs on Debian/Ubuntu, and nothing that is already there.
 #
-#   scripts/lib/install-deps.sh --test       everything for ./scripts/test (build, sandbox, browser, clang)
+#   scripts/lib/install-deps.sh --test       everything for ./scripts/test (build, sandbox, browser, clang, doxygen)
 #   scripts/lib/install-deps.sh --demo       what ./scripts/demo needs (build, Node.js, libsecret, xdg-open)
 #   scripts/lib/install-deps.sh --demo-headless   --demo plus headless Chromium, gnome-keyring, dbus, Xvfb
 #                                            (the demo on a machine without a desktop session)
@@ -37,7 +37,8 @@ KEYLOOP_TEST_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" gnome-keyring libsecret-to
     lintian binutils  # the packages_* tests: lintian on the .deb files, nm/objdump for the symbol lists
     man-db groff-base  # the cli_man_page test renders keyloop(1) as lintian does (man, lexgrog, groff)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript  # QML binding test of Keyloop::Client
-    qt6-networkauth-dev)  # qt6-networkauth-dev: benchmark-only peer (bench_httpclient), never the SDK or tests
+    qt6-networkauth-dev  # qt6-networkauth-dev: benchmark-only peer (bench_httpclient), never the SDK or tests
+    doxygen)  # the API reference and its ctest api_reference (scripts/docs)
 
 _keyloop_say() { [[ -n "${KEYLOOP_QUIET:-}" ]] || echo "install-deps: $*" >&2; }
 _keyloop_err() { echo "install-deps: $*" >&2; }

@@ -18,14 +18,15 @@ namespace Keyloop {
 struct KEYLOOP_EXPORT AccountIndexEntry
 {
     QString issuer;       ///< the issuer identifier, as issuerIdentifier() gives it
-    QString clientId;
+    QString clientId;     ///< the OAuth client_id
     QString account;      ///< the app's name for the account ("" = default)
     QString subject;      ///< the ID token's `sub`
-    QString displayName;
+    QString displayName;  ///< a name to show (SessionRecord::displayName()); plain text
     QDateTime updatedAt;  ///< UTC
 
     /// TokenStore::keyFor(issuer, clientId, account).
     QString key() const;
+    /// True when every field is equal.
     bool operator==(const AccountIndexEntry &other) const;
 };
 
@@ -45,11 +46,17 @@ class KEYLOOP_EXPORT AccountIndex : public QObject
 {
     Q_OBJECT
 public:
+    /// The index of \a appId in `<GenericDataLocation>/keyloop/<app id>/` (characters other
+    /// than letters, digits, `.`, `-` and `_` in the app id become `_`).
     explicit AccountIndex(const QString &appId, QObject *parent = nullptr);
+    /// The index of \a appId in \a directory (tests, portable installations). \a appId still
+    /// names the cross-process lock.
     AccountIndex(const QString &appId, const QString &directory, QObject *parent = nullptr);
     ~AccountIndex() override;
 
+    /// The app id: it names the directory (by default) and the cross-process lock.
     QString appId() const;
+    /// The index file: `<directory>/accounts.json`.
     QString filePath() const;
 
     /// The entries, sorted by issuer, client id and account. A missing file is an empty list;

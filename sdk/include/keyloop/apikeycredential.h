@@ -54,17 +54,21 @@ public:
     ApiKeyCredential(const QString &serviceName, const QString &name, QObject *parent = nullptr);
     ~ApiKeyCredential() override;
 
+    /// The keychain service name (the application id).
     QString serviceName() const;
+    /// The key's name, as given to the constructor.
     QString name() const;
     /// The keychain item's name: "api-key:" + name().
     QString keychainItemName() const;
 
     /// The header the key goes in. Default "X-Api-Key".
     QByteArray headerName() const;
+    /// Sets headerName() to \a name (an RFC 9110 token; checked when a request is authorized).
     void setHeaderName(const QByteArray &name);
     /// An authentication scheme put before the key ("Token", "Bearer"), usually with the header
     /// name "Authorization" (RFC 9110 §11.6.2). Default empty: the key alone.
     QByteArray scheme() const;
+    /// Sets scheme() (an RFC 9110 token; empty = none).
     void setScheme(const QByteArray &scheme);
 
     /// A job storing \a key in the keychain (not started). When it succeeds, the credential uses

@@ -41,11 +41,16 @@ class AuthorizationRequestPrivate;
 class KEYLOOP_EXPORT AuthorizationRequest
 {
 public:
+    /// A null request; see create().
     AuthorizationRequest();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     AuthorizationRequest(const AuthorizationRequest &other);
     AuthorizationRequest(AuthorizationRequest &&other) noexcept;
     AuthorizationRequest &operator=(const AuthorizationRequest &other);
     AuthorizationRequest &operator=(AuthorizationRequest &&other) noexcept;
+    ///@}
     ~AuthorizationRequest();
 
     /*!
@@ -63,15 +68,19 @@ public:
     static QStringList requestedScopes(const ClientConfiguration &client,
                                        const ProviderConfiguration &provider);
 
+    /// True for a request that was not built (default-constructed, or create() failed).
     bool isNull() const;
 
     /// The full authorization URL to open in the browser. Contains state and the code
     /// challenge: hand it to the browser, never log it.
     QUrl url() const;
 
+    /// The provider's `authorization_endpoint` the request was built for (url() without the
+    /// parameters Keyloop added).
     QUrl authorizationEndpoint() const;
     /// The issuer of the provider the request was built for.
     QUrl issuer() const;
+    /// `client_id`
     QString clientId() const;
     /// `redirect_uri`
     QUrl redirectUri() const;

@@ -38,11 +38,16 @@ class AuthorizationResponsePrivate;
 class KEYLOOP_EXPORT AuthorizationResponse
 {
 public:
+    /// A null response; see parse().
     AuthorizationResponse();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     AuthorizationResponse(const AuthorizationResponse &other);
     AuthorizationResponse(AuthorizationResponse &&other) noexcept;
     AuthorizationResponse &operator=(const AuthorizationResponse &other);
     AuthorizationResponse &operator=(AuthorizationResponse &&other) noexcept;
+    ///@}
     ~AuthorizationResponse();
 
     /// \a rawQuery is the query component of the redirect request, without the leading '?'.
@@ -50,6 +55,7 @@ public:
                                        const AuthorizationRequest &request,
                                        const ProviderConfiguration &provider, Error *error);
 
+    /// True when there is no code (default-constructed, or parse() failed).
     bool isNull() const;
     /// `code`; secret.
     QByteArray code() const;

@@ -28,6 +28,8 @@ class KEYLOOP_EXPORT BrowserLauncher
 {
 public:
     virtual ~BrowserLauncher();
+    /// Starts opening \a url (an absolute http or https URL) and returns without waiting for
+    /// the browser. A null Error when the launch was started; BrowserLaunchFailed otherwise.
     virtual Error openUrl(const QUrl &url) = 0;
 
 protected:
@@ -51,8 +53,11 @@ protected:
 class KEYLOOP_EXPORT SystemBrowserLauncher : public BrowserLauncher
 {
 public:
+    /// The launcher for the platform Keyloop was built for.
     SystemBrowserLauncher();
     ~SystemBrowserLauncher() override;
+    /// Starts the platform's opener with \a url. BrowserLaunchFailed for a URL that is not
+    /// absolute http(s), or when the opener is missing or cannot be started.
     Error openUrl(const QUrl &url) override;
 };
 
@@ -81,6 +86,7 @@ class KEYLOOP_EXPORT CommandBrowserLauncher : public QObject, public BrowserLaun
 {
     Q_OBJECT
 public:
+    /// How openUrl() starts the program.
     enum class LaunchMode {
         Detached, ///< default: the program outlives the launcher
         Attached, ///< a child process; finished() is emitted when it exits
@@ -90,13 +96,18 @@ public:
     /// \a command is split into words like a POSIX shell would, without expansions. An
     /// unterminated quote makes openUrl() fail.
     explicit CommandBrowserLauncher(const QString &command, QObject *parent = nullptr);
+    /// Runs \a program with \a arguments, taken as they are (no splitting), then the URL.
     CommandBrowserLauncher(const QString &program, const QStringList &arguments, QObject *parent = nullptr);
     ~CommandBrowserLauncher() override;
 
+    /// The program (the command's first word), before the PATH lookup; empty if none.
     QString program() const;
+    /// The arguments put before the URL.
     QStringList arguments() const;
 
+    /// Default LaunchMode::Detached.
     LaunchMode launchMode() const;
+    /// Sets launchMode(); applies to the next openUrl().
     void setLaunchMode(LaunchMode mode);
 
     /// Fails with BrowserLaunchFailed when the program is empty or not an executable found on

@@ -74,6 +74,7 @@ class KEYLOOP_EXPORT Client : public QObject
     Q_PROPERTY(QUrl authorizationUrl READ authorizationUrl NOTIFY authorizationUrlChanged)
 
 public:
+    /// Where the client is; stateChanged() follows every change.
     enum class State {
         Idle,            ///< nothing done yet: call restore()
         Restoring,       ///< reading the keychain
@@ -92,30 +93,48 @@ public:
     };
     Q_ENUM(SignOutScope)
 
-    /// \a appId names the keychain service, the lock and the account index; default: the
-    /// QCoreApplication's organization domain and application name (e.g. "org.example.MyApp").
+    /// A client for \a configuration whose app id is the QCoreApplication's organization domain
+    /// and application name, joined with a dot (e.g. "org.example.MyApp"; the application name
+    /// alone when there is no domain).
     explicit Client(const ClientConfiguration &configuration, QObject *parent = nullptr);
+    /// A client for \a configuration. \a appId names the keychain service, the lock and the
+    /// account index; empty: "keyloop".
     Client(const ClientConfiguration &configuration, const QString &appId, QObject *parent = nullptr);
     ~Client() override;
 
+    /// The configuration given to the constructor.
     ClientConfiguration configuration() const;
+    /// The app id: the keychain service name, and the name of the lock and the account index.
     QString appId() const;
 
     // ---- replaceable building blocks (before restore()/signIn(); not owned) -------------
+    /// The network access manager; by default the client's own, created on first use.
     QNetworkAccessManager *networkAccessManager() const;
+    /// Uses \a nam (not owned) instead of the client's own.
     void setNetworkAccessManager(QNetworkAccessManager *nam);
+    /// The token store; by default a KeychainTokenStore with service name appId().
     TokenStore *tokenStore() const;
+    /// Uses \a store (not owned) instead of the OS keychain.
     void setTokenStore(TokenStore *store);
+    /// The account index; by default an AccountIndex for appId().
     AccountIndex *accountIndex() const;
+    /// Uses \a index (not owned) instead of the default one.
     void setAccountIndex(AccountIndex *index);
+    /// The browser launcher; by default a SystemBrowserLauncher.
     BrowserLauncher *browserLauncher() const;
+    /// Uses \a launcher (not owned) to open the browser, e.g. a DesktopServicesBrowserLauncher.
     void setBrowserLauncher(BrowserLauncher *launcher);
+    /// The JWKS cache shared by sign-in and refresh; by default the client's own.
     JwksCache *jwksCache() const;
+    /// Uses \a cache (not owned) instead of the client's own.
     void setJwksCache(JwksCache *cache);
+    /// The time source for token expiry and ID token checks (not owned); nullptr: Clock::system().
     void setClock(const Clock *clock);
 
     // ---- state ---------------------------------------------------------------------------
+    /// The current state.
     State state() const;
+    /// True in State::SignedIn.
     bool isSignedIn() const;
     /// The account in use ("" = the default account). Set with switchAccount().
     QString account() const;
@@ -123,10 +142,12 @@ public:
     QList<AccountIndexEntry> accounts() const;
     /// The validated ID token's claims (OIDC Core §3.1.3.7), empty when signed out.
     QJsonObject claims() const;
+    /// The ID token's `sub`: the user's identifier at the issuer. Empty when signed out.
     QString subject() const;
     /// `name`, else `preferred_username`, else `email` (as given by the provider: show it as
     /// plain text).
     QString displayName() const;
+    /// The ID token's `email` claim, as given by the provider. Empty when signed out or absent.
     QString email() const;
     /// While signing in: the URL the browser was sent to (show it for copying if no browser opened).
     QUrl authorizationUrl() const;
@@ -146,6 +167,8 @@ public:
      * Error::requiredAcrValues() / requiredMaxAge() of a StepUpRequired answer.
      */
     void signIn(const QStringList &extraScopes = {}, const QStringList &acrValues = {}, int maxAge = -1);
+    /// Stops a sign-in in progress: failed() with Error::Code::Cancelled; the state goes back to
+    /// SignedIn if it was, else SignInRequired.
     void cancelSignIn();
     /*!
      * Revokes at the provider where possible, then removes the stored session: signedOut().
@@ -168,6 +191,11 @@ public:
     /// lives under \a locations (scheme, host, port, path prefix). Its token goes there and
     /// nowhere else.
     void addApi(const QString &resource, const QList<QUrl> &locations);
+    /// Requests through httpClient(), with the contract of HttpClient::get() and the other
+    /// HttpClient functions of the same name: the reply has sent its request already and
+    /// deletes itself after Job::finished(). A StepUpRequired answer is also emitted as
+    /// stepUpRequired(), a transient failure as transientError().
+    ///@{
     [[nodiscard]] HttpReply *get(const QUrl &url);
     [[nodiscard]] HttpReply *get(const QNetworkRequest &request);
     [[nodiscard]] HttpReply *post(const QNetworkRequest &request, const HttpBody &body);
@@ -176,16 +204,23 @@ public:
     [[nodiscard]] HttpReply *deleteResource(const QNetworkRequest &request);
     [[nodiscard]] HttpReply *sendCustomRequest(const QNetworkRequest &request, const QByteArray &verb,
                                                const HttpBody &body = HttpBody());
+    ///@}
 
     // ---- a way down ----------------------------------------------------------------------------
     /// The session of account() (null before restore()/signIn()).
     Session *session() const;
+    /// The HttpClient the requests go through (a child of the client); while signed in it
+    /// holds a SessionCredential for each addApi().
     HttpClient *httpClient() const;
 
 Q_SIGNALS:
+    /// state() changed to \a state.
     void stateChanged(Keyloop::Client::State state);
+    /// account() changed (switchAccount()).
     void accountChanged();
+    /// The user's claims changed: subject(), displayName(), email(), claims().
     void userChanged();
+    /// authorizationUrl() changed to \a url (empty once the sign-in has ended).
     void authorizationUrlChanged(const QUrl &url);
     /// Signed in: restored silently, or a sign-in completed and was saved.
     void signedIn();
@@ -196,6 +231,8 @@ Q_SIGNALS:
     void failed(const Keyloop::Error &error);
     /// New tokens were received and saved.
     void tokensRefreshed();
+    /// signOut() is done: the session is no longer used, even when the revocation or its
+    /// removal from the keychain failed (then failed() came first).
     void signedOut();
     /// After signOut(SignOutScope::ProviderSession): the provider redirected the browser back
     /// with this logout's state — its session has ended (RP-Initiated Logout §3).

@@ -58,11 +58,16 @@ public:
     };
     Q_ENUM(OfflineAccess)
 
+    /// The defaults described above; issuer and client id still to be set.
     ClientConfiguration();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     ClientConfiguration(const ClientConfiguration &other);
     ClientConfiguration(ClientConfiguration &&other) noexcept;
     ClientConfiguration &operator=(const ClientConfiguration &other);
     ClientConfiguration &operator=(ClientConfiguration &&other) noexcept;
+    ///@}
     ~ClientConfiguration();
 
     /*!
@@ -77,10 +82,12 @@ public:
     /// The issuer identifier (OIDC Discovery §2). Discovery is run against it unless a
     /// providerConfiguration() is set.
     QUrl issuer() const;
+    /// Sets issuer().
     void setIssuer(const QUrl &issuer);
 
     /// `client_id` (RFC 6749 §2.2).
     QString clientId() const;
+    /// Sets clientId().
     void setClientId(const QString &clientId);
 
     /*!
@@ -90,82 +97,108 @@ public:
      * Needs clientAuthMethod() ClientSecretBasic or ClientSecretPost.
      */
     QString clientSecret() const;
+    /// Sets clientSecret().
     void setClientSecret(const QString &secret);
+    /// How the client authenticates at the token endpoint. Default ClientAuthMethod::None.
     ClientAuthMethod clientAuthMethod() const;
+    /// Sets clientAuthMethod().
     void setClientAuthMethod(ClientAuthMethod method);
 
     /// Requested scopes (RFC 6749 §3.3). Default {"openid", "profile", "email"}. Without
     /// "openid" the flow is plain OAuth 2.0: no nonce, no ID token.
     QStringList scopes() const;
+    /// Sets scopes().
     void setScopes(const QStringList &scopes);
 
     /// Resource indicators (RFC 8707 §2): all are sent with the authorization request; each
     /// token request asks for at most one.
     QStringList resources() const;
+    /// Sets resources().
     void setResources(const QStringList &resources);
 
+    /// Whether `offline_access` is requested. Default OfflineAccess::RequestWhenSupported.
     OfflineAccess offlineAccess() const;
+    /// Sets offlineAccess().
     void setOfflineAccess(OfflineAccess offlineAccess);
 
     /// Loopback redirect host (RFC 8252 §7.3). Default RedirectHost::Ipv4.
     RedirectHost redirectHost() const;
+    /// Sets redirectHost().
     void setRedirectHost(RedirectHost host);
     /// Ports to try in order; empty (default) means an ephemeral port (RFC 8252 §7.3).
     QList<quint16> redirectPorts() const;
+    /// Sets redirectPorts().
     void setRedirectPorts(const QList<quint16> &ports);
     /// Path of the redirect URI, matched exactly. Default "/callback".
     QString redirectPath() const;
+    /// Sets redirectPath().
     void setRedirectPath(const QString &path);
 
     /// TLS trust, timeouts, the insecure-loopback development opt-in.
     TransportOptions transport() const;
+    /// Sets transport().
     void setTransport(const TransportOptions &transport);
 
     /// A configuration set by hand; when null (default), discovery is used.
     ProviderConfiguration providerConfiguration() const;
+    /// Sets providerConfiguration().
     void setProviderConfiguration(const ProviderConfiguration &configuration);
+    /// True when providerConfiguration() is not null: no discovery.
     bool hasProviderConfiguration() const;
 
     /// `prompt` (OIDC Core §3.1.2.1), space-separated, e.g. "login consent". Empty: not sent.
     QString prompt() const;
+    /// Sets prompt().
     void setPrompt(const QString &prompt);
     /// `login_hint` (OIDC Core §3.1.2.1). Empty: not sent.
     QString loginHint() const;
+    /// Sets loginHint().
     void setLoginHint(const QString &hint);
     /// `max_age` (OIDC Core §3.1.2.1); the ID token's auth_time is then checked (§3.1.3.7 rule 13).
     std::optional<std::chrono::seconds> maxAge() const;
+    /// Sets maxAge(); std::nullopt (default): not sent.
     void setMaxAge(std::optional<std::chrono::seconds> maxAge);
     /// `acr_values` (OIDC Core §3.1.2.1), in order of preference.
     QStringList acrValues() const;
+    /// Sets acrValues().
     void setAcrValues(const QStringList &values);
     /// Extra authorization request parameters. They may not repeat a parameter Keyloop sets
     /// (response_type, client_id, redirect_uri, scope, state, nonce, code_challenge,
     /// code_challenge_method, prompt, login_hint, max_age, acr_values, resource):
     /// building the request fails with InvalidConfiguration.
     QList<QPair<QString, QString>> additionalParameters() const;
+    /// Sets additionalParameters().
     void setAdditionalParameters(const QList<QPair<QString, QString>> &parameters);
 
     /// Overall time for the interactive login. Default 5 minutes.
     std::chrono::seconds loginTimeout() const;
+    /// Sets loginTimeout().
     void setLoginTimeout(std::chrono::seconds timeout);
 
     /// Where the browser is sent once the sign-in has succeeded / failed (after the code
     /// exchange and the ID token validation); empty (default): a small built-in page says so.
     QUrl successRedirectUrl() const;
+    /// Sets successRedirectUrl().
     void setSuccessRedirectUrl(const QUrl &url);
+    /// Where the browser is sent when the sign-in failed; empty (default): a built-in page.
     QUrl failureRedirectUrl() const;
+    /// Sets failureRedirectUrl().
     void setFailureRedirectUrl(const QUrl &url);
 
     /// Allowed ID-token signature algorithms (never inferred from the token). Default
     /// RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA.
     QStringList idTokenAlgorithms() const;
+    /// Sets idTokenAlgorithms().
     void setIdTokenAlgorithms(const QStringList &algorithms);
 
     /// Clock skew tolerated on exp/iat/nbf/auth_time. Default 60 s.
     std::chrono::seconds clockLeeway() const;
+    /// Sets clockLeeway().
     void setClockLeeway(std::chrono::seconds leeway);
 
+    /// True when every setting is equal.
     bool operator==(const ClientConfiguration &other) const;
+    /// True when a setting differs.
     bool operator!=(const ClientConfiguration &other) const { return !(*this == other); }
 
 private:

@@ -62,7 +62,9 @@ public:
                                 const ClientConfiguration &client, const QString &resource, QObject *parent = nullptr);
     ~ClientCredentialsCredential() override;
 
+    /// The keychain service name the client secret is stored under.
     QString serviceName() const;
+    /// The resource indicator each token request asks for (RFC 8707 §2); "" for none.
     QString resource() const;
     /// The keychain item of the client secret.
     QString keychainItemName() const;
@@ -80,12 +82,16 @@ public:
 
     /// A token is fresh while more than this is left (capped at half its lifetime). Default 60 s.
     std::chrono::seconds refreshLeadTime() const;
+    /// Sets refreshLeadTime().
     void setRefreshLeadTime(std::chrono::seconds lead);
 
     /// Default true.
     bool isProactiveRefreshEnabled() const;
+    /// Sets isProactiveRefreshEnabled().
     void setProactiveRefreshEnabled(bool enabled);
+    /// When background refreshes happen (jitter, backoff). Default: RefreshSchedule().
     RefreshSchedule refreshSchedule() const;
+    /// Sets refreshSchedule().
     void setRefreshSchedule(const RefreshSchedule &schedule);
 
     /// When the next background refresh is due; invalid when none is scheduled.

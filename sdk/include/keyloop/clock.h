@@ -20,6 +20,7 @@ class KEYLOOP_EXPORT Clock
 {
 public:
     virtual ~Clock();
+    /// The current time. The default reads std::chrono::system_clock; override it in tests.
     virtual std::chrono::system_clock::time_point now() const;
     /// now() as a UTC QDateTime (millisecond precision).
     QDateTime dateTime() const;

@@ -81,6 +81,7 @@ public:
     virtual bool currentHeader(QByteArray *headerName, QByteArray *headerValue) const;
 
 protected:
+    /// For subclasses.
     explicit Credential(QObject *parent = nullptr);
 
     /// Queues \a callback on \a context (dropped if \a context is destroyed first): the

@@ -46,10 +46,13 @@ class KEYLOOP_EXPORT DiscoveryJob : public Job
 {
     Q_OBJECT
 public:
+    /// Discovery for \a issuer through \a nam (not owned; it must outlive the job), under the
+    /// transport rules of \a options. Not started.
     DiscoveryJob(QNetworkAccessManager *nam, const QUrl &issuer, const TransportOptions &options,
                  QObject *parent = nullptr);
     ~DiscoveryJob() override;
 
+    /// The issuer given to the constructor.
     QUrl issuer() const;
     /// The validated configuration; null until finished without error.
     ProviderConfiguration configuration() const;

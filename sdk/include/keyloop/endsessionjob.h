@@ -69,10 +69,12 @@ public:
 
     /// How long to wait for the provider's redirect. Default: ClientConfiguration::loginTimeout().
     std::chrono::milliseconds timeout() const;
+    /// Sets timeout().
     void setTimeout(std::chrono::milliseconds timeout);
 
     /// `ui_locales` to send (RP-Initiated Logout §2), e.g. {"de-CH", "de"}. Default: none.
     QStringList uiLocales() const;
+    /// Sets uiLocales().
     void setUiLocales(const QStringList &locales);
 
     /// The request sent (null before the browser is opened). Its url() holds the ID token: never log it.

@@ -40,11 +40,16 @@ class EndSessionRequestPrivate;
 class KEYLOOP_EXPORT EndSessionRequest
 {
 public:
+    /// A null request; see create().
     EndSessionRequest();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     EndSessionRequest(const EndSessionRequest &other);
     EndSessionRequest(EndSessionRequest &&other) noexcept;
     EndSessionRequest &operator=(const EndSessionRequest &other);
     EndSessionRequest &operator=(EndSessionRequest &&other) noexcept;
+    ///@}
     ~EndSessionRequest();
 
     /*!
@@ -59,6 +64,7 @@ public:
                                     const QByteArray &idTokenHint, const QUrl &postLogoutRedirectUri,
                                     Error *error, const QStringList &uiLocales = {});
 
+    /// True for a request that was not built (default-constructed, or create() failed).
     bool isNull() const;
 
     /// The URL to open in the browser. Carries the ID token: never log it.

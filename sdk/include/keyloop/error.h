@@ -36,8 +36,9 @@ class KEYLOOP_EXPORT Error
 {
     Q_GADGET
 public:
+    /// The broad kind of an error: domain() of its code (domainOf()).
     enum class Domain {
-        None,
+        None,          ///< no error
         Configuration, ///< the app's settings are wrong (bad issuer, insecure endpoint, …)
         Network,       ///< could not talk to the server: DNS, connect, TLS, timeout, proxy
         Protocol,      ///< the server's answer breaks the protocol (malformed, missing, mismatched)
@@ -50,8 +51,9 @@ public:
     };
     Q_ENUM(Domain)
 
+    /// What exactly went wrong; codeName() gives the enumerator's name.
     enum class Code {
-        NoError = 0,
+        NoError = 0,            ///< no error: a default-constructed Error
 
         // Configuration
         InvalidConfiguration,   ///< a required setting is missing or malformed
@@ -80,7 +82,7 @@ public:
         UnexpectedRedirect,     ///< a server answered with an HTTP redirect, which is never followed
 
         // OAuth: oauthError() carries the error code, oauthErrorDescription() its text
-        OAuthError,
+        OAuthError,             ///< an OAuth error response; oauthError() says which
         InsufficientScope,      ///< an API answered 403 `insufficient_scope` (RFC 6750 §3.1); requiredScopes() names what it needs
         StepUpRequired,         ///< an API asked for a stronger or more recent sign-in (RFC 9470 §3); requiredAcrValues(), requiredMaxAge()
 
@@ -125,26 +127,37 @@ public:
         SignInTimeout,          ///< the user did not complete the browser sign-in within the login timeout
 
         // Cancelled
-        Cancelled,
+        Cancelled,              ///< cancelled by the app (Job::cancel()) or the user
     };
     Q_ENUM(Code)
 
+    /// No error: isNull() is true.
     Error();
+    /// An error with \a code and \a message (safe to show: never put a secret in it).
+    /// isTransient() starts true for NetworkError and Timeout.
     Error(Code code, const QString &message);
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     Error(const Error &other);
     Error(Error &&other) noexcept;
     Error &operator=(const Error &other);
     Error &operator=(Error &&other) noexcept;
+    ///@}
     ~Error();
 
     /// An OAuth error response (RFC 6749 §4.1.2.1 / §5.2). \a description is sanitised to the
     /// RFC's character set and truncated; \a httpStatus is 0 for a redirect error.
     static Error oauth(const QString &error, const QString &description, int httpStatus = 0);
 
+    /// True for "no error" (Code::NoError).
     bool isNull() const;
+    /// True when there is an error: `if (const Keyloop::Error e = job->error())`.
     explicit operator bool() const { return !isNull(); }
 
+    /// What went wrong.
     Code code() const;
+    /// The domain of code().
     Domain domain() const;
     /// Safe, human-readable text; never contains a secret.
     QString message() const;
@@ -154,11 +167,13 @@ public:
     QString oauthErrorDescription() const;
     /// The HTTP status that came with the error, 0 when none.
     int httpStatus() const;
+    /// Sets httpStatus(); a status of 500 or more also makes the error transient. Returns *this.
     Error &setHttpStatus(int status);
 
     /// True for failures worth retrying later without user action: network errors, request
     /// timeouts, 5xx, 408/429, temporarily_unavailable, and a busy cross-process lock.
     bool isTransient() const;
+    /// Sets isTransient(). Returns *this.
     Error &setTransient(bool transient);
     /// True when only a new interactive sign-in can help (invalid_grant, SignInRequired).
     bool requiresSignIn() const;
@@ -166,6 +181,7 @@ public:
     /// How long the server asked to wait before trying again (RFC 9110 §10.2.3 `Retry-After` on
     /// a 429 or 503), capped at 300 s; zero when it gave none.
     std::chrono::seconds retryAfter() const;
+    /// Sets retryAfter(), clamped to [0 s, 300 s]. Returns *this.
     Error &setRetryAfter(std::chrono::seconds delay);
 
     /*!
@@ -200,17 +216,21 @@ public:
 
     /// The name of the code, e.g. "IdTokenInvalidAudience".
     static QString codeName(Code code);
+    /// The domain \a code belongs to.
     static Domain domainOf(Code code);
     /// codeName(code()) + ": " + message().
     QString toString() const;
 
+    /// True when code(), message(), oauthError() and httpStatus() are equal.
     bool operator==(const Error &other) const;
+    /// The opposite of operator==().
     bool operator!=(const Error &other) const { return !(*this == other); }
 
 private:
     QSharedDataPointer<ErrorPrivate> d;
 };
 
+/// Prints toString() and the HTTP status, if any.
 KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const Error &error);
 
 } // namespace Keyloop

@@ -33,10 +33,14 @@ public:
     HttpBody();
     /// \a data, sent as it is.
     HttpBody(const QByteArray &data); // NOLINT(google-explicit-constructor): implicit on purpose
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     HttpBody(const HttpBody &other);
     HttpBody(HttpBody &&other) noexcept;
     HttpBody &operator=(const HttpBody &other);
     HttpBody &operator=(HttpBody &&other) noexcept;
+    ///@}
     ~HttpBody();
 
     /*!

@@ -82,13 +82,17 @@ public:
                         QObject *parent = nullptr);
     ~HttpClient() override;
 
+    /// The manager given to the constructor (not owned).
     QNetworkAccessManager *networkAccessManager() const;
+    /// The transport rules requests are checked and sent under.
     TransportOptions transportOptions() const;
     /// Applies to requests made afterwards.
     void setTransportOptions(const TransportOptions &options);
 
     /// The largest body read from a QIODevice (HttpBody::fromDevice()). Default 8 MiB.
     qint64 maxRequestBodySize() const;
+    /// Sets maxRequestBodySize().
+    /// Sets maxRequestBodySize() (negative: 0).
     void setMaxRequestBodySize(qint64 bytes);
 
     /*!
@@ -106,19 +110,23 @@ public:
     Credential *credentialFor(const QUrl &url) const;
 
     /*!
-     * Each function starts one logical request and returns its reply, already started (a Job:
-     * the request is sent at once, like QNetworkAccessManager's, and finished() comes from the
-     * event loop, so connecting to Job::finished afterwards is safe; finished() comes exactly once; the reply deletes itself afterwards unless
-     * setAutoDelete(false)). Only the request's URL, headers and TLS configuration are used;
-     * its redirect policy is always manual (see above).
+     * GET. Each of these functions starts one logical request and returns its reply, already
+     * started (a Job: the request is sent at once, like QNetworkAccessManager's, and finished()
+     * comes from the event loop, so connecting to Job::finished afterwards is safe; finished()
+     * comes exactly once; the reply deletes itself afterwards unless setAutoDelete(false)).
+     * Only the request's URL, headers and TLS configuration are used; its redirect policy is
+     * always manual (see above).
      */
     [[nodiscard]] HttpReply *get(const QNetworkRequest &request);
+    /// POST with \a body; see get().
     [[nodiscard]] HttpReply *post(const QNetworkRequest &request, const HttpBody &body);
+    /// PUT with \a body; see get().
     [[nodiscard]] HttpReply *put(const QNetworkRequest &request, const HttpBody &body);
-    /// PATCH (RFC 5789), sent with QNetworkAccessManager::sendCustomRequest().
+    /// PATCH (RFC 5789) with \a body, sent with QNetworkAccessManager::sendCustomRequest(); see get().
     [[nodiscard]] HttpReply *patch(const QNetworkRequest &request, const HttpBody &body);
+    /// DELETE; see get().
     [[nodiscard]] HttpReply *deleteResource(const QNetworkRequest &request);
-    /// Any method (\a verb, e.g. "HEAD", "OPTIONS"), with an optional body.
+    /// Any method (\a verb, e.g. "HEAD", "OPTIONS"), with an optional \a body; see get().
     [[nodiscard]] HttpReply *sendCustomRequest(const QNetworkRequest &request, const QByteArray &verb,
                                                const HttpBody &body = HttpBody());
 

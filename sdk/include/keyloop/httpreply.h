@@ -50,6 +50,7 @@ public:
     int statusCode() const;
     /// A response header (case-insensitive name); several headers of one name are joined by ", ".
     QByteArray rawHeader(const QByteArray &name) const;
+    /// All headers of the last response, as QNetworkReply::rawHeaderPairs() gives them.
     QList<QPair<QByteArray, QByteArray>> rawHeaderPairs() const;
     /// The response body (complete, within TransportOptions::maxResponseSize()).
     QByteArray body() const;

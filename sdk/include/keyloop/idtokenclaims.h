@@ -31,13 +31,19 @@ class IdTokenClaimsPrivate;
 class KEYLOOP_EXPORT IdTokenClaims
 {
 public:
+    /// Null claims.
     IdTokenClaims();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     IdTokenClaims(const IdTokenClaims &other);
     IdTokenClaims(IdTokenClaims &&other) noexcept;
     IdTokenClaims &operator=(const IdTokenClaims &other);
     IdTokenClaims &operator=(IdTokenClaims &&other) noexcept;
+    ///@}
     ~IdTokenClaims();
 
+    /// True unless the claims come from a validated ID token.
     bool isNull() const;
 
     /// `iss` — issuer identifier (Core §2).
@@ -79,7 +85,9 @@ public:
     /// One claim by name; undefined when absent.
     QJsonValue claim(const QString &name) const;
 
+    /// True when both are null, or both hold the same claims set.
     bool operator==(const IdTokenClaims &other) const;
+    /// The opposite of operator==().
     bool operator!=(const IdTokenClaims &other) const { return !(*this == other); }
 
 private:

@@ -39,6 +39,8 @@ class KEYLOOP_EXPORT IdTokenValidationJob : public Job
 {
     Q_OBJECT
 public:
+    /// Validates \a idToken with \a validator against \a expectations, with the keys of
+    /// \a jwksUri from \a cache (not owned; it must outlive the job). Not started.
     IdTokenValidationJob(const IdTokenValidator &validator, JwksCache *cache, const QUrl &jwksUri,
                          const QByteArray &idToken, const IdTokenExpectations &expectations,
                          QObject *parent = nullptr);

@@ -33,30 +33,46 @@ class IdTokenExpectationsPrivate;
 class KEYLOOP_EXPORT IdTokenExpectations
 {
 public:
+    /// No expectations: no nonce, max_age, at_hash, acr or refresh checks.
     IdTokenExpectations();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     IdTokenExpectations(const IdTokenExpectations &other);
     IdTokenExpectations(IdTokenExpectations &&other) noexcept;
     IdTokenExpectations &operator=(const IdTokenExpectations &other);
     IdTokenExpectations &operator=(IdTokenExpectations &&other) noexcept;
+    ///@}
     ~IdTokenExpectations();
 
+    /// The `nonce` the token must carry (rule 11); empty: not checked.
     QString nonce() const;
+    /// Sets nonce().
     void setNonce(const QString &nonce);
 
+    /// The `max_age` that was sent; std::nullopt (default): auth_time is not required.
     std::optional<std::chrono::seconds> maxAge() const;
+    /// Sets maxAge().
     void setMaxAge(std::chrono::seconds maxAge);
+    /// Unsets maxAge().
     void clearMaxAge();
 
+    /// The access token issued with the ID token, for `at_hash`; empty: at_hash is not checked.
     QByteArray accessToken() const;
+    /// Sets accessToken().
     void setAccessToken(const QByteArray &accessToken);
 
     /// The `acr_values` sent with the authorization request (OIDC Core §3.1.2.1). When set, the
     /// ID token's `acr` must be one of them (OIDC Core 3.1.3.7 rule 12: an app that asks for an
     /// authentication level must not silently get a weaker one). Empty: acr is not checked.
     QStringList acrValues() const;
+    /// Sets acrValues().
     void setAcrValues(const QStringList &values);
 
+    /// The claims of the session's original ID token, for a refreshed one; null (default) for
+    /// a sign-in.
     IdTokenClaims previousClaims() const;
+    /// Sets previousClaims().
     void setPreviousClaims(const IdTokenClaims &claims);
     /// True when previousClaims() is set (validation of a refreshed ID token, §12.2).
     bool isRefresh() const;
@@ -95,42 +111,56 @@ class IdTokenValidatorPrivate;
 class KEYLOOP_EXPORT IdTokenValidator
 {
 public:
+    /// A validator with the defaults and no issuer or client id: validate() fails with
+    /// InvalidConfiguration until both are set.
     IdTokenValidator();
+    /// A validator for tokens of \a issuer (see issuer()) issued to \a clientId.
     IdTokenValidator(const QString &issuer, const QString &clientId);
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     IdTokenValidator(const IdTokenValidator &other);
     IdTokenValidator(IdTokenValidator &&other) noexcept;
     IdTokenValidator &operator=(const IdTokenValidator &other);
     IdTokenValidator &operator=(IdTokenValidator &&other) noexcept;
+    ///@}
     ~IdTokenValidator();
 
     /// The expected `iss`, compared exactly (rule 2): give it as issuerIdentifier() does, the
     /// form discovery (OIDC Discovery §4.3) and RFC 9207 compare with.
     QString issuer() const;
+    /// Sets issuer().
     void setIssuer(const QString &issuer);
 
     /// The client_id that must be in `aud` (rule 3) and equal `azp` (rules 4–5).
     QString clientId() const;
+    /// Sets clientId().
     void setClientId(const QString &clientId);
 
     /// The final allow-list of JWS algorithms (rule 7). Names other than RS*, PS*, ES* and
     /// EdDSA are dropped: `none` and HS* are never accepted for ID tokens (rule 8).
     QStringList allowedAlgorithms() const;
+    /// Sets allowedAlgorithms().
     void setAllowedAlgorithms(const QStringList &algorithms);
 
     /// Allowed clock skew for exp, iat, nbf and auth_time. Default 60 s.
     std::chrono::seconds leeway() const;
+    /// Sets leeway() (negative: 0).
     void setLeeway(std::chrono::seconds leeway);
 
     /// How old iat may be (rule 10). Default 10 minutes.
     std::chrono::seconds maxIssuedAtAge() const;
+    /// Sets maxIssuedAtAge() (negative: 0).
     void setMaxIssuedAtAge(std::chrono::seconds age);
 
     /// Largest accepted token in bytes. Default 16384.
     qsizetype maxTokenSize() const;
+    /// Sets maxTokenSize().
     void setMaxTokenSize(qsizetype bytes);
 
     /// The clock for time checks; never owned. Default Clock::system().
     const Clock *clock() const;
+    /// Sets clock(); nullptr: Clock::system().
     void setClock(const Clock *clock);
 
     /// RS256…RS512, PS256…PS512, ES256…ES512, EdDSA.

@@ -67,6 +67,9 @@ public:
 
     /// Default true: the job deletes itself (deleteLater) after finished().
     bool autoDelete() const;
+    /// Sets autoDelete().
+    /// Sets autoDelete(). Takes effect when finished() has been delivered, so a slot connected
+    /// to finished() may still call setAutoDelete(false) to keep the job.
     void setAutoDelete(bool autoDelete);
 
 Q_SIGNALS:
@@ -74,6 +77,7 @@ Q_SIGNALS:
     void finished(QPrivateSignal);
 
 protected:
+    /// For subclasses: a job that has not started.
     explicit Job(QObject *parent = nullptr);
     /// Called from the event loop after start(); must end, now or later, in emitResult().
     virtual void doStart() = 0;

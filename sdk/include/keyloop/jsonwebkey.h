@@ -38,20 +38,32 @@ class JsonWebKeyPrivate;
 class KEYLOOP_EXPORT JsonWebKey
 {
 public:
-    enum class Type { Invalid, Rsa, Ec, Okp };
+    /// The key type (`kty`, RFC 7517 §4.1).
+    enum class Type {
+        Invalid, ///< a null key
+        Rsa,     ///< `RSA` (RFC 7518 §6.3)
+        Ec,      ///< `EC` (RFC 7518 §6.2)
+        Okp      ///< `OKP` (RFC 8037 §2), Ed25519 only
+    };
 
+    /// A null key.
     JsonWebKey();
+    /// Copies share the key (it is immutable). A moved-from key is null.
+    ///@{
     JsonWebKey(const JsonWebKey &other);
     JsonWebKey(JsonWebKey &&other) noexcept;
     JsonWebKey &operator=(const JsonWebKey &other);
     JsonWebKey &operator=(JsonWebKey &&other) noexcept;
+    ///@}
     ~JsonWebKey();
 
     /// Parses one JWK. Returns a null key and sets \a error (JoseInvalidKey or JoseMalformed)
     /// when the key is malformed, of an unsupported type/curve, too small, or not for signatures.
     static JsonWebKey fromJson(const QJsonObject &jwk, Error *error = nullptr);
 
+    /// True for a default-constructed key, or one fromJson() rejected.
     bool isNull() const;
+    /// The key type; Type::Invalid when null.
     Type type() const;
     /// `kid` (RFC 7517 §4.5); empty when absent.
     QString keyId() const;
@@ -70,7 +82,9 @@ public:
     /// The public members as a JWK (RFC 7517 §4), as parsed.
     QJsonObject toJson() const;
 
+    /// True when both are the same parsed key (copies of one fromJson() result), or both null.
     bool operator==(const JsonWebKey &other) const { return d == other.d; }
+    /// The opposite of operator==().
     bool operator!=(const JsonWebKey &other) const { return d != other.d; }
 
 private:
@@ -79,6 +93,7 @@ private:
     QExplicitlySharedDataPointer<JsonWebKeyPrivate> d;
 };
 
+/// Prints the key type, `kid`, size, curve and `alg`: public metadata only.
 KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const JsonWebKey &key);
 
 } // namespace Keyloop

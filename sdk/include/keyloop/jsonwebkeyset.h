@@ -23,11 +23,16 @@ class JsonWebKeySetPrivate;
 class KEYLOOP_EXPORT JsonWebKeySet
 {
 public:
+    /// An empty set.
     JsonWebKeySet();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     JsonWebKeySet(const JsonWebKeySet &other);
     JsonWebKeySet(JsonWebKeySet &&other) noexcept;
     JsonWebKeySet &operator=(const JsonWebKeySet &other);
     JsonWebKeySet &operator=(JsonWebKeySet &&other) noexcept;
+    ///@}
     ~JsonWebKeySet();
 
     /// Parses a JWKS document. On a malformed document returns std::nullopt and sets \a error
@@ -38,13 +43,17 @@ public:
     /// A set of already parsed keys.
     static JsonWebKeySet fromKeys(const QList<JsonWebKey> &keys);
 
+    /// The usable keys, in document order.
     QList<JsonWebKey> keys() const;
+    /// The number of usable keys.
     int size() const;
+    /// True when there is no usable key.
     bool isEmpty() const;
     /// How many entries of the document were skipped as unusable.
     int skippedKeyCount() const;
     /// The key with this `kid`, or a null key.
     JsonWebKey key(const QString &keyId) const;
+    /// True when a usable key has this `kid`.
     bool containsKeyId(const QString &keyId) const;
 
 private:

@@ -50,22 +50,25 @@ public:
     struct FetchResult
     {
         Error error;              ///< transport error (network, TLS, timeout, redirect, too large)
-        int httpStatus = 0;
-        QByteArray body;
+        int httpStatus = 0;       ///< the HTTP status; only 200 is accepted
+        QByteArray body;          ///< the response body: the JWKS document
         QByteArray cacheControl;  ///< the Cache-Control header, empty when absent
         QByteArray expires;       ///< the Expires header, empty when absent
     };
+    /// Called by a Fetcher, once, with the result of its GET.
     using FetchCallback = std::function<void(const FetchResult &result)>;
     /// Performs one GET of \a jwksUri and calls \a done exactly once (it may be called later,
     /// from the event loop). \a context is the cache itself: stop when it is destroyed.
     using Fetcher = std::function<void(const QUrl &jwksUri, QObject *context, FetchCallback done)>;
 
+    /// The answer of keys() and refreshForUnknownKey().
     struct KeysResult
     {
-        JsonWebKeySet keys;
-        Error error;
+        JsonWebKeySet keys;       ///< the keys; after a failed fetch, the cached set if there is one
+        Error error;              ///< why the fetch failed (transport, HTTP status, JWKS parsing); null on success
         bool fetched = false;     ///< true when this answer comes from a fetch made for the request
     };
+    /// Called once, queued, with the answer of keys() or refreshForUnknownKey().
     using KeysCallback = std::function<void(const KeysResult &result)>;
 
     /// Fetches with HTTPS GET through \a nam (not owned) under \a options.
@@ -74,16 +77,26 @@ public:
     explicit JwksCache(Fetcher fetcher, QObject *parent = nullptr);
     ~JwksCache() override;
 
+    /// The clock that decides freshness (not owned). Default Clock::system().
     const Clock *clock() const;
+    /// Sets clock(); nullptr: Clock::system().
     void setClock(const Clock *clock);
 
+    /// The least time between two refetches of one jwks_uri for an unknown key. Default 30 s.
     std::chrono::seconds minimumRefetchInterval() const;
+    /// Sets minimumRefetchInterval().
     void setMinimumRefetchInterval(std::chrono::seconds interval);
+    /// The lifetime of a set whose response has neither max-age nor Expires. Default 1 hour.
     std::chrono::seconds defaultLifetime() const;
+    /// Sets defaultLifetime().
     void setDefaultLifetime(std::chrono::seconds lifetime);
+    /// The shortest lifetime a cached set gets. Default 5 minutes.
     std::chrono::seconds minimumLifetime() const;
+    /// Sets minimumLifetime().
     void setMinimumLifetime(std::chrono::seconds lifetime);
+    /// The longest lifetime a cached set gets. Default 24 hours.
     std::chrono::seconds maximumLifetime() const;
+    /// Sets maximumLifetime().
     void setMaximumLifetime(std::chrono::seconds lifetime);
 
     /// The keys for \a jwksUri: the cached set while fresh, else a (shared) fetch.

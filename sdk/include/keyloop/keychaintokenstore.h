@@ -29,6 +29,7 @@ class KEYLOOP_EXPORT KeychainTokenStore : public TokenStore
 {
     Q_OBJECT
 public:
+    /// A store whose items live under \a serviceName (the application id).
     explicit KeychainTokenStore(const QString &serviceName, QObject *parent = nullptr);
     ~KeychainTokenStore() override;
 
@@ -41,6 +42,7 @@ public:
     /// Default 2,560 (the Windows Credential Manager's limit for one secret). Values below 512
     /// are raised to 512. Reading does not depend on it.
     int maxItemSize() const;
+    /// Sets maxItemSize() (at least 512).
     void setMaxItemSize(int bytes);
 
 protected:

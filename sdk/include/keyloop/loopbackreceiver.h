@@ -82,51 +82,64 @@ public:
     };
     Q_ENUM(Purpose)
 
+    /// A receiver that is not listening yet.
     explicit LoopbackReceiver(QObject *parent = nullptr);
     ~LoopbackReceiver() override;
 
+    /// The redirect URI's host and the address(es) bound. Default RedirectHost::Ipv4.
     RedirectHost redirectHost() const;
+    /// Sets redirectHost().
     void setRedirectHost(RedirectHost host);
 
     /// Ports tried in order by listen(); the first one that binds is used. Empty (the
     /// default) means an ephemeral port chosen by the OS. A 0 in the list means ephemeral too.
     QList<quint16> ports() const;
+    /// Sets ports().
     void setPorts(const QList<quint16> &ports);
 
+    /// Default Purpose::SignIn.
     Purpose purpose() const;
+    /// Sets purpose().
     void setPurpose(Purpose purpose);
 
     /// The redirect URI's path, matched exactly (byte for byte, encoded). Default "/callback".
     QString path() const;
+    /// Sets path().
     void setPath(const QString &path);
 
     /// The `state` the callback must carry (RFC 6749 §10.12). It may be set after listen()
     /// (the authorization request, and so its state, is built from redirectUri()); while it
     /// is empty, every callback is rejected.
     QByteArray expectedState() const;
+    /// Sets expectedState().
     void setExpectedState(const QByteArray &state);
 
     /// When set, a successful outcome (reportOutcome() with a null error) is answered with
     /// `303 See Other` to this absolute URL instead of the built-in success page.
     QUrl successRedirectUrl() const;
+    /// Sets successRedirectUrl().
     void setSuccessRedirectUrl(const QUrl &url);
     /// Same for a failed outcome (reportOutcome() with an error). The neutral page after
     /// outcomeTimeout() is never redirected.
     QUrl failureRedirectUrl() const;
+    /// Sets failureRedirectUrl().
     void setFailureRedirectUrl(const QUrl &url);
 
     /// Total time one connection may take to send its request (slow-loris defence). Default 10 s.
     std::chrono::milliseconds connectionTimeout() const;
+    /// Sets connectionTimeout().
     void setConnectionTimeout(std::chrono::milliseconds timeout);
 
     /// How long the browser's answer to the accepted callback waits for reportOutcome();
     /// after it, the browser gets the neutral "return to the application" page. Default 10 s.
     std::chrono::milliseconds outcomeTimeout() const;
+    /// Sets outcomeTimeout().
     void setOutcomeTimeout(std::chrono::milliseconds timeout);
 
     /// Concurrent connections kept open; when exceeded, the least recently active is dropped.
     /// Default 16.
     int maxConnections() const;
+    /// Sets maxConnections() (at least 1).
     void setMaxConnections(int count);
 
     /*!
@@ -136,6 +149,7 @@ public:
      * Calling listen() while listening fails too.
      */
     Error listen();
+    /// True between a successful listen() and the accepted callback or close().
     bool isListening() const;
     /// The bound port, 0 when not listening.
     quint16 port() const;

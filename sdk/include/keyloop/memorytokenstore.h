@@ -21,6 +21,7 @@ class KEYLOOP_EXPORT MemoryTokenStore : public TokenStore
 {
     Q_OBJECT
 public:
+    /// A store with an empty appId().
     explicit MemoryTokenStore(QObject *parent = nullptr);
     /// A store of the application \a appId (it names the sessions' cross-process lock).
     explicit MemoryTokenStore(const QString &appId, QObject *parent = nullptr);

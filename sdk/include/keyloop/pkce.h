@@ -26,13 +26,19 @@ class PkcePrivate;
 class KEYLOOP_EXPORT Pkce
 {
 public:
+    /// A null Pkce; see generate().
     Pkce();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     Pkce(const Pkce &other);
     Pkce(Pkce &&other) noexcept;
     Pkce &operator=(const Pkce &other);
     Pkce &operator=(Pkce &&other) noexcept;
+    ///@}
     ~Pkce();
 
+    /// A fresh verifier from the CSPRNG and its S256 challenge.
     static Pkce generate();
     /// BASE64URL-ENCODE(SHA256(ASCII(verifier))) (RFC 7636 §4.2).
     static QByteArray challengeFor(QByteArrayView verifier);
@@ -41,6 +47,7 @@ public:
     /// Always "S256".
     static QString method();
 
+    /// True for a default-constructed Pkce (no verifier).
     bool isNull() const;
     /// `code_verifier`
     QByteArray verifier() const;
@@ -51,6 +58,7 @@ private:
     QSharedDataPointer<PkcePrivate> d;
 };
 
+/// Prints the method and whether a verifier is present; the verifier itself is redacted.
 KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const Pkce &pkce);
 
 } // namespace Keyloop

@@ -36,11 +36,16 @@ class ProviderConfigurationPrivate;
 class KEYLOOP_EXPORT ProviderConfiguration
 {
 public:
+    /// A null configuration: set its members by hand, or use fromJson() or a DiscoveryJob.
     ProviderConfiguration();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     ProviderConfiguration(const ProviderConfiguration &other);
     ProviderConfiguration(ProviderConfiguration &&other) noexcept;
     ProviderConfiguration &operator=(const ProviderConfiguration &other);
     ProviderConfiguration &operator=(ProviderConfiguration &&other) noexcept;
+    ///@}
     ~ProviderConfiguration();
 
     /*!
@@ -74,50 +79,65 @@ public:
 
     /// `issuer` (OIDC Discovery §3, RFC 8414 §2).
     QUrl issuer() const;
+    /// Sets issuer().
     void setIssuer(const QUrl &issuer);
     /// `authorization_endpoint` (RFC 6749 §3.1). Required.
     QUrl authorizationEndpoint() const;
+    /// Sets authorizationEndpoint().
     void setAuthorizationEndpoint(const QUrl &url);
     /// `token_endpoint` (RFC 6749 §3.2). Required.
     QUrl tokenEndpoint() const;
+    /// Sets tokenEndpoint().
     void setTokenEndpoint(const QUrl &url);
     /// `userinfo_endpoint` (OIDC Core §5.3).
     QUrl userInfoEndpoint() const;
+    /// Sets userInfoEndpoint().
     void setUserInfoEndpoint(const QUrl &url);
     /// `jwks_uri` (RFC 7517 JWK Set for ID-token signatures).
     QUrl jwksUri() const;
+    /// Sets jwksUri().
     void setJwksUri(const QUrl &url);
     /// `revocation_endpoint` (RFC 7009, RFC 8414 §2).
     QUrl revocationEndpoint() const;
+    /// Sets revocationEndpoint().
     void setRevocationEndpoint(const QUrl &url);
     /// `end_session_endpoint` (OIDC RP-Initiated Logout 1.0 §2.1).
     QUrl endSessionEndpoint() const;
+    /// Sets endSessionEndpoint().
     void setEndSessionEndpoint(const QUrl &url);
     /// `introspection_endpoint` (RFC 7662, RFC 8414 §2).
     QUrl introspectionEndpoint() const;
+    /// Sets introspectionEndpoint().
     void setIntrospectionEndpoint(const QUrl &url);
 
     /// `scopes_supported`.
     QStringList scopesSupported() const;
+    /// Sets scopesSupported().
     void setScopesSupported(const QStringList &scopes);
     /// `response_types_supported`.
     QStringList responseTypesSupported() const;
+    /// Sets responseTypesSupported().
     void setResponseTypesSupported(const QStringList &types);
     /// `grant_types_supported` (absent means authorization_code and implicit, RFC 8414 §2).
     QStringList grantTypesSupported() const;
+    /// Sets grantTypesSupported().
     void setGrantTypesSupported(const QStringList &types);
     /// `code_challenge_methods_supported` (RFC 8414 §2, RFC 7636).
     QStringList codeChallengeMethodsSupported() const;
+    /// Sets codeChallengeMethodsSupported().
     void setCodeChallengeMethodsSupported(const QStringList &methods);
     /// `id_token_signing_alg_values_supported` (OIDC Discovery §3).
     QStringList idTokenSigningAlgValuesSupported() const;
+    /// Sets idTokenSigningAlgValuesSupported().
     void setIdTokenSigningAlgValuesSupported(const QStringList &algorithms);
     /// `token_endpoint_auth_methods_supported` (absent means client_secret_basic, RFC 8414 §2).
     QStringList tokenEndpointAuthMethodsSupported() const;
+    /// Sets tokenEndpointAuthMethodsSupported().
     void setTokenEndpointAuthMethodsSupported(const QStringList &methods);
     /// `authorization_response_iss_parameter_supported` (RFC 9207 §3). When true, the
     /// authorization response must carry `iss`.
     bool isAuthorizationResponseIssParameterSupported() const;
+    /// Sets isAuthorizationResponseIssParameterSupported().
     void setAuthorizationResponseIssParameterSupported(bool supported);
 
     /// True when `scopes_supported` contains `offline_access` (OIDC Core §11).
@@ -127,7 +147,9 @@ public:
     /// `openid`. (For a configuration set by hand, set those members.)
     bool isOpenIdProvider() const;
 
+    /// True when every member is equal.
     bool operator==(const ProviderConfiguration &other) const;
+    /// The opposite of operator==().
     bool operator!=(const ProviderConfiguration &other) const { return !(*this == other); }
 
 private:

@@ -40,24 +40,32 @@ class RefreshSchedulePrivate;
 class KEYLOOP_EXPORT RefreshSchedule
 {
 public:
+    /// The defaults: jitter fraction 0.5, backoff from 2 s up to 5 minutes.
     RefreshSchedule();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     RefreshSchedule(const RefreshSchedule &other);
     RefreshSchedule(RefreshSchedule &&other) noexcept;
     RefreshSchedule &operator=(const RefreshSchedule &other);
     RefreshSchedule &operator=(RefreshSchedule &&other) noexcept;
+    ///@}
     ~RefreshSchedule();
 
     /// The share of the refresh window the refresh time is drawn from, in [0, 1]. Default 0.5:
     /// a token is always refreshed with at least half of the lead time left.
     double jitterFraction() const;
+    /// Sets jitterFraction(), clamped to [0, 1] (NaN: 0).
     void setJitterFraction(double fraction);
 
     /// The base delay of the first retry after a failure. Default 2 s.
     std::chrono::milliseconds initialBackoff() const;
+    /// Sets initialBackoff() (at least 1 ms).
     void setInitialBackoff(std::chrono::milliseconds delay);
 
     /// The cap of the backoff. Default 5 minutes.
     std::chrono::milliseconds maximumBackoff() const;
+    /// Sets maximumBackoff() (at least 1 ms).
     void setMaximumBackoff(std::chrono::milliseconds delay);
 
     /*!

@@ -76,6 +76,7 @@ public:
 
     ~RevocationJob() override;
 
+    /// The `token_type_hint` sent.
     TokenTypeHint tokenTypeHint() const;
     /// Revoked or UnsupportedTokenType when finished without error; Revoked before.
     Outcome outcome() const;

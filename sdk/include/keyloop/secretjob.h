@@ -39,6 +39,7 @@ class KEYLOOP_EXPORT SecretJob : public Job
 {
     Q_OBJECT
 public:
+    /// What the job does.
     enum class Operation {
         Read,   ///< secret() is the stored secret, or error NotFound
         Write,  ///< replaces the stored secret
@@ -46,15 +47,21 @@ public:
     };
     Q_ENUM(Operation)
 
+    /// A job reading the secret \a name under \a serviceName (not started).
     [[nodiscard]] static SecretJob *read(const QString &serviceName, const QString &name, QObject *parent = nullptr);
+    /// A job storing \a secret as \a name under \a serviceName, replacing any (not started).
     [[nodiscard]] static SecretJob *write(const QString &serviceName, const QString &name, const QByteArray &secret,
                                           QObject *parent = nullptr);
+    /// A job removing the secret \a name under \a serviceName (not started).
     [[nodiscard]] static SecretJob *remove(const QString &serviceName, const QString &name, QObject *parent = nullptr);
 
     ~SecretJob() override;
 
+    /// Read, Write or Remove.
     Operation operation() const;
+    /// The keychain service name (the application id).
     QString serviceName() const;
+    /// The secret's name (the keychain item's key) under serviceName().
     QString name() const;
     /// Read: the secret read (empty on error). Write: the secret being written. Never log it.
     QByteArray secret() const;

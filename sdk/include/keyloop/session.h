@@ -40,10 +40,16 @@ class KEYLOOP_EXPORT SessionJob : public Job
 {
     Q_OBJECT
 public:
-    enum class Operation { Restore, AdoptSignIn, SignOut };
+    /// Which Session function made the job.
+    enum class Operation {
+        Restore,     ///< Session::restore()
+        AdoptSignIn, ///< Session::adoptSignIn()
+        SignOut      ///< Session::signOut()
+    };
     Q_ENUM(Operation)
 
     ~SessionJob() override;
+    /// Which operation this job runs.
     Operation operation() const;
     // error(): null on success. Restore: NotFound (nothing stored), StorageUnavailable/Failed/
     // Corrupt. AdoptSignIn: a storage error means the tokens are usable in memory but were not
@@ -114,6 +120,7 @@ class KEYLOOP_EXPORT Session : public QObject
 {
     Q_OBJECT
 public:
+    /// The callback of freshAccessToken(): the access token, or an empty one and the error.
     using TokenCallback = std::function<void(const QByteArray &accessToken, const Keyloop::Error &error)>;
 
     /// \a store and \a nam are not owned and must outlive the session. The store's
@@ -122,17 +129,22 @@ public:
             QNetworkAccessManager *nam, QObject *parent = nullptr);
     ~Session() override;
 
+    /// The client configuration given to the constructor.
     ClientConfiguration clientConfiguration() const;
+    /// The provider configuration given to the constructor.
     ProviderConfiguration providerConfiguration() const;
     /// The application id: the store's TokenStore::appId() (the keychain service name).
     QString appId() const;
 
     /// The clock that judges token freshness (not owned). Default Clock::system().
     const Clock *clock() const;
+    /// Sets clock() (also for the session's token requests and own JWKS cache); nullptr:
+    /// Clock::system().
     void setClock(const Clock *clock);
 
     /// The app's name of the account ("" = default). Set before restore()/adoptSignIn().
     QString account() const;
+    /// Sets account().
     void setAccount(const QString &account);
     /// TokenStore::keyFor(issuerIdentifier(issuer), client id, account).
     QString storeKey() const;
@@ -147,10 +159,12 @@ public:
      * outlive the session, or pass nullptr to go back to the session's own cache.
      */
     JwksCache *jwksCache() const;
+    /// Sets jwksCache().
     void setJwksCache(JwksCache *cache);
 
     /// Default 60 s; capped at half of each token's lifetime.
     std::chrono::seconds refreshLeadTime() const;
+    /// Sets refreshLeadTime() (negative: 0).
     void setRefreshLeadTime(std::chrono::seconds leadTime);
 
     /// True once tokens are held (restored or adopted) and until sign-in is required.

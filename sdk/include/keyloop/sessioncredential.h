@@ -48,7 +48,9 @@ public:
     SessionCredential(Session *session, const QString &resource, QObject *parent = nullptr);
     ~SessionCredential() override;
 
+    /// The session the tokens come from; null once it was destroyed.
     Session *session() const;
+    /// The API's resource indicator (RFC 8707 §2); "" = the provider's own token.
     QString resource() const;
 
     /// Calls back with ("Authorization", "Bearer " + a fresh access token), or the session's error.
@@ -61,9 +63,12 @@ public:
 
     /// Default true.
     bool isProactiveRefreshEnabled() const;
+    /// Sets isProactiveRefreshEnabled().
     void setProactiveRefreshEnabled(bool enabled);
 
+    /// When background refreshes happen (jitter, backoff). Default: RefreshSchedule().
     RefreshSchedule refreshSchedule() const;
+    /// Sets refreshSchedule().
     void setRefreshSchedule(const RefreshSchedule &schedule);
 
     /// The random source of the jitter: uniform in [0, 1). Default QRandomGenerator::global().

@@ -29,8 +29,11 @@ struct KEYLOOP_EXPORT SessionAccessToken
     QDateTime expiresAt;  ///< issuedAt + `expires_in`; invalid when the server gave none
     QStringList scopes;   ///< granted `scope` (RFC 6749 §5.1; absent = requested)
 
+    /// True when there is no token.
     bool isNull() const { return token.isEmpty(); }
+    /// True when every field is equal.
     bool operator==(const SessionAccessToken &other) const;
+    /// The opposite of operator==().
     bool operator!=(const SessionAccessToken &other) const { return !(*this == other); }
 };
 
@@ -50,11 +53,16 @@ class SessionRecordPrivate;
 class KEYLOOP_EXPORT SessionRecord
 {
 public:
+    /// A null record.
     SessionRecord();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     SessionRecord(const SessionRecord &other);
     SessionRecord(SessionRecord &&other) noexcept;
     SessionRecord &operator=(const SessionRecord &other);
     SessionRecord &operator=(SessionRecord &&other) noexcept;
+    ///@}
     ~SessionRecord();
 
     /// True when nothing has been set.
@@ -63,48 +71,63 @@ public:
     /// The issuer identifier, in its one canonical string form (issuerIdentifier(); OIDC
     /// Discovery §4.3 string equality).
     QString issuer() const;
+    /// Sets issuer().
     void setIssuer(const QString &issuer);
     /// `client_id` (RFC 6749 §2.2).
     QString clientId() const;
+    /// Sets clientId().
     void setClientId(const QString &clientId);
     /// The app's name for this account ("" = the default account). Not secret.
     QString account() const;
+    /// Sets account().
     void setAccount(const QString &account);
     /// The ID token's `sub` (OIDC Core §2), empty for plain OAuth 2.0.
     QString subject() const;
+    /// Sets subject().
     void setSubject(const QString &subject);
     /// A name to show (e.g. `name`, `preferred_username` or `email`), may be empty.
     QString displayName() const;
+    /// Sets displayName().
     void setDisplayName(const QString &name);
 
     /// `refresh_token` (RFC 6749 §5.1, §6). Secret. Empty when the provider issued none.
     QByteArray refreshToken() const;
+    /// Sets refreshToken().
     void setRefreshToken(const QByteArray &token);
 
     /// Access tokens by resource ("" = provider token without resource indicator).
     QMap<QString, SessionAccessToken> accessTokens() const;
+    /// The access token for \a resource; null when there is none.
     SessionAccessToken accessToken(const QString &resource) const;
+    /// Sets the access token for \a resource; a null \a token removes it.
     void setAccessToken(const QString &resource, const SessionAccessToken &token);
+    /// Removes the access token for \a resource.
     void removeAccessToken(const QString &resource);
+    /// Removes every access token.
     void clearAccessTokens();
 
     /// The raw ID token last received (OIDC Core §2), kept for `id_token_hint`. Secret.
     QByteArray idToken() const;
+    /// Sets idToken().
     void setIdToken(const QByteArray &idToken);
 
     /*!
      * The original ID token's claims that a refreshed ID token must keep (OIDC Core §12.2):
-     * `iss`, `sub`, `aud`, `azp` and `auth_time`, as a JSON object with exactly those
-     * members (others are dropped on write).
+     * `iss`, `sub`, `aud`, `azp`, `auth_time` and `nonce` (a refreshed ID token may omit the
+     * nonce, but one it carries must be the original's), as a JSON object with only those
+     * members (setOriginalClaims() drops the others).
      */
     QJsonObject originalClaims() const;
+    /// Sets originalClaims().
     void setOriginalClaims(const QJsonObject &claims);
 
     /// The scopes granted for the session (RFC 6749 §3.3).
     QStringList scopes() const;
+    /// Sets scopes().
     void setScopes(const QStringList &scopes);
     /// The resource indicators the session was authorized for (RFC 8707 §2.1).
     QStringList resources() const;
+    /// Sets resources().
     void setResources(const QStringList &resources);
 
     /*!
@@ -114,6 +137,7 @@ public:
      * keychain but against the intent of this field.
      */
     QJsonObject appData() const;
+    /// Sets appData().
     void setAppData(const QJsonObject &data);
 
     /*!
@@ -123,6 +147,7 @@ public:
      * (an account switch, a step-up). Empty for records stored before grant ids existed.
      */
     QByteArray grantId() const;
+    /// Sets grantId().
     void setGrantId(const QByteArray &grantId);
 
     /*!
@@ -132,13 +157,17 @@ public:
      * checked again). Empty for sessions stored before format version 3.
      */
     QJsonObject providerMetadata() const;
+    /// Sets providerMetadata().
     void setProviderMetadata(const QJsonObject &metadata);
 
     /// When the record was last written (UTC).
     QDateTime updatedAt() const;
+    /// Sets updatedAt().
     void setUpdatedAt(const QDateTime &when);
 
+    /// True when every field is equal.
     bool operator==(const SessionRecord &other) const;
+    /// The opposite of operator==().
     bool operator!=(const SessionRecord &other) const { return !(*this == other); }
 
 private:
@@ -147,6 +176,7 @@ private:
 
 /// Redacted: prints metadata and whether tokens are present, never their values.
 KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const SessionRecord &record);
+/// Redacted: prints whether a token is present, its expiry and scopes, never its value.
 KEYLOOP_EXPORT QDebug operator<<(QDebug debug, const SessionAccessToken &token);
 
 } // namespace Keyloop

@@ -56,6 +56,8 @@ class KEYLOOP_EXPORT SignIn : public Job
 {
     Q_OBJECT
 public:
+    /// A sign-in with \a client's settings, through \a nam (not owned; it must outlive the
+    /// job). Not started.
     SignIn(const ClientConfiguration &client, QNetworkAccessManager *nam, QObject *parent = nullptr);
     ~SignIn() override;
 
@@ -70,10 +72,15 @@ public:
     /// The authorization request URL (also given by authorizationUrlReady()). Contains state and
     /// a PKCE challenge, never a secret — but it is single-use: do not log it.
     QUrl authorizationUrl() const;
+    /// The client configuration given to the constructor.
     ClientConfiguration clientConfiguration() const;
+    /// The provider's metadata: set by hand in the client configuration, or discovered; null
+    /// before that.
     ProviderConfiguration providerConfiguration() const;
     /// The redirect URI used (http://127.0.0.1:PORT/callback, …).
     QUrl redirectUri() const;
+    /// The token response (RFC 6749 §5.1); null until the code has been exchanged. Use it only
+    /// after finishing without error: the ID token is validated after the exchange.
     TokenResponse tokenResponse() const;
     /// The resource indicator the access token was issued for (RFC 8707 §2.2): the first of
     /// ClientConfiguration::resources(), "" when none is configured. Pass it to

@@ -49,6 +49,7 @@ public:
 
     ~TokenJob() override;
 
+    /// The grant this job performs.
     Grant grant() const;
     /// The token response; null unless finished without error.
     TokenResponse response() const;
@@ -87,14 +88,19 @@ class KEYLOOP_EXPORT TokenClient : public QObject
 {
     Q_OBJECT
 public:
+    /// Requests go through \a nam (not owned; it must outlive the client and its jobs) under
+    /// the transport rules of \a options.
     TokenClient(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent = nullptr);
     ~TokenClient() override;
 
+    /// The manager given to the constructor (not owned).
     QNetworkAccessManager *networkAccessManager() const;
+    /// The transport rules given to the constructor.
     TransportOptions transportOptions() const;
 
     /// The clock used to stamp responses (receivedAt/expiresAt). Default Clock::system(); not owned.
     const Clock *clock() const;
+    /// Sets clock().
     void setClock(const Clock *clock);
 
     /*!

@@ -36,6 +36,7 @@ struct TokenRequestContext
     /// The scopes the request asked for; a response without `scope` was granted these
     /// (RFC 6749 §5.1 / §3.3).
     QStringList requestedScopes;
+    /// Whether the response must carry an `id_token`.
     IdToken idToken = IdToken::Optional;
     /// Clock read at receipt to compute expiresAt(); nullptr means Clock::system().
     const Clock *clock = nullptr;
@@ -50,11 +51,16 @@ struct TokenRequestContext
 class KEYLOOP_EXPORT TokenResponse
 {
 public:
+    /// A null response; see parse().
     TokenResponse();
+    /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
+    /// be assigned to or destroyed.
+    ///@{
     TokenResponse(const TokenResponse &other);
     TokenResponse(TokenResponse &&other) noexcept;
     TokenResponse &operator=(const TokenResponse &other);
     TokenResponse &operator=(TokenResponse &&other) noexcept;
+    ///@}
     ~TokenResponse();
 
     /*!
@@ -78,16 +84,20 @@ public:
     static TokenResponse parse(int httpStatus, const QByteArray &contentType, QByteArrayView body,
                                const TokenRequestContext &context, Error *error);
 
+    /// True when there is no access token (default-constructed, or parse() failed).
     bool isNull() const;
 
     /// `access_token`; secret.
     QByteArray accessToken() const;
+    /// Sets accessToken().
     void setAccessToken(const QByteArray &token);
     /// `token_type`, as sent (always Bearer, case-insensitively, after parse()).
     QString tokenType() const;
+    /// Sets tokenType().
     void setTokenType(const QString &type);
     /// `expires_in`; empty when the server did not say.
     std::optional<std::chrono::seconds> expiresIn() const;
+    /// Sets expiresIn().
     void setExpiresIn(std::optional<std::chrono::seconds> expiresIn);
     /// Receipt time + expires_in (UTC); invalid when there is no expires_in.
     QDateTime expiresAt() const;
@@ -97,17 +107,24 @@ public:
     void setReceivedAt(const QDateTime &receivedAt);
     /// `refresh_token`; empty when none was issued; secret.
     QByteArray refreshToken() const;
+    /// Sets refreshToken().
     void setRefreshToken(const QByteArray &token);
+    /// True when a refresh token was issued.
     bool hasRefreshToken() const { return !refreshToken().isEmpty(); }
     /// Granted scopes: `scope` split on spaces, or the requested scopes when absent (RFC 6749 §5.1).
     QStringList scopes() const;
+    /// Sets scopes().
     void setScopes(const QStringList &scopes);
     /// `id_token` (compact JWS, not yet validated); empty when absent; secret.
     QByteArray idToken() const;
+    /// Sets idToken().
     void setIdToken(const QByteArray &token);
+    /// True when an ID token is present.
     bool hasIdToken() const { return !idToken().isEmpty(); }
 
+    /// True when every member is equal (receivedAt() included).
     bool operator==(const TokenResponse &other) const;
+    /// The opposite of operator==().
     bool operator!=(const TokenResponse &other) const { return !(*this == other); }
 
 private:

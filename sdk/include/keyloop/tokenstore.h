@@ -38,6 +38,7 @@ class KEYLOOP_EXPORT TokenStoreJob : public Job
 {
     Q_OBJECT
 public:
+    /// Which TokenStore function made the job.
     enum class Operation {
         Read,   ///< read(key): record() is the stored record, or error NotFound
         Write,  ///< write(key, record): record() is the record to write
@@ -48,6 +49,7 @@ public:
 
     ~TokenStoreJob() override;
 
+    /// What the job does.
     Operation operation() const;
     /// The record's key (TokenStore::keyFor()); empty for probes.
     QString key() const;
@@ -77,6 +79,7 @@ class KEYLOOP_EXPORT TokenStore : public QObject
 {
     Q_OBJECT
 public:
+    /// For subclasses.
     explicit TokenStore(QObject *parent = nullptr);
     ~TokenStore() override;
 

@@ -40,6 +40,9 @@ class KEYLOOP_EXPORT UserInfoJob : public Job
 {
     Q_OBJECT
 public:
+    /// Fetches the `userinfo_endpoint` of \a provider through \a nam (not owned; it must
+    /// outlive the job) under \a transport, with \a accessToken, and checks `sub` against
+    /// \a idTokenClaims. Not started.
     UserInfoJob(QNetworkAccessManager *nam, const ProviderConfiguration &provider,
                 const TransportOptions &transport, const QByteArray &accessToken,
                 const IdTokenClaims &idTokenClaims, QObject *parent = nullptr);

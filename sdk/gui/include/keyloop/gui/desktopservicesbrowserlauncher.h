@@ -24,6 +24,8 @@ class KEYLOOP_GUI_EXPORT DesktopServicesBrowserLauncher : public BrowserLauncher
 public:
     DesktopServicesBrowserLauncher();
     ~DesktopServicesBrowserLauncher() override;
+    /// Calls QDesktopServices::openUrl(\a url). BrowserLaunchFailed without a QGuiApplication,
+    /// for a URL that is not absolute http(s), or when QDesktopServices reports failure.
     Error openUrl(const QUrl &url) override;
 };
 

@@ -140,6 +140,19 @@ defined_options() {
         | sed -E 's/^  //; s/  .*$//' | option_words
 }
 contains_word() { grep -qE -- "(^|[^A-Za-z0-9-])$1([^A-Za-z0-9-]|$)"; }
+# same_set PROGRAM_LIST PAGE_LIST MISSING_FMT EXTRA_FMT: both sorted; one failure per word in only
+# one of them (the formats take the word as %s).
+same_set() {
+    local word
+    while read -r word; do
+        # shellcheck disable=SC2059
+        fail "$(printf "$3" "$word")"
+    done < <(comm -23 "$1" "$2")
+    while read -r word; do
+        # shellcheck disable=SC2059
+        fail "$(printf "$4" "$word")"
+    done < <(comm -13 "$1" "$2")
+}
 
 records '1' >"$tmp/all-text"
 
@@ -170,12 +183,8 @@ done < <(comm -23 "$tmp/man-commands" "$tmp/help-commands")
 
 # Global options: items of GLOBAL OPTIONS, both ways.
 records '$1 == "tag" && $2 == "GLOBAL OPTIONS"' | option_words >"$tmp/man-global"
-while read -r opt; do
-    fail "global option $opt is not an item of GLOBAL OPTIONS"
-done < <(comm -23 "$tmp/global-options" "$tmp/man-global")
-while read -r opt; do
-    fail "GLOBAL OPTIONS documents $opt, which keyloop --help does not list"
-done < <(comm -13 "$tmp/global-options" "$tmp/man-global")
+same_set "$tmp/global-options" "$tmp/man-global" "global option %s is not an item of GLOBAL OPTIONS" \
+    "GLOBAL OPTIONS documents %s, which keyloop --help does not list"
 
 records '$1 == "tag" && $2 == "CLIENT OPTIONS"' | option_words >"$tmp/man-client"
 : >"$tmp/client-users"
@@ -236,12 +245,8 @@ done < <(grep -oE -- '--[A-Za-z0-9][A-Za-z0-9-]*' "$tmp/help-all" | sort -u)
 # Environment variables: KEYLOOP_* in the help <-> items of ENVIRONMENT.
 grep -oE 'KEYLOOP_[A-Z0-9_]*[A-Z0-9]' "$tmp/help-all" | sort -u >"$tmp/help-env"
 records '$1 == "tag" && $2 == "ENVIRONMENT"' | grep -oE 'KEYLOOP_[A-Z0-9_]*[A-Z0-9]' | sort -u >"$tmp/man-env" || true
-while read -r var; do
-    fail "environment variable $var (printed by keyloop's help) is not an item of ENVIRONMENT"
-done < <(comm -23 "$tmp/help-env" "$tmp/man-env")
-while read -r var; do
-    fail "ENVIRONMENT documents $var, which keyloop's help never mentions"
-done < <(comm -13 "$tmp/help-env" "$tmp/man-env")
+same_set "$tmp/help-env" "$tmp/man-env" "environment variable %s (printed by keyloop's help) is not an item of ENVIRONMENT" \
+    "ENVIRONMENT documents %s, which keyloop's help never mentions"
 
 # Exit codes: the table of keyloop --help <-> the items of EXIT STATUS.
 awk '$0 == "Exit codes:" { on = 1; next } on && /^$/ { exit } on { print $1 }' "$tmp/help-main" | sort >"$tmp/help-exit"

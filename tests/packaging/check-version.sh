@@ -25,7 +25,7 @@ got=$("$cli" --version)
 grep -Eq "^## \[$version\] - [0-9]{4}-[0-9]{2}-[0-9]{2}$" "$src/CHANGELOG.md" || bad "CHANGELOG.md has no dated section ## [$version] - YYYY-MM-DD"
 while IFS= read -r hit; do
     case "$hit" in
-    *"find_package(Keyloop $major.$minor "*) ;;
+    *"find_package(Keyloop $major.$minor "*|*"find_package(Keyloop $major.$minor)"*) ;;
     *) bad "find_package with another version: $hit" ;;
     esac
 done < <(grep -rn --include='*.md' --include='CMakeLists.txt' --include='*.cmake' -E 'find_package\(Keyloop [0-9]' \

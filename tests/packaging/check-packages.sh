@@ -34,9 +34,9 @@ for deb in "${debs[@]}"; do abs+=("$(cd "$(dirname "$deb")" && pwd)/$(basename "
 if ! apt-get install -s -o Debug::NoLocking=1 "${abs[@]}" >"$work/apt.log" 2>&1; then
     cat "$work/apt.log"; fail "apt-get cannot resolve the packages' dependencies"
 fi
-grep -E "^Inst (libkeyloop0|libkeyloop-gui0|libkeyloop-dev|keyloop|keyloop-demo) " "$work/apt.log" | sort
-[ "$(grep -cE "^Inst (libkeyloop0|libkeyloop-gui0|libkeyloop-dev|keyloop|keyloop-demo) " "$work/apt.log")" -eq 5 ] \
-    || { cat "$work/apt.log"; fail "apt-get would not install all five packages"; }
+ours="^Inst (libkeyloop0|libkeyloop-gui0|libkeyloop-dev|keyloop|keyloop-demo) "
+grep -E "$ours" "$work/apt.log" | sort
+[ "$(grep -cE "$ours" "$work/apt.log")" -eq 5 ] || { cat "$work/apt.log"; fail "apt-get would not install all five packages"; }
 
 echo "== dpkg-deb -x into a temporary root"
 root="$work/root"

@@ -54,6 +54,7 @@ public:
      *   RFC 8414 §3.3) → Error::Code::IssuerMismatch;
      * - `authorization_endpoint` and `token_endpoint` are required (RFC 8414 §2; the token
      *   endpoint because Keyloop only uses the code flow) → MissingParameter;
+     * - `require_pushed_authorization_requests` must be a boolean (RFC 9126 §5);
      * - every endpoint must pass the transport rules (https, or loopback http with the
      *   development opt-in) → InsecureEndpoint / InvalidConfiguration;
      * - members with the wrong JSON type, duplicate members, or a body that is not an object
@@ -139,6 +140,20 @@ public:
     bool isAuthorizationResponseIssParameterSupported() const;
     /// Sets isAuthorizationResponseIssParameterSupported().
     void setAuthorizationResponseIssParameterSupported(bool supported);
+
+    /// `pushed_authorization_request_endpoint` (RFC 9126 §5): where a client pushes its
+    /// authorization request before opening the browser (pushed authorization requests, PAR).
+    /// Empty when the provider offers none.
+    QUrl pushedAuthorizationRequestEndpoint() const;
+    /// Sets pushedAuthorizationRequestEndpoint().
+    void setPushedAuthorizationRequestEndpoint(const QUrl &url);
+    /// `require_pushed_authorization_requests` (RFC 9126 §5): when true, the provider accepts
+    /// authorization requests only through its pushedAuthorizationRequestEndpoint(), and SignIn
+    /// pushes every request whatever ClientConfiguration::pushedAuthorizationRequests() says.
+    /// Absent means false.
+    bool requiresPushedAuthorizationRequests() const;
+    /// Sets requiresPushedAuthorizationRequests().
+    void setRequiresPushedAuthorizationRequests(bool required);
 
     /// True when `scopes_supported` contains `offline_access` (OIDC Core §11).
     bool supportsOfflineAccess() const;

@@ -22,6 +22,7 @@ public:
     QUrl revocationEndpoint;
     QUrl endSessionEndpoint;
     QUrl introspectionEndpoint;
+    QUrl pushedAuthorizationRequestEndpoint;
     QStringList scopesSupported;
     QStringList responseTypesSupported;
     QStringList grantTypesSupported;
@@ -29,6 +30,7 @@ public:
     QStringList idTokenSigningAlgValuesSupported;
     QStringList tokenEndpointAuthMethodsSupported;
     bool issParameterSupported = false;
+    bool requirePushedAuthorizationRequests = false;
 
     bool operator==(const ProviderConfigurationPrivate &o) const
     {
@@ -36,12 +38,14 @@ public:
             && tokenEndpoint == o.tokenEndpoint && userInfoEndpoint == o.userInfoEndpoint
             && jwksUri == o.jwksUri && revocationEndpoint == o.revocationEndpoint
             && endSessionEndpoint == o.endSessionEndpoint && introspectionEndpoint == o.introspectionEndpoint
+            && pushedAuthorizationRequestEndpoint == o.pushedAuthorizationRequestEndpoint
             && scopesSupported == o.scopesSupported && responseTypesSupported == o.responseTypesSupported
             && grantTypesSupported == o.grantTypesSupported
             && codeChallengeMethodsSupported == o.codeChallengeMethodsSupported
             && idTokenSigningAlgValuesSupported == o.idTokenSigningAlgValuesSupported
             && tokenEndpointAuthMethodsSupported == o.tokenEndpointAuthMethodsSupported
-            && issParameterSupported == o.issParameterSupported;
+            && issParameterSupported == o.issParameterSupported
+            && requirePushedAuthorizationRequests == o.requirePushedAuthorizationRequests;
     }
 };
 
@@ -63,6 +67,7 @@ const EndpointMember kEndpoints[] = {
     {"revocation_endpoint", &ProviderConfigurationPrivate::revocationEndpoint, false},
     {"end_session_endpoint", &ProviderConfigurationPrivate::endSessionEndpoint, false},
     {"introspection_endpoint", &ProviderConfigurationPrivate::introspectionEndpoint, false},
+    {"pushed_authorization_request_endpoint", &ProviderConfigurationPrivate::pushedAuthorizationRequestEndpoint, false}, // RFC 9126 §5
 };
 
 struct ListMember {
@@ -199,6 +204,18 @@ ProviderConfiguration ProviderConfiguration::fromJson(QByteArrayView json, const
         }
         p->issParameterSupported = iss.toBool();
     }
+
+    // RFC 9126 §5: "If omitted, the default value is false." Whether the endpoint that makes it
+    // possible is there is checked where PAR is used (SignIn: PushedAuthorizationNotSupported), so
+    // that a provider with inconsistent metadata can still refresh and revoke.
+    const QJsonValue requirePar = object.value(QLatin1String("require_pushed_authorization_requests"));
+    if (!requirePar.isUndefined() && !requirePar.isNull()) {
+        if (!requirePar.isBool()) {
+            err = malformed(QStringLiteral("require_pushed_authorization_requests"), "a boolean");
+            return {};
+        }
+        p->requirePushedAuthorizationRequests = requirePar.toBool();
+    }
     return config;
 }
 
@@ -240,6 +257,10 @@ QUrl ProviderConfiguration::endSessionEndpoint() const { return d->endSessionEnd
 void ProviderConfiguration::setEndSessionEndpoint(const QUrl &url) { d->endSessionEndpoint = url; }
 QUrl ProviderConfiguration::introspectionEndpoint() const { return d->introspectionEndpoint; }
 void ProviderConfiguration::setIntrospectionEndpoint(const QUrl &url) { d->introspectionEndpoint = url; }
+QUrl ProviderConfiguration::pushedAuthorizationRequestEndpoint() const { return d->pushedAuthorizationRequestEndpoint; }
+void ProviderConfiguration::setPushedAuthorizationRequestEndpoint(const QUrl &url) { d->pushedAuthorizationRequestEndpoint = url; }
+bool ProviderConfiguration::requiresPushedAuthorizationRequests() const { return d->requirePushedAuthorizationRequests; }
+void ProviderConfiguration::setRequiresPushedAuthorizationRequests(bool required) { d->requirePushedAuthorizationRequests = required; }
 QStringList ProviderConfiguration::scopesSupported() const { return d->scopesSupported; }
 void ProviderConfiguration::setScopesSupported(const QStringList &scopes) { d->scopesSupported = scopes; }
 QStringList ProviderConfiguration::responseTypesSupported() const { return d->responseTypesSupported; }

@@ -30,6 +30,7 @@ QByteArray ProviderConfiguration::toJson() const
     putUrl("revocation_endpoint", revocationEndpoint());
     putUrl("end_session_endpoint", endSessionEndpoint());
     putUrl("introspection_endpoint", introspectionEndpoint());
+    putUrl("pushed_authorization_request_endpoint", pushedAuthorizationRequestEndpoint());
     putList("scopes_supported", scopesSupported());
     putList("response_types_supported", responseTypesSupported());
     putList("grant_types_supported", grantTypesSupported());
@@ -38,6 +39,8 @@ QByteArray ProviderConfiguration::toJson() const
     putList("token_endpoint_auth_methods_supported", tokenEndpointAuthMethodsSupported());
     if (isAuthorizationResponseIssParameterSupported())
         o.insert(QStringLiteral("authorization_response_iss_parameter_supported"), true);
+    if (requiresPushedAuthorizationRequests())
+        o.insert(QStringLiteral("require_pushed_authorization_requests"), true);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 

@@ -7,7 +7,9 @@
 #include <keyloop/providerconfiguration.h>
 
 #include <QtCore/QByteArray>
+#include <QtCore/QList>
 #include <QtCore/QMetaType>
+#include <QtCore/QPair>
 #include <QtCore/QSharedDataPointer>
 #include <QtCore/QStringList>
 #include <QtCore/QUrl>
@@ -36,6 +38,9 @@ class AuthorizationRequestPrivate;
  * - the client's additional parameters.
  * `offline_access` is added to the scope when ClientConfiguration::offlineAccess() is
  * RequestWhenSupported and the provider lists it in scopes_supported (OIDC Core §11).
+ * The same parameters go in the URL (url()) or, pushed first (RFC 9126, TokenClient::
+ * pushAuthorizationRequest()), in a POST body (parameters()); the URL then carries only
+ * `client_id` and `request_uri` (urlWithRequestUri()).
  * QDebug prints it with every secret redacted.
  */
 class KEYLOOP_EXPORT AuthorizationRequest
@@ -74,6 +79,24 @@ public:
     /// The full authorization URL to open in the browser. Contains state and the code
     /// challenge: hand it to the browser, never log it.
     QUrl url() const;
+
+    /*!
+     * The parameters Keyloop added to the authorization endpoint, in order and unencoded
+     * (names and values as sent: `response_type`, `client_id`, `redirect_uri`, `scope`, `state`,
+     * …, then the additional parameters). They are url()'s query without the endpoint's own, and
+     * the body of a pushed authorization request (RFC 9126 §2.1). Hold state and the code
+     * challenge: never log them.
+     */
+    QList<QPair<QString, QString>> parameters() const;
+
+    /*!
+     * The URL to open after this request was pushed (RFC 9126 §4): the authorization endpoint
+     * (with its own query, RFC 6749 §3.1) plus `client_id` and the \a requestUri the pushed
+     * authorization request endpoint answered (PushedAuthorizationResponse::requestUri()) —
+     * nothing else. Empty for a null request or an empty \a requestUri. The request_uri is
+     * single-use and short-lived: hand the URL to the browser, never log it.
+     */
+    QUrl urlWithRequestUri(const QByteArray &requestUri) const;
 
     /// The provider's `authorization_endpoint` the request was built for (url() without the
     /// parameters Keyloop added).

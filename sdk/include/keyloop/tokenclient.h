@@ -8,6 +8,7 @@
 #include <keyloop/global.h>
 #include <keyloop/job.h>
 #include <keyloop/providerconfiguration.h>
+#include <keyloop/pushedauthorizationjob.h>
 #include <keyloop/revocationjob.h>
 #include <keyloop/tokenresponse.h>
 #include <keyloop/transportoptions.h>
@@ -67,8 +68,9 @@ private:
 };
 
 /*!
- * \brief A stateless service performing token endpoint requests (RFC 6749 §3.2) and token
- * revocation requests (RFC 7009, revoke()).
+ * \brief A stateless service performing token endpoint requests (RFC 6749 §3.2), token
+ * revocation requests (RFC 7009, revoke()) and pushed authorization requests (RFC 9126,
+ * pushAuthorizationRequest()): the provider's back-channel POSTs with client authentication.
  *
  * Each request is a form-encoded POST with `Accept: application/json`; redirects are never
  * followed; timeouts and size limits come from the TransportOptions given here (the
@@ -143,6 +145,19 @@ public:
     [[nodiscard]] RevocationJob *revoke(const ProviderConfiguration &provider, const ClientConfiguration &client,
                                         const QByteArray &token,
                                         RevocationJob::TokenTypeHint hint = RevocationJob::TokenTypeHint::None);
+
+    /*!
+     * Pushed authorization request (RFC 9126 §2.1): POSTs \a request's parameters
+     * (AuthorizationRequest::parameters()) to ProviderConfiguration::
+     * pushedAuthorizationRequestEndpoint(), with the same client authentication as the token
+     * requests. On success, open AuthorizationRequest::urlWithRequestUri() with the
+     * PushedAuthorizationResponse::requestUri() the job got (§4). See PushedAuthorizationJob
+     * for how the answer is read. \a request may be pushed more than once: each push gives a new
+     * request_uri for the same request (state, nonce, PKCE challenge).
+     */
+    [[nodiscard]] PushedAuthorizationJob *pushAuthorizationRequest(const ProviderConfiguration &provider,
+                                                                   const ClientConfiguration &client,
+                                                                   const AuthorizationRequest &request);
 
 private:
     std::unique_ptr<TokenClientPrivate> d;

@@ -29,6 +29,7 @@ public:
     QStringList acrValues;
     QString prompt;
     QStringList resources;
+    FormFields parameters; ///< what Keyloop added to the endpoint, unencoded
 };
 
 namespace {
@@ -178,6 +179,7 @@ AuthorizationRequest AuthorizationRequest::create(const ClientConfiguration &cli
     for (const auto &parameter : client.additionalParameters())
         fields.append({parameter.first.toUtf8(), parameter.second.toUtf8()});
 
+    p->parameters = fields;
     p->url = withFormQuery(endpoint, fields);
     qCDebug(lcAuthorization) << "authorization request built for" << endpoint.host() << endpoint.path();
     return request;
@@ -185,6 +187,28 @@ AuthorizationRequest AuthorizationRequest::create(const ClientConfiguration &cli
 
 bool AuthorizationRequest::isNull() const { return d->url.isEmpty(); }
 QUrl AuthorizationRequest::url() const { return d->url; }
+
+QList<QPair<QString, QString>> AuthorizationRequest::parameters() const
+{
+    QList<QPair<QString, QString>> out;
+    out.reserve(d->parameters.size());
+    for (const auto &field : d->parameters)
+        out.append({QString::fromUtf8(field.first), QString::fromUtf8(field.second)});
+    return out;
+}
+
+QUrl AuthorizationRequest::urlWithRequestUri(const QByteArray &requestUri) const
+{
+    if (isNull() || requestUri.isEmpty())
+        return QUrl();
+    // RFC 9126 §4: "the client_id and request_uri authorization request parameters" only; the
+    // others are at the provider. client_id stays because the request_uri is bound to it (§4:
+    // the server MUST verify that the client is the one that pushed the request). The endpoint's
+    // own query is kept (RFC 6749 §3.1), as in url().
+    return withFormQuery(d->authorizationEndpoint,
+                         FormFields{{QByteArrayLiteral("client_id"), d->clientId.toUtf8()},
+                                    {QByteArrayLiteral("request_uri"), requestUri}});
+}
 QUrl AuthorizationRequest::authorizationEndpoint() const { return d->authorizationEndpoint; }
 QUrl AuthorizationRequest::issuer() const { return d->issuer; }
 QString AuthorizationRequest::clientId() const { return d->clientId; }

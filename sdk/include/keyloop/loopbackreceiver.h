@@ -53,6 +53,20 @@ class LoopbackReceiverPrivate;
  * The query is handed over raw (undecoded) for AuthorizationResponse to parse. Logs name
  * events only, never the query or the state.
  *
+ * With setStartPageEnabled(true), the receiver also serves a \e start page for pushed
+ * authorization requests (RFC 9126): startPageUrl(), `http://127.0.0.1:PORT/start/<token>`,
+ * where the token is 256 bits from the CSPRNG, new at every listen(). A `GET` of exactly that
+ * path is held and startPageRequested() is emitted; the app pushes the request afresh and
+ * answers with redirectStartPage() (a `302 Found` to the authorization URL with the new
+ * request_uri) or failStartPage() (a page saying why). So a URL shown for copying keeps
+ * working for the whole sign-in although each request_uri lives for seconds (RFC 9126 §2.2,
+ * §4: it is used once). The start page refuses what the callback refuses (another Host,
+ * another method: 405); a missing or wrong token is the 404 of any unknown path, so only who
+ * was given the URL can make the app push. At most 4 requests wait at once (more: 503), each
+ * at most outcomeTimeout() (then: 504 and a page saying so). Once the callback was accepted, or
+ * the receiver closed, waiting ones get a 410 page, and the closed listener answers nothing.
+ * The start page is not part of the redirect URI: the provider never sees it.
+ *
  * \code
  * auto *receiver = new Keyloop::LoopbackReceiver(this);
  * receiver->setExpectedState(state);
@@ -132,6 +146,7 @@ public:
 
     /// How long the browser's answer to the accepted callback waits for reportOutcome();
     /// after it, the browser gets the neutral "return to the application" page. Default 10 s.
+    /// It also bounds a start page request's wait for redirectStartPage() / failStartPage().
     std::chrono::milliseconds outcomeTimeout() const;
     /// Sets outcomeTimeout().
     void setOutcomeTimeout(std::chrono::milliseconds timeout);
@@ -170,6 +185,33 @@ public:
     /// No signal is emitted afterwards.
     void close();
 
+    /// Whether listen() also serves the start page (see the class description). Default false.
+    bool isStartPageEnabled() const;
+    /// Sets isStartPageEnabled(); takes effect at the next listen().
+    void setStartPageEnabled(bool enabled);
+    /*!
+     * The start page's URL, `http://127.0.0.1:PORT/start/<token>` (the redirect URI's host and
+     * port): give it to the user to copy when the browser does not open. The token is its only
+     * protection against other local users: show it, never log it. Empty unless the start page
+     * is enabled and the receiver is listening.
+     */
+    QUrl startPageUrl() const;
+    /*!
+     * Answers the longest-waiting start page request with `302 Found` to \a location (the
+     * authorization URL with a fresh request_uri, AuthorizationRequest::urlWithRequestUri()).
+     * No effect when none waits (the browser went away: push results are interchangeable, so
+     * the next waiting request gets the next answer). \a location must be an absolute http(s)
+     * URL; otherwise the request gets the failure page.
+     */
+    void redirectStartPage(const QUrl &location);
+    /*!
+     * Answers the longest-waiting start page request with `502 Bad Gateway` and a page saying
+     * in plain words why the sign-in could not start (chosen by \a error's code, like
+     * reportOutcome()'s, never its message), and that reloading may help when \a error
+     * isTransient(). The receiver keeps listening: the sign-in goes on. No effect when none waits.
+     */
+    void failStartPage(const Keyloop::Error &error);
+
 Q_SIGNALS:
     /*!
      * The accepted callback's raw (undecoded) query. Emitted exactly once; the listener is
@@ -186,6 +228,13 @@ Q_SIGNALS:
      * slot is safe.
      */
     void callbackRejected(const Keyloop::Error &error);
+    /*!
+     * A browser asked for the start page with the right token; its answer waits. Answer each
+     * emission with redirectStartPage() or failStartPage() (in any order: answers go to the
+     * longest-waiting request). Deleting the receiver from a connected slot is safe (the
+     * waiting browsers get the "ended" page).
+     */
+    void startPageRequested();
 
 private:
     friend class LoopbackReceiverPrivate;

@@ -118,4 +118,27 @@ QByteArray rejected()
                                                                  "application that opened it.")));
 }
 
+// The start page's answers when it cannot send the browser on to the provider. Like the other
+// pages they reflect nothing from the request, the provider or the error's message.
+QByteArray startFailure(const Error &error)
+{
+    QString body = paragraph(reason(error));
+    if (error.isTransient())
+        body += paragraph(QStringLiteral("Reload this page to try again."));
+    body += paragraph(QStringLiteral("Return to the application for details. You can close this window."));
+    return page("Sign-in could not start", body);
+}
+
+QByteArray startEnded()
+{
+    return page("Sign-in ended", paragraph(QStringLiteral("This sign-in address is no longer in use. To sign in, start "
+                                                          "again in the application. You can close this window.")));
+}
+
+QByteArray startBusy()
+{
+    return page("Sign-in is starting", paragraph(QStringLiteral("The application is already starting this sign-in in "
+                                                                "another window. Reload this page in a moment.")));
+}
+
 } // namespace Keyloop::CallbackPage

@@ -24,6 +24,14 @@ QByteArray signOutNeutral();
 /// For requests that are not this sign-in's callback. Reflects nothing from the request.
 QByteArray rejected();
 
+/// The start page (pushed authorization requests, RFC 9126): "Sign-in could not start" with a
+/// plain-words reason for \a error (see reason()), and "reload" when the error is transient.
+QByteArray startFailure(const Error &error);
+/// The start page after the sign-in it belonged to has ended (callback accepted, or closed).
+QByteArray startEnded();
+/// The start page when too many of its requests wait already.
+QByteArray startBusy();
+
 /// One plain sentence for the user about why a sign-in failed, chosen by error code and
 /// domain (and, for OAuth errors, by the RFC 6749 §4.1.2.1 / §5.2 `error` code). Never the
 /// error's message, the provider's error_description or anything else the server or the

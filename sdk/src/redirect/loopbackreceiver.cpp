@@ -14,6 +14,7 @@
 #include <QtNetwork/QTcpSocket>
 
 #include <algorithm>
+#include <deque>
 #include <vector>
 
 namespace Keyloop {
@@ -22,18 +23,26 @@ namespace {
 
 constexpr int kReadChunk = 4096;
 constexpr int kEphemeralAttempts = 16;
+// Start page requests waiting for a push at once; more get 503. A browser sends one; a few
+// cover a reload or a second tab, and nobody without the token gets here.
+constexpr std::size_t kMaxWaitingStarts = 4;
 
 const char *reasonPhrase(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 302: return "Found";
     case 303: return "See Other";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 414: return "URI Too Long";
+    case 410: return "Gone";
     case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     case 505: return "HTTP Version Not Supported";
     default: return "Error";
     }
@@ -95,6 +104,11 @@ public:
     void hold(std::unique_ptr<Connection> connection);
     void answerHeld(int status, const QByteArray &body, const QByteArray &extraHeaders = QByteArray());
     void answerHeldNeutrally();
+    void handleStartRequest(std::unique_ptr<Connection> connection);
+    std::unique_ptr<Connection> takeWaitingStart(QTcpSocket *socket);
+    void answerWaitingStart(std::unique_ptr<Connection> connection, int status, const QByteArray &body,
+                            const QByteArray &extraHeaders = QByteArray());
+    void endWaitingStarts();
     void closeServers();
     void dropAll();
     QByteArray redirectUriAuthority() const;
@@ -114,6 +128,10 @@ public:
     QList<QTcpServer *> servers;
     std::vector<std::unique_ptr<Connection>> connections;
     std::unique_ptr<Connection> held; ///< the accepted callback, waiting for reportOutcome()
+    std::deque<std::unique_ptr<Connection>> waitingStarts; ///< start page requests, oldest first
+    bool startPageEnabled = false;
+    QByteArray startToken;       ///< 256 bits, base64url; new at every listen()
+    QByteArray encodedStartPath; ///< "/start/<token>"
     quint16 boundPort = 0;
     QByteArray encodedPath;
     quint64 activity = 0;
@@ -238,6 +256,13 @@ void LoopbackReceiverPrivate::onDeadline(QTcpSocket *socket)
         answerHeldNeutrally();
         return;
     }
+    if (std::unique_ptr<Connection> c = takeWaitingStart(socket)) {
+        qCDebug(lcRedirect) << "start page: no authorization URL within the bound";
+        answerWaitingStart(std::move(c), 504,
+                           CallbackPage::startFailure(Error(Error::Code::Timeout,
+                                                            QStringLiteral("the application did not answer the start page in time"))));
+        return;
+    }
     if (std::unique_ptr<Connection> c = take(socket)) {
         qCDebug(lcRedirect) << "connection dropped: no complete request within the deadline";
         drop(std::move(c));
@@ -249,6 +274,13 @@ void LoopbackReceiverPrivate::onDeadline(QTcpSocket *socket)
 
 void LoopbackReceiverPrivate::onDisconnected(QTcpSocket *socket)
 {
+    if (std::unique_ptr<Connection> c = takeWaitingStart(socket)) {
+        qCDebug(lcRedirect) << "start page: the browser went away before its answer";
+        QObject::disconnect(socket, nullptr, q, nullptr);
+        c->deadline->stop();
+        socket->deleteLater();
+        return;
+    }
     if (held && held->socket == socket) {
         qCDebug(lcRedirect) << "the browser closed the connection before the sign-in outcome";
         std::unique_ptr<Connection> c = std::move(held);
@@ -324,6 +356,13 @@ void LoopbackReceiverPrivate::handleRequest(std::unique_ptr<Connection> connecti
         respond(*connection, 405, rejected, "Allow: GET\r\n");
         return;
     }
+    // RFC 9126 §4 with a URL that outlives a request_uri: the start page, only for who holds the
+    // token (compared in constant time; a wrong or missing token is any unknown path's 404).
+    if (startPageEnabled && !encodedStartPath.isEmpty()
+        && Crypto::constantTimeEquals(request.path(), encodedStartPath)) {
+        handleStartRequest(std::move(connection)); // may emit startPageRequested: nothing after this
+        return;
+    }
     if (request.path() != encodedPath) {
         qCDebug(lcRedirect) << "request ignored: not the redirect path";
         respond(*connection, 404, rejected);
@@ -377,6 +416,7 @@ void LoopbackReceiverPrivate::handleRequest(std::unique_ptr<Connection> connecti
     hold(std::move(connection));
     closeServers();
     dropAll();
+    endWaitingStarts(); // the sign-in has its answer: no more authorization URLs
     Q_EMIT q->callbackReceived(rawQuery); // the app may delete the receiver here: nothing after this
 }
 
@@ -400,6 +440,50 @@ void LoopbackReceiverPrivate::answerHeld(int status, const QByteArray &body, con
     // The answer outlives the receiver (the app may delete it right after): the socket
     // deletes itself once written, or at its deadline.
     c->socket->setParent(nullptr);
+}
+
+void LoopbackReceiverPrivate::handleStartRequest(std::unique_ptr<Connection> connection)
+{
+    if (waitingStarts.size() >= kMaxWaitingStarts) {
+        qCDebug(lcRedirect) << "start page: too many requests waiting";
+        respond(*connection, 503, CallbackPage::startBusy(), "Retry-After: 1\r\n");
+        return;
+    }
+    QTcpSocket *socket = connection->socket;
+    QObject::disconnect(socket, nullptr, q, nullptr); // the request is complete: no more reading
+    QObject::connect(socket, &QTcpSocket::disconnected, q, [this, socket] { onDisconnected(socket); });
+    // The connection's deadline now bounds the wait for the app's answer (then: 504).
+    connection->deadline->setInterval(outcomeTimeout);
+    connection->deadline->start();
+    waitingStarts.push_back(std::move(connection));
+    qCDebug(lcRedirect) << "start page requested; waiting for a fresh authorization URL";
+    Q_EMIT q->startPageRequested(); // the app may delete the receiver here: nothing after this
+}
+
+std::unique_ptr<Connection> LoopbackReceiverPrivate::takeWaitingStart(QTcpSocket *socket)
+{
+    auto it = std::find_if(waitingStarts.begin(), waitingStarts.end(),
+                           [socket](const auto &c) { return socket == nullptr || c->socket == socket; });
+    if (it == waitingStarts.end())
+        return nullptr;
+    std::unique_ptr<Connection> c = std::move(*it);
+    waitingStarts.erase(it);
+    return c;
+}
+
+void LoopbackReceiverPrivate::answerWaitingStart(std::unique_ptr<Connection> connection, int status,
+                                                 const QByteArray &body, const QByteArray &extraHeaders)
+{
+    respond(*connection, status, body, extraHeaders);
+    // Like the held callback's answer, it outlives the receiver (deleted once written or at its
+    // deadline).
+    connection->socket->setParent(nullptr);
+}
+
+void LoopbackReceiverPrivate::endWaitingStarts()
+{
+    while (std::unique_ptr<Connection> c = takeWaitingStart(nullptr))
+        answerWaitingStart(std::move(c), 410, CallbackPage::startEnded());
 }
 
 void LoopbackReceiverPrivate::answerHeldNeutrally()
@@ -486,6 +570,10 @@ Error LoopbackReceiver::listen()
         }
     }
     d->answerHeldNeutrally(); // a previous sign-in's browser still waiting for its page
+    d->endWaitingStarts();
+    // A new start page token per listen(): a URL of an earlier sign-in starts nothing.
+    d->startToken = d->startPageEnabled ? Crypto::randomToken(32) : QByteArray();
+    d->encodedStartPath = d->startPageEnabled ? QByteArrayLiteral("/start/") + d->startToken : QByteArray();
     QUrl pathUrl;
     pathUrl.setPath(d->path);
     d->encodedPath = pathUrl.path(QUrl::FullyEncoded).toUtf8();
@@ -547,12 +635,55 @@ void LoopbackReceiver::reportOutcome(const Error &error)
         d->answerHeld(200, error ? CallbackPage::failure(error) : CallbackPage::success());
 }
 
+bool LoopbackReceiver::isStartPageEnabled() const { return d->startPageEnabled; }
+void LoopbackReceiver::setStartPageEnabled(bool enabled) { d->startPageEnabled = enabled; }
+
+QUrl LoopbackReceiver::startPageUrl() const
+{
+    if (!d->startPageEnabled || d->encodedStartPath.isEmpty() || !isListening())
+        return QUrl();
+    QUrl url = redirectUri();
+    url.setPath(QString::fromLatin1(d->encodedStartPath)); // base64url: nothing to encode
+    return url;
+}
+
+void LoopbackReceiver::redirectStartPage(const QUrl &location)
+{
+    std::unique_ptr<Connection> c = d->takeWaitingStart(nullptr);
+    if (!c)
+        return;
+    const QString scheme = location.scheme();
+    if (!location.isValid() || location.isRelative() || location.host().isEmpty()
+        || (scheme != QLatin1String("https") && scheme != QLatin1String("http"))) {
+        qCWarning(lcRedirect) << "start page: the application gave no usable authorization URL";
+        d->answerWaitingStart(std::move(c), 502,
+                              CallbackPage::startFailure(Error(Error::Code::InvalidConfiguration,
+                                                               QStringLiteral("the authorization URL is not an absolute http(s) URL"))));
+        return;
+    }
+    qCDebug(lcRedirect) << "start page: redirecting the browser to the authorization endpoint";
+    // 302 (RFC 9110 §15.4.3) keeps the GET; Referrer-Policy: no-referrer keeps the start page's
+    // token out of the provider's logs.
+    d->answerWaitingStart(std::move(c), 302, QByteArray(),
+                          "Location: " + location.toEncoded(QUrl::FullyEncoded) + "\r\n");
+}
+
+void LoopbackReceiver::failStartPage(const Error &error)
+{
+    std::unique_ptr<Connection> c = d->takeWaitingStart(nullptr);
+    if (!c)
+        return;
+    qCDebug(lcRedirect) << "start page: the sign-in could not start; answering with the failure page";
+    d->answerWaitingStart(std::move(c), 502, CallbackPage::startFailure(error));
+}
+
 void LoopbackReceiver::close()
 {
-    if (!d->servers.isEmpty() || !d->connections.empty() || d->held)
+    if (!d->servers.isEmpty() || !d->connections.empty() || d->held || !d->waitingStarts.empty())
         qCDebug(lcRedirect) << "loopback receiver closed";
     d->closeServers();
     d->dropAll();
+    d->endWaitingStarts();
     // Never leave the browser without an answer, nor claim an outcome nobody reported.
     d->answerHeldNeutrally();
 }

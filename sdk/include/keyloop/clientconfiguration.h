@@ -58,6 +58,17 @@ public:
     };
     Q_ENUM(OfflineAccess)
 
+    /*!
+     * When SignIn pushes the authorization request to the provider first (pushed authorization
+     * requests, RFC 9126), so that the browser's URL carries only `client_id` and a short-lived
+     * `request_uri` instead of the parameters (state, nonce, PKCE challenge, scopes …).
+     */
+    enum class PushedAuthorizationRequests {
+        WhenRequired, ///< default: only when the provider's metadata says `require_pushed_authorization_requests` (RFC 9126 §5)
+        Always,       ///< every sign-in; a provider without `pushed_authorization_request_endpoint` fails it with Error::Code::PushedAuthorizationNotSupported before a browser opens
+    };
+    Q_ENUM(PushedAuthorizationRequests)
+
     /// The defaults described above; issuer and client id still to be set.
     ClientConfiguration();
     /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
@@ -169,6 +180,13 @@ public:
     QList<QPair<QString, QString>> additionalParameters() const;
     /// Sets additionalParameters().
     void setAdditionalParameters(const QList<QPair<QString, QString>> &parameters);
+
+    /// Whether sign-ins push their authorization request first (RFC 9126). Default
+    /// PushedAuthorizationRequests::WhenRequired: existing providers see the same requests as
+    /// before. A provider that requires it is always served, whatever this says.
+    PushedAuthorizationRequests pushedAuthorizationRequests() const;
+    /// Sets pushedAuthorizationRequests().
+    void setPushedAuthorizationRequests(PushedAuthorizationRequests usage);
 
     /// Overall time for the interactive login. Default 5 minutes.
     std::chrono::seconds loginTimeout() const;

@@ -128,6 +128,9 @@ public:
 
         // Cancelled
         Cancelled,              ///< cancelled by the app (Job::cancel()) or the user
+
+        // Added after 0.2 (appended: the values above keep their numbers)
+        PushedAuthorizationNotSupported, ///< Configuration: pushed authorization requests (RFC 9126) were asked for (ClientConfiguration::PushedAuthorizationRequests::Always), but the provider has no `pushed_authorization_request_endpoint` (RFC 9126 §5); nothing was opened
     };
     Q_ENUM(Code)
 

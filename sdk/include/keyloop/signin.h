@@ -37,6 +37,20 @@ class SignInPrivate;
  * page after the redirect waits for that outcome and says how the sign-in ended (see
  * LoopbackReceiver::reportOutcome()).
  *
+ * **Pushed authorization requests** (RFC 9126), when the provider requires them
+ * (`require_pushed_authorization_requests`) or ClientConfiguration::pushedAuthorizationRequests()
+ * is Always: after the listener is bound, the request's parameters (state, nonce, PKCE
+ * challenge, scopes, resources, prompt, max_age … and the additional parameters) are POSTed to
+ * the provider's `pushed_authorization_request_endpoint` with the client's authentication, and
+ * the browser is opened at the authorization endpoint with only `client_id` and the
+ * `request_uri` it answered (§4). A failed push — an RFC 9126 §2.3 error, a network or HTTP
+ * failure, a malformed answer — ends the sign-in with that error before any browser opens, and
+ * so does a provider without that endpoint when the app asked for PAR
+ * (Error::Code::PushedAuthorizationNotSupported). A request_uri is single-use and lives for
+ * seconds, so the URL for copying (authorizationUrl(), authorizationUrlReady()) is then the
+ * receiver's start page (LoopbackReceiver::startPageUrl()): each visit pushes the same request
+ * again and redirects the browser with a new request_uri, for as long as the sign-in waits.
+ *
  * The whole sign-in has an overall timeout (ClientConfiguration::loginTimeout(), default 5 min)
  * and can be cancel()led; it never hangs. It is a Job: start() queues it, finished() is emitted
  * exactly once, then the sign-in deletes itself unless setAutoDelete(false) — read its results
@@ -69,9 +83,18 @@ public:
     /// once per provider and a key rotation costs one refetch. Default: a cache of its own.
     void setJwksCache(JwksCache *cache);
 
-    /// The authorization request URL (also given by authorizationUrlReady()). Contains state and
-    /// a PKCE challenge, never a secret — but it is single-use: do not log it.
+    /*!
+     * The URL to show for copying (also given by authorizationUrlReady()). Without pushed
+     * authorization requests: the authorization request URL, with state and a PKCE challenge,
+     * never a secret — but single-use. With them: the start page on the loopback listener
+     * (`http://127.0.0.1:PORT/start/<token>`), which works for the whole sign-in and whose token
+     * keeps other local users from using it; the browser itself is opened at the authorization
+     * endpoint with `client_id` and `request_uri` only. Either way: do not log it.
+     */
     QUrl authorizationUrl() const;
+    /// True when this sign-in pushes its authorization request (RFC 9126); known once the
+    /// provider's metadata is (before authorizationUrlReady()).
+    bool usesPushedAuthorizationRequests() const;
     /// The client configuration given to the constructor.
     ClientConfiguration clientConfiguration() const;
     /// The provider's metadata: set by hand in the client configuration, or discovered; null
@@ -90,8 +113,8 @@ public:
     IdTokenClaims idTokenClaims() const;
 
 Q_SIGNALS:
-    /// The browser is about to be opened at \a url. Show it to the user so it can be copied
-    /// when no browser opens.
+    /// The browser is about to be opened. Show \a url (authorizationUrl()) to the user so it can
+    /// be copied when no browser opens.
     void authorizationUrlReady(const QUrl &url);
     /// The launcher could not open a browser; the sign-in keeps waiting for the redirect.
     void browserLaunchFailed(const Keyloop::Error &error);

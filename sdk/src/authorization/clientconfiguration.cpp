@@ -30,6 +30,8 @@ public:
     QStringList acrValues;
     QList<QPair<QString, QString>> additionalParameters;
     std::chrono::seconds loginTimeout{300};
+    ClientConfiguration::PushedAuthorizationRequests pushedAuthorizationRequests =
+        ClientConfiguration::PushedAuthorizationRequests::WhenRequired;
     QUrl successRedirectUrl;
     QUrl failureRedirectUrl;
     QStringList idTokenAlgorithms{QStringLiteral("RS256"), QStringLiteral("RS384"), QStringLiteral("RS512"),
@@ -160,6 +162,8 @@ QStringList ClientConfiguration::acrValues() const { return d->acrValues; }
 void ClientConfiguration::setAcrValues(const QStringList &values) { d->acrValues = values; }
 QList<QPair<QString, QString>> ClientConfiguration::additionalParameters() const { return d->additionalParameters; }
 void ClientConfiguration::setAdditionalParameters(const QList<QPair<QString, QString>> &parameters) { d->additionalParameters = parameters; }
+ClientConfiguration::PushedAuthorizationRequests ClientConfiguration::pushedAuthorizationRequests() const { return d->pushedAuthorizationRequests; }
+void ClientConfiguration::setPushedAuthorizationRequests(PushedAuthorizationRequests usage) { d->pushedAuthorizationRequests = usage; }
 std::chrono::seconds ClientConfiguration::loginTimeout() const { return d->loginTimeout; }
 void ClientConfiguration::setLoginTimeout(std::chrono::seconds timeout) { d->loginTimeout = timeout; }
 QUrl ClientConfiguration::successRedirectUrl() const { return d->successRedirectUrl; }
@@ -188,7 +192,8 @@ bool ClientConfiguration::operator==(const ClientConfiguration &other) const
         && a.redirectPorts == b.redirectPorts && a.redirectPath == b.redirectPath && a.provider == b.provider
         && a.prompt == b.prompt && a.loginHint == b.loginHint && a.maxAge == b.maxAge
         && a.acrValues == b.acrValues && a.additionalParameters == b.additionalParameters
-        && a.loginTimeout == b.loginTimeout && a.successRedirectUrl == b.successRedirectUrl
+        && a.loginTimeout == b.loginTimeout && a.pushedAuthorizationRequests == b.pushedAuthorizationRequests
+        && a.successRedirectUrl == b.successRedirectUrl
         && a.failureRedirectUrl == b.failureRedirectUrl && a.idTokenAlgorithms == b.idTokenAlgorithms
         && a.clockLeeway == b.clockLeeway;
 }

@@ -202,6 +202,7 @@ Error::Domain Error::domainOf(Code code)
     case Code::CredentialNotAllowed:
     case Code::RequestBodyTooLarge:
     case Code::EndSessionNotSupported:
+    case Code::PushedAuthorizationNotSupported:
     case Code::ListenFailed: return Domain::Configuration;
     case Code::NetworkError:
     case Code::TlsError:

@@ -10,6 +10,7 @@
 #include <keyloop/issueridentifier.h>
 #include <keyloop/jwkscache.h>
 #include <keyloop/loopbackreceiver.h>
+#include <keyloop/pushedauthorizationjob.h>
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
@@ -22,7 +23,7 @@ namespace Keyloop {
 class SignInPrivate
 {
 public:
-    enum class Stage { Idle, Discovery, WaitingForCallback, TokenExchange, IdTokenValidation, Done };
+    enum class Stage { Idle, Discovery, Pushing, WaitingForCallback, TokenExchange, IdTokenValidation, Done };
 
     SignIn *q = nullptr;
     ClientConfiguration client;
@@ -34,18 +35,28 @@ public:
     Stage stage = Stage::Idle;
     ProviderConfiguration provider;
     AuthorizationRequest request;
+    bool pushed = false; ///< RFC 9126: the request goes to the provider first
+    QUrl browserUrl;     ///< what the browser is opened with
+    QUrl displayUrl;     ///< what the app shows for copying (authorizationUrl())
     TokenResponse tokens;
     IdTokenClaims claims;
 
     QTimer overallTimer;
     LoopbackReceiver *receiver = nullptr;
     QPointer<DiscoveryJob> discovery;
+    TokenClient *tokenClient = nullptr; // child of q, made on first use
+    QPointer<PushedAuthorizationJob> pushJob;                 // the push before the browser opens
+    QList<QPointer<PushedAuthorizationJob>> startPagePushes;  // one per start page request
     QPointer<TokenJob> tokenJob;
     QPointer<IdTokenValidationJob> validationJob;
     JwksCache *jwks = nullptr; // injected, or owned by q
 
     void begin();
     void onDiscovered(const ProviderConfiguration &configuration);
+    TokenClient *sharedTokenClient();
+    void push();
+    void onPushed();
+    void onStartPageRequested();
     void openBrowser();
     void onCallback(const QByteArray &rawQuery);
     void onTokens();
@@ -93,7 +104,8 @@ void SignIn::doCancel()
     d->stopEverything();
 }
 
-QUrl SignIn::authorizationUrl() const { return d->request.isNull() ? QUrl() : d->request.url(); }
+QUrl SignIn::authorizationUrl() const { return d->displayUrl; }
+bool SignIn::usesPushedAuthorizationRequests() const { return d->pushed; }
 ClientConfiguration SignIn::clientConfiguration() const { return d->client; }
 ProviderConfiguration SignIn::providerConfiguration() const { return d->provider; }
 QString SignIn::resource() const { return d->client.resources().value(0); }
@@ -138,6 +150,21 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
         return;
     }
 
+    // RFC 9126 §5: a provider with require_pushed_authorization_requests accepts nothing else;
+    // otherwise PAR only when the app asked for it, so that sign-in with other providers sends
+    // what it always did.
+    pushed = provider.requiresPushedAuthorizationRequests()
+        || client.pushedAuthorizationRequests() == ClientConfiguration::PushedAuthorizationRequests::Always;
+    if (pushed && provider.pushedAuthorizationRequestEndpoint().isEmpty()) {
+        finish(Error(Error::Code::PushedAuthorizationNotSupported,
+                     provider.requiresPushedAuthorizationRequests()
+                         ? QStringLiteral("the provider requires pushed authorization requests but has no "
+                                          "pushed_authorization_request_endpoint (RFC 9126 §5)")
+                         : QStringLiteral("pushed authorization requests are switched on for this client, but the "
+                                          "provider has no pushed_authorization_request_endpoint (RFC 9126 §5)")));
+        return;
+    }
+
     // RFC 8252 §7.3 / §8.3: bind the loopback listener before the browser is opened.
     receiver = new LoopbackReceiver(q);
     receiver->setRedirectHost(client.redirectHost());
@@ -145,6 +172,7 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
     receiver->setPath(client.redirectPath());
     receiver->setSuccessRedirectUrl(client.successRedirectUrl());
     receiver->setFailureRedirectUrl(client.failureRedirectUrl());
+    receiver->setStartPageEnabled(pushed);
     if (const Error e = receiver->listen()) {
         finish(e);
         return;
@@ -159,15 +187,81 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
     receiver->setExpectedState(request.state());
     QObject::connect(receiver, &LoopbackReceiver::callbackReceived, q,
                      [this](const QByteArray &rawQuery) { onCallback(rawQuery); });
+    if (pushed) {
+        push();
+        return;
+    }
+    browserUrl = request.url();
+    displayUrl = browserUrl;
     stage = Stage::WaitingForCallback;
     openBrowser();
 }
 
+TokenClient *SignInPrivate::sharedTokenClient()
+{
+    if (!tokenClient) {
+        tokenClient = new TokenClient(nam, client.transport(), q);
+        tokenClient->setClock(clock);
+    }
+    return tokenClient;
+}
+
+void SignInPrivate::push()
+{
+    // RFC 9126 §2.1, before any browser opens: a refused or failed push ends the sign-in here,
+    // with the provider's typed error, instead of as a page in a browser the app cannot read.
+    stage = Stage::Pushing;
+    qCDebug(lcAuthorization) << "pushing the authorization request (RFC 9126)";
+    pushJob = sharedTokenClient()->pushAuthorizationRequest(provider, client, request);
+    QObject::connect(pushJob, &Job::finished, q, [this] { onPushed(); });
+    pushJob->start();
+}
+
+void SignInPrivate::onPushed()
+{
+    if (stage != Stage::Pushing || !pushJob)
+        return;
+    if (const Error e = pushJob->error()) {
+        finish(e);
+        return;
+    }
+    // RFC 9126 §4: the browser gets client_id and request_uri only. The URL to copy is the start
+    // page, which pushes again on every visit: this request_uri is single-use and short-lived.
+    browserUrl = request.urlWithRequestUri(pushJob->response().requestUri());
+    displayUrl = receiver->startPageUrl();
+    QObject::connect(receiver, &LoopbackReceiver::startPageRequested, q, [this] { onStartPageRequested(); });
+    stage = Stage::WaitingForCallback;
+    openBrowser();
+}
+
+void SignInPrivate::onStartPageRequested()
+{
+    if (stage != Stage::WaitingForCallback)
+        return; // the receiver answers it ("ended") when it closes
+    // The same request (state, nonce, PKCE challenge) again: only the request_uri is new, so
+    // whichever browser window finishes, its callback is this sign-in's and the one verifier
+    // fits. A failure is shown in that browser window; the sign-in goes on waiting.
+    qCDebug(lcAuthorization) << "start page visited; pushing the authorization request again";
+    QPointer<PushedAuthorizationJob> job = sharedTokenClient()->pushAuthorizationRequest(provider, client, request);
+    startPagePushes.removeAll(nullptr);
+    startPagePushes.append(job);
+    QObject::connect(job, &Job::finished, q, [this, job] {
+        if (!job || stage != Stage::WaitingForCallback || !receiver)
+            return;
+        if (const Error e = job->error()) {
+            qCDebug(lcAuthorization) << "push for the start page failed:" << e.code();
+            receiver->failStartPage(e);
+            return;
+        }
+        receiver->redirectStartPage(request.urlWithRequestUri(job->response().requestUri()));
+    });
+    job->start();
+}
+
 void SignInPrivate::openBrowser()
 {
-    const QUrl url = request.url();
     // Always hand the URL to the app, so it can be shown/copied when no browser opens.
-    Q_EMIT q->authorizationUrlReady(url);
+    Q_EMIT q->authorizationUrlReady(displayUrl);
     if (stage != Stage::WaitingForCallback)
         return; // the app cancelled from the slot
     BrowserLauncher *l = launcher;
@@ -177,7 +271,7 @@ void SignInPrivate::openBrowser()
         l = defaultLauncher.get();
     }
     qCDebug(lcAuthorization) << "opening the browser";
-    if (const Error e = l->openUrl(url)) {
+    if (const Error e = l->openUrl(browserUrl)) {
         qCWarning(lcAuthorization) << "the browser could not be opened; waiting for the redirect anyway";
         Q_EMIT q->browserLaunchFailed(e);
     }
@@ -199,13 +293,11 @@ void SignInPrivate::onCallback(const QByteArray &rawQuery)
     if (stage != Stage::WaitingForCallback)
         return;
     stage = Stage::TokenExchange;
-    auto *tokenClient = new TokenClient(nam, client.transport(), q);
-    tokenClient->setClock(clock);
     // RFC 8707 §2.2: with resources configured, the code exchange asks for the first one — the
     // app's main API — so that an app without a refresh token can still call it, and no app pays
     // a refresh right after signing in. Tokens for the other resources, and the provider's own
     // token (UserInfo), are obtained on demand with the refresh token.
-    tokenJob = tokenClient->exchangeCode(provider, client, request, response.code(), q->resource());
+    tokenJob = sharedTokenClient()->exchangeCode(provider, client, request, response.code(), q->resource());
     QObject::connect(tokenJob, &Job::finished, q, [this] { onTokens(); });
     tokenJob->start();
 }
@@ -268,6 +360,13 @@ void SignInPrivate::stopEverything()
         receiver->close();
     if (discovery)
         discovery->cancel();
+    if (pushJob)
+        pushJob->cancel();
+    for (const QPointer<PushedAuthorizationJob> &job : std::as_const(startPagePushes)) {
+        if (job)
+            job->cancel();
+    }
+    startPagePushes.clear();
     if (tokenJob)
         tokenJob->cancel();
     if (validationJob)

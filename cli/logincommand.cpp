@@ -37,6 +37,11 @@ public:
                      QStringLiteral("Give up after SECONDS (default 300)."), QStringLiteral("SECONDS")});
         p.addOption({QStringLiteral("no-store"),
                      QStringLiteral("Do not store the session: nothing is kept after this command.")});
+        p.addOption({QStringLiteral("par"),
+                     QStringLiteral("Push the authorization request to the provider first (RFC 9126): the browser's "
+                                    "URL then carries only client_id and a short-lived request_uri. Needs a provider "
+                                    "with a pushed_authorization_request_endpoint; used anyway when the provider "
+                                    "requires it.")});
     }
 
     QString helpEpilogue() const override
@@ -44,6 +49,9 @@ public:
         return QStringLiteral(
             "Prints who signed in and when the access token expires; never prints a token.\n"
             "The authorization URL is printed on stderr, so it can be opened by hand when no browser opens.\n"
+            "With pushed authorization requests (--par, or a provider that requires them) that URL is a\n"
+            "start page on the loopback listener: it pushes the request again at every visit, so it works\n"
+            "until the sign-in ends, and only on this machine.\n"
             "The session, and the settings given here, are stored in the OS keychain under --app-id;\n"
             "`keyloop token`, `status` and `logout` then need nothing beyond --account.\n"
             "\nExample:\n"
@@ -72,6 +80,9 @@ public:
                 return fail(ExitUsage, QStringLiteral("--timeout needs a positive number of seconds"));
             config.setLoginTimeout(std::chrono::seconds(seconds));
         }
+
+        if (p.isSet(QStringLiteral("par")))
+            config.setPushedAuthorizationRequests(Keyloop::ClientConfiguration::PushedAuthorizationRequests::Always);
 
         const QString browserCommand = setting(p, QStringLiteral("browser-command"), "KEYLOOP_BROWSER_COMMAND");
         if (!browserCommand.isEmpty()) {

@@ -24,6 +24,8 @@ QJsonObject document(const QString &issuer = QStringLiteral("https://op.example"
         {QStringLiteral("revocation_endpoint"), issuer + QStringLiteral("/token/revocation")},
         {QStringLiteral("end_session_endpoint"), issuer + QStringLiteral("/session/end")},
         {QStringLiteral("introspection_endpoint"), issuer + QStringLiteral("/token/introspection")},
+        {QStringLiteral("pushed_authorization_request_endpoint"), issuer + QStringLiteral("/request")},
+        {QStringLiteral("require_pushed_authorization_requests"), true},
         {QStringLiteral("scopes_supported"), QJsonArray{QStringLiteral("openid"), QStringLiteral("offline_access")}},
         {QStringLiteral("response_types_supported"), QJsonArray{QStringLiteral("code")}},
         {QStringLiteral("grant_types_supported"), QJsonArray{QStringLiteral("authorization_code"), QStringLiteral("refresh_token")}},
@@ -63,6 +65,8 @@ private Q_SLOTS:
         QCOMPARE(config.idTokenSigningAlgValuesSupported().size(), 2);
         QCOMPARE(config.tokenEndpointAuthMethodsSupported(), QStringList{QStringLiteral("none")});
         QVERIFY(config.isAuthorizationResponseIssParameterSupported());
+        QCOMPARE(config.pushedAuthorizationRequestEndpoint(), QUrl(QStringLiteral("https://op.example/request")));
+        QVERIFY(config.requiresPushedAuthorizationRequests());
         QVERIFY(config.supportsOfflineAccess());
         QVERIFY(config.isOpenIdProvider());
         QVERIFY(!config.validate({}));
@@ -101,6 +105,10 @@ private Q_SLOTS:
         QTest::newRow("scopes not array") << with(doc, "scopes_supported", QStringLiteral("openid")) << issuer << false << int(Error::Code::MalformedResponse);
         QTest::newRow("scopes array of numbers") << with(doc, "scopes_supported", QJsonArray{1}) << issuer << false << int(Error::Code::MalformedResponse);
         QTest::newRow("iss flag string") << with(doc, "authorization_response_iss_parameter_supported", QStringLiteral("true")) << issuer << false << int(Error::Code::MalformedResponse);
+        QTest::newRow("http PAR endpoint (RFC 9126 §5)") << with(doc, "pushed_authorization_request_endpoint", QStringLiteral("http://op.example/request")) << issuer << false << int(Error::Code::InsecureEndpoint);
+        QTest::newRow("PAR endpoint number") << with(doc, "pushed_authorization_request_endpoint", 1) << issuer << false << int(Error::Code::MalformedResponse);
+        QTest::newRow("require PAR flag string") << with(doc, "require_pushed_authorization_requests", QStringLiteral("true")) << issuer << false << int(Error::Code::MalformedResponse);
+        QTest::newRow("require PAR flag number") << with(doc, "require_pushed_authorization_requests", 1) << issuer << false << int(Error::Code::MalformedResponse);
         QTest::newRow("not json") << QByteArray("<html/>") << issuer << false << int(Error::Code::MalformedResponse);
         QTest::newRow("array") << QByteArray("[]") << issuer << false << int(Error::Code::MalformedResponse);
         QTest::newRow("duplicate issuer") << QByteArray("{\"issuer\":\"https:/" "/evil.example\",\"issuer\":\"https:/" "/op.example\",\"authorization_endpoint\":\"https:/" "/op.example/a\",\"token_endpoint\":\"https:/" "/op.example/t\"}")
@@ -180,6 +188,34 @@ private Q_SLOTS:
         QVERIFY(!github.supportsOfflineAccess());
         github.setUserInfoEndpoint(QUrl(QStringLiteral("http://api.github.com/user")));
         QCOMPARE(github.validate({}).code(), Error::Code::InsecureEndpoint);
+    }
+
+    // RFC 9126 §5: both members are optional; require_pushed_authorization_requests defaults to
+    // false. A provider that requires PAR without an endpoint still parses (it can refresh and
+    // revoke); SignIn refuses to sign in with it.
+    void pushedAuthorizationMembersAreOptional()
+    {
+        QJsonObject doc = document();
+        doc.remove(QStringLiteral("pushed_authorization_request_endpoint"));
+        doc.remove(QStringLiteral("require_pushed_authorization_requests"));
+        Error error;
+        auto config = ProviderConfiguration::fromJson(json(doc), QUrl(QStringLiteral("https://op.example")), {}, &error);
+        QVERIFY2(!error, qPrintable(error.toString()));
+        QVERIFY(config.pushedAuthorizationRequestEndpoint().isEmpty());
+        QVERIFY(!config.requiresPushedAuthorizationRequests());
+        QVERIFY(!config.toJson().contains("pushed_authorization"));
+
+        doc.insert(QStringLiteral("require_pushed_authorization_requests"), true);
+        config = ProviderConfiguration::fromJson(json(doc), QUrl(QStringLiteral("https://op.example")), {}, &error);
+        QVERIFY2(!error, qPrintable(error.toString()));
+        QVERIFY(config.requiresPushedAuthorizationRequests());
+        QVERIFY(config.pushedAuthorizationRequestEndpoint().isEmpty());
+
+        ProviderConfiguration manual = config;
+        manual.setPushedAuthorizationRequestEndpoint(QUrl(QStringLiteral("http://op.example/request")));
+        QCOMPARE(manual.validate({}).code(), Error::Code::InsecureEndpoint); // checked like every endpoint
+        manual.setRequiresPushedAuthorizationRequests(false);
+        QVERIFY(manual != config);
     }
 
     void valueSemantics()

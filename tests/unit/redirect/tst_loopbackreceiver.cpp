@@ -155,7 +155,25 @@ private Q_SLOTS:
     void closeAnswersAHeldCallbackNeutrally();
     void browserLeavingBeforeTheOutcomeIsHarmless();
 
+    // The start page (pushed authorization requests, RFC 9126)
+    void startPageIsOffByDefault();
+    void startPageRedirectsToWhatTheAppAnswers();
+    void startPageWorksAgainAndAgain();
+    void startPageNeedsTheExactToken_data();
+    void startPageNeedsTheExactToken();
+    void startPageRefusesOtherMethodsAndHosts_data();
+    void startPageRefusesOtherMethodsAndHosts();
+    void startPageShowsWhyThePushFailed_data();
+    void startPageShowsWhyThePushFailed();
+    void startPageEndsWithTheSignIn();
+    void startPageHasANewTokenPerListen();
+    void startPageBoundsItsWaiters();
+    void startPageTimesOutWithoutAnAnswer();
+    void startPageAnswersSkipBrowsersThatLeft();
+
 private:
+    std::unique_ptr<LoopbackReceiver> listeningWithStartPage();
+    QByteArray startPath(const LoopbackReceiver &receiver) const { return receiver.startPageUrl().path(QUrl::FullyEncoded).toUtf8(); }
     std::unique_ptr<LoopbackReceiver> listening(RedirectHost host = RedirectHost::Ipv4);
     std::unique_ptr<Client> send(const LoopbackReceiver &receiver, const QByteArray &data);
     QByteArray goodQuery() const { return "code=SplxlOBeZQQYbYS6WxSbIA&state=" + m_state + "&iss=https%3A%2F%2Fissuer.example"; }
@@ -1030,6 +1048,283 @@ void TestLoopbackReceiver::browserLeavingBeforeTheOutcomeIsHarmless()
     QTRY_VERIFY(receiver->findChildren<QTcpSocket *>().isEmpty());
     receiver->reportOutcome(Error()); // nobody to tell: no effect
     QCOMPARE(spy.count(), 1);
+}
+
+std::unique_ptr<LoopbackReceiver> TestLoopbackReceiver::listeningWithStartPage()
+{
+    auto receiver = std::make_unique<LoopbackReceiver>();
+    receiver->setExpectedState(m_state);
+    receiver->setStartPageEnabled(true);
+    const Error error = receiver->listen();
+    if (error)
+        qWarning() << error;
+    return receiver;
+}
+
+namespace {
+const QUrl kAuthorizationUrl(QStringLiteral("https://op.example/auth?client_id=app&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"));
+} // namespace
+
+void TestLoopbackReceiver::startPageIsOffByDefault()
+{
+    auto receiver = listening();
+    QVERIFY(!receiver->isStartPageEnabled());
+    QVERIFY(receiver->startPageUrl().isEmpty());
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    auto client = send(*receiver, request("/start/" + Keyloop::Crypto::randomToken(32), authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 404);
+    QCOMPARE(started.count(), 0);
+}
+
+void TestLoopbackReceiver::startPageRedirectsToWhatTheAppAnswers()
+{
+    auto receiver = listeningWithStartPage();
+    QVERIFY(receiver->isStartPageEnabled());
+    const QUrl start = receiver->startPageUrl();
+    // The redirect URI's origin, /start/ and 256 bits of base64url.
+    QCOMPARE(start.scheme(), QStringLiteral("http"));
+    QCOMPARE(start.authority(), receiver->redirectUri().authority());
+    QVERIFY(start.path().startsWith(QLatin1String("/start/")));
+    QCOMPARE(start.path().size(), 7 + 43);
+    QVERIFY(!start.hasQuery());
+    QVERIFY(receiver->redirectUri().path() == QLatin1String("/callback")); // the redirect URI is unchanged
+
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    QSignalSpy callbacks(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request(startPath(*receiver), authority(*receiver)));
+    QVERIFY(started.wait(5000));
+    QCOMPARE(started.count(), 1);
+    QVERIFY(!client->isClosed()); // held for the app's answer
+    receiver->redirectStartPage(kAuthorizationUrl);
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 302);
+    QVERIFY(client->hasHeaderLine("Location: " + kAuthorizationUrl.toEncoded()));
+    QVERIFY(client->hasHeaderLine("Cache-Control: no-store"));
+    QVERIFY(client->hasHeaderLine("Referrer-Policy: no-referrer")); // the token stays off the provider's logs
+    QVERIFY(client->hasHeaderLine("Content-Length: 0"));
+    QCOMPARE(callbacks.count(), 0);
+    QVERIFY(receiver->isListening()); // the sign-in goes on
+    expectAccepted(*receiver, callbacks);
+}
+
+void TestLoopbackReceiver::startPageWorksAgainAndAgain()
+{
+    auto receiver = listeningWithStartPage();
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    for (int i = 1; i <= 3; ++i) {
+        auto client = send(*receiver, request(startPath(*receiver), authority(*receiver)));
+        QTRY_COMPARE(started.count(), i);
+        QUrl location = kAuthorizationUrl;
+        location.setQuery(QStringLiteral("n=%1").arg(i));
+        receiver->redirectStartPage(location);
+        QTRY_VERIFY(client->isClosed());
+        QCOMPARE(client->status(), 302);
+        QVERIFY(client->hasHeaderLine("Location: " + location.toEncoded()));
+    }
+}
+
+void TestLoopbackReceiver::startPageNeedsTheExactToken_data()
+{
+    QTest::addColumn<int>("variant");
+    QTest::newRow("no token") << 0;
+    QTest::newRow("/start/ alone") << 1;
+    QTest::newRow("another token") << 2;
+    QTest::newRow("one character less") << 3;
+    QTest::newRow("one character more") << 4;
+    QTest::newRow("the token as a query") << 5;
+    QTest::newRow("the token on the redirect path") << 6;
+}
+
+void TestLoopbackReceiver::startPageNeedsTheExactToken()
+{
+    QFETCH(int, variant);
+    auto receiver = listeningWithStartPage();
+    const QByteArray path = startPath(*receiver);
+    const QByteArray token = path.mid(7);
+    const QByteArray targets[] = {"/start", "/start/", "/start/" + Keyloop::Crypto::randomToken(32), path.chopped(1),
+                                  path + "A", "/start?token=" + token, "/callback/" + token};
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    QSignalSpy callbacks(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto client = send(*receiver, request(targets[variant], authority(*receiver)));
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 404); // like any unknown path: nothing tells a wrong token apart
+    QVERIFY(!client->all().contains(token));
+    QCOMPARE(started.count(), 0);
+    expectAccepted(*receiver, callbacks);
+}
+
+void TestLoopbackReceiver::startPageRefusesOtherMethodsAndHosts_data()
+{
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QByteArray>("host");
+    QTest::addColumn<int>("status");
+    QTest::newRow("POST") << QByteArray("POST") << QByteArray() << 405;
+    QTest::newRow("HEAD") << QByteArray("HEAD") << QByteArray() << 405;
+    QTest::newRow("OPTIONS") << QByteArray("OPTIONS") << QByteArray() << 405;
+    QTest::newRow("DNS rebinding") << QByteArray("GET") << QByteArray("evil.example") << 421;
+}
+
+void TestLoopbackReceiver::startPageRefusesOtherMethodsAndHosts()
+{
+    QFETCH(QByteArray, method);
+    QFETCH(QByteArray, host);
+    QFETCH(int, status);
+    auto receiver = listeningWithStartPage();
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    const QByteArray authorityHeader = host.isEmpty() ? authority(*receiver) : host + ':' + QByteArray::number(receiver->port());
+    auto client = send(*receiver, method + ' ' + startPath(*receiver) + " HTTP/1.1\r\nHost: " + authorityHeader
+                                      + "\r\nContent-Length: 0\r\n\r\n");
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), status);
+    QCOMPARE(started.count(), 0);
+    QVERIFY(receiver->isListening());
+}
+
+void TestLoopbackReceiver::startPageShowsWhyThePushFailed_data()
+{
+    QTest::addColumn<Error>("error");
+    QTest::addColumn<QString>("says");
+    QTest::addColumn<bool>("reload");
+    QTest::newRow("the provider refused it")
+        << Error::oauth(QStringLiteral("invalid_target"), QStringLiteral("<b>unknown</b> resource"), 400)
+        << QStringLiteral("The sign-in service refused the request.") << false;
+    QTest::newRow("the provider is unreachable")
+        << Error(Error::Code::NetworkError, QStringLiteral("connection refused by op.example"))
+        << QStringLiteral("The application could not reach the sign-in service.") << true;
+    QTest::newRow("the provider is down")
+        << Error(Error::Code::HttpError, QStringLiteral("HTTP 503")).setHttpStatus(503)
+        << QStringLiteral("The application could not reach the sign-in service.") << true;
+}
+
+void TestLoopbackReceiver::startPageShowsWhyThePushFailed()
+{
+    QFETCH(Error, error);
+    QFETCH(QString, says);
+    QFETCH(bool, reload);
+    auto receiver = listeningWithStartPage();
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    auto client = send(*receiver, request(startPath(*receiver), authority(*receiver)));
+    QVERIFY(started.wait(5000));
+    receiver->failStartPage(error);
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 502);
+    const QByteArray body = client->body();
+    QVERIFY(body.contains("Sign-in could not start"));
+    QVERIFY2(body.contains(says.toUtf8()), body.constData());
+    QCOMPARE(body.contains("Reload this page"), reload);
+    QVERIFY(!body.contains(error.message().toUtf8())); // never the message or the provider's text
+    QVERIFY(!body.contains("unknown"));
+    QVERIFY(!body.contains(startPath(*receiver)));
+    QVERIFY(receiver->isListening()); // a failed push does not end the sign-in
+}
+
+void TestLoopbackReceiver::startPageEndsWithTheSignIn()
+{
+    auto receiver = listeningWithStartPage();
+    const quint16 port = receiver->port();
+    const QByteArray path = startPath(*receiver);
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    QSignalSpy callbacks(receiver.get(), &LoopbackReceiver::callbackReceived);
+    auto waiting = send(*receiver, request(path, authority(*receiver)));
+    QVERIFY(started.wait(5000));
+
+    // The callback arrives (another browser window finished): the waiting start gets 410.
+    auto callback = send(*receiver, request("/callback?" + goodQuery(), authority(*receiver)));
+    QVERIFY(callbacks.wait(5000));
+    QTRY_VERIFY(waiting->isClosed());
+    QCOMPARE(waiting->status(), 410);
+    QVERIFY(waiting->body().contains("Sign-in ended"));
+    receiver->redirectStartPage(kAuthorizationUrl); // a late push result: nobody waits any more
+    QVERIFY(receiver->startPageUrl().isEmpty());
+
+    // After the sign-in nothing listens: the start page is refused with the connection.
+    QTcpSocket late;
+    late.setProxy(QNetworkProxy::NoProxy);
+    late.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_COMPARE(late.state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(late.error(), QAbstractSocket::ConnectionRefusedError);
+    QCOMPARE(started.count(), 1);
+    receiver->reportOutcome(Error());
+    QTRY_VERIFY(callback->isClosed());
+
+    // close() answers a waiting start the same way.
+    auto second = listeningWithStartPage();
+    QSignalSpy secondStarted(second.get(), &LoopbackReceiver::startPageRequested);
+    auto client = send(*second, request(startPath(*second), authority(*second)));
+    QVERIFY(secondStarted.wait(5000));
+    second->close();
+    QTRY_VERIFY(client->isClosed());
+    QCOMPARE(client->status(), 410);
+}
+
+void TestLoopbackReceiver::startPageHasANewTokenPerListen()
+{
+    auto receiver = listeningWithStartPage();
+    const QUrl first = receiver->startPageUrl();
+    receiver->close();
+    QVERIFY(receiver->startPageUrl().isEmpty());
+    receiver->setPorts({quint16(first.port())});
+    QVERIFY(!receiver->listen());
+    QCOMPARE(receiver->port(), quint16(first.port()));
+    QVERIFY(receiver->startPageUrl() != first);
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    auto stale = send(*receiver, request(first.path(QUrl::FullyEncoded).toUtf8(), authority(*receiver)));
+    QTRY_VERIFY(stale->isClosed());
+    QCOMPARE(stale->status(), 404); // an earlier sign-in's URL starts nothing
+    QCOMPARE(started.count(), 0);
+}
+
+void TestLoopbackReceiver::startPageBoundsItsWaiters()
+{
+    auto receiver = listeningWithStartPage();
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(send(*receiver, request(startPath(*receiver), authority(*receiver))));
+        QTRY_COMPARE(started.count(), i + 1);
+    }
+    auto fifth = send(*receiver, request(startPath(*receiver), authority(*receiver)));
+    QTRY_VERIFY(fifth->isClosed());
+    QCOMPARE(fifth->status(), 503);
+    QVERIFY(fifth->hasHeaderLine("Retry-After: 1"));
+    QCOMPARE(started.count(), 4);
+    for (int i = 0; i < 4; ++i)
+        receiver->redirectStartPage(kAuthorizationUrl);
+    for (const auto &client : clients) {
+        QTRY_VERIFY(client->isClosed());
+        QCOMPARE(client->status(), 302);
+    }
+}
+
+void TestLoopbackReceiver::startPageTimesOutWithoutAnAnswer()
+{
+    auto receiver = listeningWithStartPage();
+    receiver->setOutcomeTimeout(200ms);
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    auto client = send(*receiver, request(startPath(*receiver), authority(*receiver)));
+    QVERIFY(started.wait(5000));
+    QTRY_VERIFY_WITH_TIMEOUT(client->isClosed(), 5000);
+    QCOMPARE(client->status(), 504);
+    QVERIFY(client->body().contains("Reload this page"));
+    receiver->redirectStartPage(kAuthorizationUrl); // too late: nobody waits
+    QVERIFY(receiver->isListening());
+}
+
+void TestLoopbackReceiver::startPageAnswersSkipBrowsersThatLeft()
+{
+    auto receiver = listeningWithStartPage();
+    QSignalSpy started(receiver.get(), &LoopbackReceiver::startPageRequested);
+    auto gone = send(*receiver, request(startPath(*receiver), authority(*receiver)));
+    QTRY_COMPARE(started.count(), 1);
+    auto staying = send(*receiver, request(startPath(*receiver), authority(*receiver)));
+    QTRY_COMPARE(started.count(), 2);
+    gone->socket.abort(); // the user closed that tab
+    QTRY_COMPARE(receiver->findChildren<QTcpSocket *>().size(), 1);
+    receiver->redirectStartPage(kAuthorizationUrl); // goes to the browser still waiting
+    QTRY_VERIFY(staying->isClosed());
+    QCOMPARE(staying->status(), 302);
+    receiver->failStartPage(Error(Error::Code::NetworkError, QStringLiteral("x"))); // nobody waits: no effect
 }
 
 QTEST_GUILESS_MAIN(TestLoopbackReceiver)

@@ -5,6 +5,10 @@
 //
 //   node scripted-login.mjs AUTHORIZATION_URL
 //
+// AUTHORIZATION_URL may also be the app's start page for pushed authorization requests (RFC 9126,
+// http://127.0.0.1:PORT/start/TOKEN): its redirect to the provider's authorization endpoint with a
+// request_uri is followed first.
+//
 // It follows the authorization URL with manual redirects and a cookie jar, fills the dev login
 // (user $KEYLOOP_TEST_USER, default "alice"; any password), clicks "Continue" on the consent page
 // and finally issues the GET to the loopback redirect URI, like a browser would. It only ever
@@ -139,7 +143,7 @@ function describeErrorPage(html) {
 // --- the walk ---
 async function main() {
   const start = new URL(target);
-  const providerOrigin = start.origin;
+  let providerOrigin = start.origin;
   let method = 'GET';
   let url = start;
   let body;
@@ -161,7 +165,11 @@ async function main() {
     body = undefined;
 
     if (res.status >= 300 && res.status < 400 && res.headers.location) {
-      url = new URL(res.headers.location, url);
+      const next = new URL(res.headers.location, url);
+      // The app's start page (RFC 9126 §4 with a fresh request_uri): the provider is where it sends
+      // the browser. Any later change of origin is the redirect back to the app.
+      if (step === 0 && next.origin !== providerOrigin && next.searchParams.has('request_uri')) providerOrigin = next.origin;
+      url = next;
       continue;
     }
     if (res.status !== 200) fail(`provider answered HTTP ${res.status} at ${redact(url.href)}: ${describeErrorPage(res.body)}`);

@@ -13,6 +13,7 @@
 #include <QtCore/QFile>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
+#include <QtCore/QUrlQuery>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
 #include <QtNetwork/QTcpServer>
@@ -79,6 +80,8 @@ private Q_SLOTS:
     void logoutWithAFailingRevocationStillRemovesTheSession_data();
     void logoutWithAFailingRevocationStillRemovesTheSession();
     void loginWithAResourceNeedsNoRefresh();
+    void loginParGivesTheBrowserOnlyClientIdAndRequestUri();
+    void loginParWithoutAnEndpointIsAConfigurationError();
     void logoutWaitsForARefreshInAnotherProcess();
     void logoutReportsABusySessionAndDeletesNothing();
     void interruptDuringTheSaveKeepsTheRotatedToken();
@@ -262,7 +265,7 @@ void tst_Cli::helpDocumentsCommandsAndExitCodes()
     const Run login = cli({QStringLiteral("login"), QStringLiteral("--help")});
     for (const char *option : {"--issuer", "--client-id", "--client-secret", "--scope", "--resource", "--account",
                                "--redirect-host", "--port", "--browser-command", "--ca-file", "--timeout",
-                               "--allow-insecure-loopback", "--no-store"})
+                               "--allow-insecure-loopback", "--no-store", "--par", "RFC 9126"})
         QVERIFY2(login.out.contains(option), option);
     const Run logout = cli({QStringLiteral("logout"), QStringLiteral("--help")});
     for (const char *option : {"--end-session", "--redirect-host", "--port", "--browser-command", "--timeout",
@@ -633,6 +636,78 @@ void tst_Cli::loginWithAResourceNeedsNoRefresh()
     QVERIFY2(!apiToken.isEmpty(), "the sign-in stored no token for the API resource");
     QCOMPARE(apiStatus(apiToken), 200);
     QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes);
+}
+
+// RFC 9126: `login --par` pushes the request; the browser command gets the authorization endpoint
+// with client_id and request_uri only, and the URL printed for copying is the start page.
+void tst_Cli::loginParGivesTheBrowserOnlyClientIdAndRequestUri()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString urlFile = dir.filePath(QStringLiteral("browser-url"));
+    // The "browser" writes down the URL it was given, then signs in with it (no shell runs for
+    // --browser-command itself: sh is the program, the URL its last argument).
+    const QString browser = QStringLiteral("sh -c 'printf %s \"$1\" > %1 && exec %2 \"$1\"' sh").arg(urlFile, m_scripted);
+    const Run run = cli({QStringLiteral("-v"), QStringLiteral("login"), QStringLiteral("--par"),
+                         QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                         QStringLiteral("--client-id"), m_devstack.publicClientId,
+                         QStringLiteral("--ca-file"), m_devstack.caFile,
+                         QStringLiteral("--scope"), QStringLiteral("openid profile offline_access api:read"),
+                         QStringLiteral("--resource"), m_devstack.apiResource,
+                         QStringLiteral("--browser-command"), browser});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY2(run.out.contains("Signed in as ") && run.out.contains("(sub alice) at "), run.out.constData());
+
+    QFile file(urlFile);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QUrl opened = QUrl::fromEncoded(file.readAll());
+    QVERIFY(opened.isValid());
+    QCOMPARE(opened.scheme(), QStringLiteral("https"));
+    QCOMPARE(opened.path(), QStringLiteral("/auth"));
+    QStringList names;
+    for (const auto &item : QUrlQuery(opened).queryItems())
+        names << item.first;
+    QCOMPARE(names, (QStringList{QStringLiteral("client_id"), QStringLiteral("request_uri")}));
+    const QByteArray requestUri = QUrlQuery(opened).queryItemValue(QStringLiteral("request_uri"), QUrl::FullyDecoded).toUtf8();
+    QVERIFY(requestUri.startsWith("urn:ietf:params:oauth:request_uri:"));
+
+    // The URL to copy: the start page on the redirect listener, not the one-use request_uri.
+    QVERIFY2(run.err.contains("If it does not open, visit:\n\n  http://127.0.0.1:"), run.err.constData());
+    QVERIFY(run.err.contains("/start/"));
+    QVERIFY2(!run.err.contains(requestUri), "the request_uri reached the terminal or the debug log");
+    QVERIFY(!run.err.contains("code_challenge"));
+    QVERIFY(run.err.contains("pushed authorization request")); // the debug log says it pushed
+
+    // The session works like any other: the stored token is the API's.
+    const QByteArray apiToken = storedRecord().accessToken(m_devstack.apiResource).token;
+    QVERIFY(!apiToken.isEmpty());
+    QCOMPARE(apiStatus(apiToken), 200);
+}
+
+// The devstack always offers PAR (oidc-provider 9): a provider without a
+// pushed_authorization_request_endpoint is played by a fake on loopback, as above.
+void tst_Cli::loginParWithoutAnEndpointIsAConfigurationError()
+{
+    using namespace KeyloopSessionTest;
+    FakeServer provider;
+    QVERIFY(provider.listen());
+    const QString issuer = provider.url(QString()).toString();
+    provider.setHandler("/.well-known/openid-configuration", [&](const Request &, QTcpSocket *socket) {
+        const QJsonObject metadata{{QStringLiteral("issuer"), issuer},
+                                   {QStringLiteral("authorization_endpoint"), issuer + QStringLiteral("/authorize")},
+                                   {QStringLiteral("token_endpoint"), issuer + QStringLiteral("/token")}};
+        FakeServer::reply(socket, httpResponse(200, QJsonDocument(metadata).toJson(QJsonDocument::Compact)));
+    });
+    const Run run = cli({QStringLiteral("login"), QStringLiteral("--par"), QStringLiteral("--issuer"), issuer,
+                         QStringLiteral("--client-id"), QStringLiteral("installed-app"),
+                         QStringLiteral("--allow-insecure-loopback"), QStringLiteral("--no-store"),
+                         QStringLiteral("--browser-command"), m_scripted});
+    QCOMPARE(run.exitCode, 2); // a configuration error
+    QVERIFY2(run.err.contains("keyloop login: sign-in failed: pushed authorization requests are switched on for this "
+                              "client, but the provider has no pushed_authorization_request_endpoint (RFC 9126 §5)"),
+             run.err.constData());
+    QVERIFY(!run.err.contains("Opening the browser")); // nothing was opened
+    QVERIFY(run.out.isEmpty());
 }
 
 QProcess *tst_Cli::loginThenPauseARefresh(const QString &pauseFile)

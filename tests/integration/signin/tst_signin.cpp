@@ -2,15 +2,19 @@
 // Sign-in end to end against the real devstack (oidc-provider over HTTPS with the sandbox's CA),
 // with a scripted user agent as the browser.
 #include <keyloop/browserlauncher.h>
+#include <keyloop/discoveryjob.h>
 #include <keyloop/jwkscache.h>
 #include <keyloop/signin.h>
 #include <keyloop/userinfojob.h>
 
 #include "testsupport.h"
 
+#include <QtCore/QDeadlineTimer>
 #include <QtCore/QLoggingCategory>
+#include <QtCore/QScopeGuard>
 #include <QtCore/QUrlQuery>
 #include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
 #include <QtNetwork/QTcpSocket>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -29,6 +33,31 @@ public:
     Error openUrl(const QUrl &url) override { urls << url; return Error(); }
     QList<QUrl> urls;
 };
+
+/// A launcher that records the URL and hands it on to another one (the scripted browser).
+class ForwardingLauncher : public BrowserLauncher
+{
+public:
+    explicit ForwardingLauncher(BrowserLauncher *next) : m_next(next) {}
+    Error openUrl(const QUrl &url) override
+    {
+        urls << url;
+        return m_next->openUrl(url);
+    }
+    QList<QUrl> urls;
+
+private:
+    BrowserLauncher *m_next;
+};
+
+/// The names of a URL's query parameters, in order.
+QStringList parameterNames(const QUrl &url)
+{
+    QStringList names;
+    for (const auto &item : QUrlQuery(url).queryItems())
+        names << item.first;
+    return names;
+}
 
 QStringList capturedLog;
 void captureMessages(QtMsgType, const QMessageLogContext &, const QString &message)
@@ -57,7 +86,16 @@ private Q_SLOTS:
     void userInfoIsFetchedAndMatchesTheIdToken();
     void userInfoOfAnotherSubjectIsRejected();
 
+    // Pushed authorization requests (RFC 9126)
+    void pushedRequestGivesTheBrowserOnlyClientIdAndRequestUri();
+    void refusedPushFailsBeforeTheBrowserOpens();
+    void pushWithoutAnEndpointIsAConfigurationError();
+    void startPageWorksAfterTheFirstRequestUriExpired();
+    void providerRequiringPushIsServedWithoutOptIn();
+
 private:
+    ClientConfiguration pushingConfig() const;
+    void expectPushedBrowserUrl(const QUrl &url, const SignIn &signIn) const;
     ClientConfiguration config() const;
     std::unique_ptr<SignIn> runSignIn(const ClientConfiguration &config, BrowserLauncher *launcher,
                                       JwksCache *cache = nullptr, int timeoutMs = 60000);
@@ -325,6 +363,200 @@ void tst_SignIn::userInfoOfAnotherSubjectIsRejected()
     QVERIFY(finished.wait(20000));
     QCOMPARE(job.error().code(), Error::Code::UserInfoSubjectMismatch);
     QVERIFY(job.claims().isEmpty());
+}
+
+ClientConfiguration tst_SignIn::pushingConfig() const
+{
+    ClientConfiguration c = config();
+    c.setPushedAuthorizationRequests(ClientConfiguration::PushedAuthorizationRequests::Always);
+    return c;
+}
+
+// RFC 9126 §4: the authorization endpoint with client_id and request_uri — no state, nonce,
+// challenge, scope or redirect URI in what a local process can read from the browser's argv.
+void tst_SignIn::expectPushedBrowserUrl(const QUrl &url, const SignIn &signIn) const
+{
+    QCOMPARE(url.adjusted(QUrl::RemoveQuery), signIn.providerConfiguration().authorizationEndpoint());
+    QCOMPARE(parameterNames(url), (QStringList{QStringLiteral("client_id"), QStringLiteral("request_uri")}));
+    QCOMPARE(QUrlQuery(url).queryItemValue(QStringLiteral("client_id")), m_devstack.publicClientId);
+    QVERIFY(QUrlQuery(url).queryItemValue(QStringLiteral("request_uri"), QUrl::FullyDecoded)
+                .startsWith(QLatin1String("urn:ietf:params:oauth:request_uri:")));
+    // The URL for copying is the start page on the redirect listener.
+    const QUrl start = signIn.authorizationUrl();
+    QCOMPARE(start.scheme(), QStringLiteral("http"));
+    QCOMPARE(start.authority(), signIn.redirectUri().authority());
+    QVERIFY(start.path().startsWith(QLatin1String("/start/")));
+    QVERIFY(signIn.usesPushedAuthorizationRequests());
+}
+
+void tst_SignIn::pushedRequestGivesTheBrowserOnlyClientIdAndRequestUri()
+{
+    // Everything the request carries must reach the provider through the push: the resource
+    // (else the code exchange for it fails with invalid_target), max_age (else the ID token has
+    // no auth_time and its validation fails, OIDC Core §3.1.3.7 rule 13), nonce (rule 11), PKCE.
+    ClientConfiguration c = pushingConfig();
+    c.setScopes({QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("api:read")});
+    c.setResources({m_devstack.apiResource});
+    c.setMaxAge(std::chrono::seconds(600));
+    c.setAdditionalParameters({{QStringLiteral("ui_locales"), QStringLiteral("en")}});
+
+    QLoggingCategory::setFilterRules(QStringLiteral("keyloop.*.debug=true"));
+    capturedLog.clear();
+    const QtMessageHandler previous = qInstallMessageHandler(captureMessages);
+    ForwardingLauncher launcher(m_scripted.get());
+    const auto signIn = runSignIn(c, &launcher);
+    qInstallMessageHandler(previous);
+    QLoggingCategory::setFilterRules(QString());
+
+    QVERIFY2(!signIn->error(), qPrintable(signIn->error().toString()));
+    QCOMPARE(launcher.urls.size(), 1);
+    expectPushedBrowserUrl(launcher.urls.constFirst(), *signIn);
+    QVERIFY(!signIn->tokenResponse().accessToken().isEmpty());
+    QVERIFY(signIn->idTokenClaims().authTime().isValid()); // max_age was pushed
+    QCOMPARE(signIn->idTokenClaims().subject(), QStringLiteral("alice"));
+
+    // Neither the request_uri nor the start page's token reaches the log.
+    const QByteArray log = capturedLog.join(QLatin1Char('\n')).toUtf8();
+    QVERIFY(log.contains("pushed authorization request"));
+    const QByteArray requestUri = QUrlQuery(launcher.urls.constFirst()).queryItemValue(QStringLiteral("request_uri"), QUrl::FullyDecoded).toUtf8();
+    QVERIFY2(!log.contains(requestUri), "the request_uri reached the log");
+    QVERIFY2(!log.contains(signIn->authorizationUrl().path().mid(7).toUtf8()), "the start page token reached the log");
+}
+
+void tst_SignIn::refusedPushFailsBeforeTheBrowserOpens()
+{
+    // RFC 9126 §2.3 / RFC 8707 §2: the provider refuses an unknown resource at the push.
+    ClientConfiguration c = pushingConfig();
+    c.setResources({QStringLiteral("https://unknown.example/api")});
+    RecordingLauncher launcher;
+    SignIn signIn(c, &m_nam);
+    signIn.setAutoDelete(false);
+    signIn.setBrowserLauncher(&launcher);
+    QSignalSpy urlReady(&signIn, &SignIn::authorizationUrlReady);
+    QSignalSpy finished(&signIn, &Job::finished);
+    signIn.start();
+    QVERIFY(finished.wait(20000));
+    QCOMPARE(signIn.error().code(), Error::Code::OAuthError);
+    QCOMPARE(signIn.error().oauthError(), QStringLiteral("invalid_target"));
+    QCOMPARE(signIn.error().httpStatus(), 400);
+    QVERIFY(signIn.error().message().startsWith(QStringLiteral("the pushed authorization request was refused (RFC 9126 §2.3)")));
+    QVERIFY(!signIn.error().isTransient());
+    QVERIFY(launcher.urls.isEmpty()); // no browser was opened …
+    QCOMPARE(urlReady.count(), 0);     // … nor a URL offered
+    QVERIFY(signIn.authorizationUrl().isEmpty());
+    QVERIFY(signIn.usesPushedAuthorizationRequests());
+}
+
+void tst_SignIn::pushWithoutAnEndpointIsAConfigurationError()
+{
+    // The devstack offers PAR; a provider that does not is its real metadata without the member,
+    // set by hand (ClientConfiguration::setProviderConfiguration()).
+    DiscoveryJob discovery(&m_nam, m_devstack.issuer, config().transport());
+    discovery.setAutoDelete(false);
+    QSignalSpy discovered(&discovery, &Job::finished);
+    discovery.start();
+    QVERIFY(discovered.wait(20000));
+    QVERIFY2(!discovery.error(), qPrintable(discovery.error().toString()));
+    ProviderConfiguration provider = discovery.configuration();
+    QVERIFY(!provider.pushedAuthorizationRequestEndpoint().isEmpty());
+    provider.setPushedAuthorizationRequestEndpoint(QUrl());
+
+    ClientConfiguration c = pushingConfig();
+    c.setProviderConfiguration(provider);
+    RecordingLauncher launcher;
+    const int before = Admin(m_devstack.admin).counter(QStringLiteral("authorization"));
+    const auto signIn = runSignIn(c, &launcher);
+    QCOMPARE(signIn->error().code(), Error::Code::PushedAuthorizationNotSupported);
+    QCOMPARE(signIn->error().domain(), Error::Domain::Configuration);
+    QCOMPARE(signIn->error().message(),
+             QStringLiteral("pushed authorization requests are switched on for this client, but the provider has no "
+                            "pushed_authorization_request_endpoint (RFC 9126 §5)"));
+    QVERIFY(launcher.urls.isEmpty());
+    QVERIFY(signIn->redirectUri().isEmpty()); // not even the listener was bound
+    QCOMPARE(Admin(m_devstack.admin).counter(QStringLiteral("authorization")), before);
+
+    // Without the opt-in the same provider signs in as it always did.
+    c.setPushedAuthorizationRequests(ClientConfiguration::PushedAuthorizationRequests::WhenRequired);
+    const auto plain = runSignIn(c, m_scripted.get());
+    QVERIFY2(!plain->error(), qPrintable(plain->error().toString()));
+    QVERIFY(!plain->usesPushedAuthorizationRequests());
+    QVERIFY(QUrlQuery(plain->authorizationUrl()).hasQueryItem(QStringLiteral("code_challenge")));
+}
+
+// Needs the devstack's admin route POST /par {"required", "requestUriTtl"} (and its "par"
+// counter): the devstack branch adds them.
+void tst_SignIn::startPageWorksAfterTheFirstRequestUriExpired()
+{
+    Admin admin(m_devstack.admin);
+    constexpr int ttlSeconds = 3;
+    bool ok = false;
+    admin.post(QStringLiteral("/par"), QJsonObject{{QStringLiteral("required"), false},
+                                                  {QStringLiteral("requestUriTtl"), ttlSeconds}}, &ok);
+    QVERIFY2(ok, "the devstack's admin endpoint has no POST /par");
+    const auto restore = qScopeGuard([&admin] { admin.reset(); }); // also when a check fails
+    const int pushesBefore = admin.counter(QStringLiteral("par"));
+    QVERIFY(pushesBefore >= 0);
+
+    RecordingLauncher launcher; // the browser "does not open": the user copies the URL later
+    SignIn signIn(pushingConfig(), &m_nam);
+    signIn.setAutoDelete(false);
+    signIn.setBrowserLauncher(&launcher);
+    QSignalSpy urlReady(&signIn, &SignIn::authorizationUrlReady);
+    QSignalSpy finished(&signIn, &Job::finished);
+    signIn.start();
+    QVERIFY(urlReady.wait(20000));
+    QCOMPARE(launcher.urls.size(), 1);
+    const QUrl direct = launcher.urls.constFirst();
+    const QUrl start = urlReady.at(0).at(0).toUrl();
+    QCOMPARE(start, signIn.authorizationUrl());
+    expectPushedBrowserUrl(direct, signIn);
+    QCOMPARE(admin.counter(QStringLiteral("par")), pushesBefore + 1);
+
+    // Let the first request_uri's lifetime pass (the wall clock is what is tested here), then
+    // check that the provider refuses it indeed.
+    const QDeadlineTimer expired(std::chrono::milliseconds(ttlSeconds * 1000 + 1500));
+    QTRY_VERIFY_WITH_TIMEOUT(expired.hasExpired(), ttlSeconds * 1000 + 5000);
+    QNetworkRequest probe(direct);
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.addCaCertificates(m_devstack.caCertificates());
+    probe.setSslConfiguration(tls);
+    probe.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    QNetworkAccessManager probeNam; // its own TLS settings: not the SDK's connection (Qt 6.4 reuses them)
+    std::unique_ptr<QNetworkReply> reply(probeNam.get(probe));
+    QSignalSpy probed(reply.get(), &QNetworkReply::finished);
+    QVERIFY(probed.wait(20000));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 400);
+    QVERIFY(reply->readAll().contains("invalid_request_uri"));
+
+    // The URL for copying still works: it pushes afresh and sends the browser on.
+    QVERIFY(!finished.count());
+    QVERIFY(!m_scripted->openUrl(start));
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(!signIn.error(), qPrintable(signIn.error().toString()));
+    QCOMPARE(signIn.idTokenClaims().subject(), QStringLiteral("alice"));
+    QCOMPARE(admin.counter(QStringLiteral("par")), pushesBefore + 2);
+}
+
+// Needs the devstack's admin route POST /par (see above).
+void tst_SignIn::providerRequiringPushIsServedWithoutOptIn()
+{
+    Admin admin(m_devstack.admin);
+    bool ok = false;
+    admin.post(QStringLiteral("/par"), QJsonObject{{QStringLiteral("required"), true}}, &ok);
+    QVERIFY2(ok, "the devstack's admin endpoint has no POST /par");
+    const auto restore = qScopeGuard([&admin] { admin.reset(); }); // also when a check fails
+    const int pushesBefore = admin.counter(QStringLiteral("par"));
+    QVERIFY(pushesBefore >= 0);
+
+    ForwardingLauncher launcher(m_scripted.get());
+    const ClientConfiguration c = config(); // no opt-in: PushedAuthorizationRequests::WhenRequired
+    QCOMPARE(c.pushedAuthorizationRequests(), ClientConfiguration::PushedAuthorizationRequests::WhenRequired);
+    const auto signIn = runSignIn(c, &launcher);
+    QVERIFY2(!signIn->error(), qPrintable(signIn->error().toString()));
+    QVERIFY(signIn->providerConfiguration().requiresPushedAuthorizationRequests()); // RFC 9126 §5, from discovery
+    QCOMPARE(launcher.urls.size(), 1);
+    expectPushedBrowserUrl(launcher.urls.constFirst(), *signIn);
+    QCOMPARE(admin.counter(QStringLiteral("par")), pushesBefore + 1);
 }
 
 QTEST_GUILESS_MAIN(tst_SignIn)

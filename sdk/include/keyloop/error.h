@@ -128,6 +128,10 @@ public:
 
         // Cancelled
         Cancelled,              ///< cancelled by the app (Job::cancel()) or the user
+
+        // Added in 0.3 (appended, so that the values above keep their numbers)
+        DeviceFlowNotSupported, ///< Configuration: the provider has no `device_authorization_endpoint` (RFC 8628 §4), or does not allow this client the device grant
+        DeviceCodeExpired,      ///< Session: the device code expired before the user approved the sign-in (RFC 8628 §3.5 `expired_token`)
     };
     Q_ENUM(Code)
 

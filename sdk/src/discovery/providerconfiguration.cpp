@@ -22,6 +22,7 @@ public:
     QUrl revocationEndpoint;
     QUrl endSessionEndpoint;
     QUrl introspectionEndpoint;
+    QUrl deviceAuthorizationEndpoint;
     QStringList scopesSupported;
     QStringList responseTypesSupported;
     QStringList grantTypesSupported;
@@ -36,6 +37,7 @@ public:
             && tokenEndpoint == o.tokenEndpoint && userInfoEndpoint == o.userInfoEndpoint
             && jwksUri == o.jwksUri && revocationEndpoint == o.revocationEndpoint
             && endSessionEndpoint == o.endSessionEndpoint && introspectionEndpoint == o.introspectionEndpoint
+            && deviceAuthorizationEndpoint == o.deviceAuthorizationEndpoint
             && scopesSupported == o.scopesSupported && responseTypesSupported == o.responseTypesSupported
             && grantTypesSupported == o.grantTypesSupported
             && codeChallengeMethodsSupported == o.codeChallengeMethodsSupported
@@ -63,6 +65,7 @@ const EndpointMember kEndpoints[] = {
     {"revocation_endpoint", &ProviderConfigurationPrivate::revocationEndpoint, false},
     {"end_session_endpoint", &ProviderConfigurationPrivate::endSessionEndpoint, false},
     {"introspection_endpoint", &ProviderConfigurationPrivate::introspectionEndpoint, false},
+    {"device_authorization_endpoint", &ProviderConfigurationPrivate::deviceAuthorizationEndpoint, false}, // RFC 8628 §4
 };
 
 struct ListMember {
@@ -236,6 +239,8 @@ QUrl ProviderConfiguration::jwksUri() const { return d->jwksUri; }
 void ProviderConfiguration::setJwksUri(const QUrl &url) { d->jwksUri = url; }
 QUrl ProviderConfiguration::revocationEndpoint() const { return d->revocationEndpoint; }
 void ProviderConfiguration::setRevocationEndpoint(const QUrl &url) { d->revocationEndpoint = url; }
+QUrl ProviderConfiguration::deviceAuthorizationEndpoint() const { return d->deviceAuthorizationEndpoint; }
+void ProviderConfiguration::setDeviceAuthorizationEndpoint(const QUrl &url) { d->deviceAuthorizationEndpoint = url; }
 QUrl ProviderConfiguration::endSessionEndpoint() const { return d->endSessionEndpoint; }
 void ProviderConfiguration::setEndSessionEndpoint(const QUrl &url) { d->endSessionEndpoint = url; }
 QUrl ProviderConfiguration::introspectionEndpoint() const { return d->introspectionEndpoint; }

@@ -7,6 +7,7 @@
 
 #include "core/logging_p.h"
 #include "core/strictjson_p.h"
+#include "token/oautherrorbody_p.h"
 #include "network/httpexchange_p.h"
 #include "token/preparedformpost_p.h"
 #include "token/clientauthentication_p.h"
@@ -37,19 +38,6 @@ const char *hintName(RevocationJob::TokenTypeHint hint)
     case RevocationJob::TokenTypeHint::RefreshToken: return "refresh_token";
     }
     return "";
-}
-
-// RFC 6749 §5.2 (which RFC 7009 §2.2.1 refers to): {"error": "...", "error_description": "..."}.
-std::optional<Error> oauthErrorFromBody(QByteArrayView body, int status)
-{
-    const std::optional<QJsonObject> object = StrictJson::parseObject(body);
-    if (!object)
-        return std::nullopt;
-    const QJsonValue code = object->value(QLatin1String("error"));
-    if (!code.isString() || code.toString().isEmpty())
-        return std::nullopt;
-    const QJsonValue description = object->value(QLatin1String("error_description"));
-    return Error::oauth(code.toString(), description.isString() ? description.toString() : QString(), status);
 }
 
 // The revocation endpoint's answer (RFC 7009 §2.2). Null error: done, with *outcome set.

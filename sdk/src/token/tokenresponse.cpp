@@ -4,6 +4,7 @@
 #include "core/logging_p.h"
 
 #include "core/strictjson_p.h"
+#include "token/oautherrorbody_p.h"
 
 #include <QtCore/QDebug>
 #include <QtCore/QTimeZone>
@@ -58,20 +59,6 @@ QDateTime nowUtc(const Clock *clock)
     const auto now = (clock ? clock : Clock::system())->now();
     const qint64 ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     return QDateTime::fromMSecsSinceEpoch(ms, QTimeZone::utc());
-}
-
-// RFC 6749 §5.2: {"error": "...", "error_description": "..."}; nullopt when the body is not one.
-std::optional<Error> oauthErrorFromBody(QByteArrayView body, int status)
-{
-    Error parseError;
-    const std::optional<QJsonObject> object = StrictJson::parseObject(body, &parseError);
-    if (!object)
-        return std::nullopt;
-    const QJsonValue code = object->value(QLatin1String("error"));
-    if (!code.isString() || code.toString().isEmpty())
-        return std::nullopt;
-    const QJsonValue description = object->value(QLatin1String("error_description"));
-    return Error::oauth(code.toString(), description.isString() ? description.toString() : QString(), status);
 }
 
 } // namespace

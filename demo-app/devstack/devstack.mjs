@@ -22,9 +22,11 @@
 //   GET  /keys                     current {kids}
 //   POST /access-token-ttl         {"seconds": n}
 //   POST /revoke-all               forget every session, grant and token
-//   GET|POST /device-flow          {"interval": s, "codeTtl": s}, either optional: the interval of the
+//   GET|POST /device-flow          {"interval": s, "codeTtl": s, "minInterval": s}, each optional: the interval of the
 //                                  device authorization response (enforced with slow_down) and the
-//                                  device code lifetime (expires_in); for device codes issued later
+//                                  device code lifetime (expires_in); for device codes issued later.
+//                                  minInterval (0 = off) paces every pending code, already issued
+//                                  ones too: a provider under load asking clients to slow down
 //   GET  /device-polls             [{"device": sha256(device_code)[0..8], "at": ms since start
 //                                  (monotonic), "result": "authorization_pending" | "slow_down" | …}]
 //                                  for every token request with the device_code grant, in order
@@ -144,6 +146,7 @@ const DEFAULT_SETTINGS = {
   accessTokenTtl: options.accessTokenTtl,
   deviceInterval: DEFAULT_DEVICE_INTERVAL,
   deviceCodeTtl: DEFAULT_DEVICE_CODE_TTL,
+  deviceMinInterval: 0,
   parRequired: false,
   requestUriTtl: DEFAULT_REQUEST_URI_TTL,
 };
@@ -603,7 +606,7 @@ function parseSettings(text, validators) {
 }
 
 function deviceFlowSettings() {
-  return { interval: settings.deviceInterval, codeTtl: settings.deviceCodeTtl };
+  return { interval: settings.deviceInterval, codeTtl: settings.deviceCodeTtl, minInterval: settings.deviceMinInterval };
 }
 
 function parSettings() {
@@ -650,13 +653,16 @@ async function handleAdmin(req, res) {
       sendJson(res, 200, deviceFlowSettings());
       return;
     case 'POST /device-flow': {
-      const request = parseSettings(body, { interval: isPositiveInteger, codeTtl: isPositiveInteger });
+      const isSeconds = (n) => Number.isInteger(n) && n >= 0;
+      const request = parseSettings(body, { interval: isPositiveInteger, codeTtl: isPositiveInteger, minInterval: isSeconds });
       if (!request) {
-        sendJson(res, 400, { error: 'expected {"interval": positive integer, "codeTtl": positive integer}, either optional' });
+        sendJson(res, 400, { error: 'expected {"interval": positive integer, "codeTtl": positive integer, "minInterval": integer >= 0}, each optional' });
         return;
       }
       settings.deviceInterval = request.interval ?? settings.deviceInterval;
       settings.deviceCodeTtl = request.codeTtl ?? settings.deviceCodeTtl;
+      settings.deviceMinInterval = request.minInterval ?? settings.deviceMinInterval;
+      devicePolls.minIntervalMs = settings.deviceMinInterval * 1000;
       sendJson(res, 200, deviceFlowSettings());
       return;
     }
@@ -689,6 +695,7 @@ async function handleAdmin(req, res) {
       devicePolls.resetLog();
       const rebuild = settings.parRequired !== DEFAULT_SETTINGS.parRequired;
       Object.assign(settings, DEFAULT_SETTINGS);
+      devicePolls.minIntervalMs = 0;
       if (signingKeys !== initialKeys) setSigningKeys(initialKeys);
       else if (rebuild) rebuildProvider();
       sendJson(res, 200, {

@@ -38,6 +38,11 @@ export class DevicePolls {
   #origin = performance.now();
   #pacing = new Map(); // sha256 hex -> { intervalMs, expiresAt, lastPollAt }
   #log = [];
+  /**
+   * A provider under load asks every client with a pending code to poll more slowly: the pace
+   * enforced for a pending code is at least this, whatever interval the code was issued with.
+   */
+  minIntervalMs = 0;
 
   /** Milliseconds since the devstack started (monotonic). */
   now() {
@@ -71,7 +76,9 @@ export class DevicePolls {
     const previous = entry.lastPollAt;
     entry.lastPollAt = at;
     if (!pending || previous === undefined) return false;
-    if (at - previous >= entry.intervalMs - pollTolerance(entry.intervalMs)) return false;
+    const intervalMs = Math.max(entry.intervalMs, this.minIntervalMs);
+    if (at - previous >= intervalMs - pollTolerance(intervalMs)) return false;
+    // The client adds 5 s to the interval it was told (§3.5), whatever pace the provider wanted.
     entry.intervalMs += SLOW_DOWN_STEP_MS;
     return true;
   }

@@ -262,10 +262,10 @@ void tst_DeviceSignIn::slowDownAddsFiveSecondsToTheInterval()
     connect(&signIn, &DeviceSignIn::userCodeReady, this, [&](const QString &code, const QUrl &u, const QUrl &) {
         userCode = code;
         uri = u;
-        // The provider now wants 3 s between polls, but told this client 1 s: its next poll is
-        // too early and earns a slow_down (RFC 8628 §3.5).
+        // The provider, under load, now wants 3 s between polls of every pending code; this client
+        // was told 1 s: its second poll is too early and earns a slow_down (RFC 8628 §3.5).
         bool ok = false;
-        Admin(m_devstack.admin).post(QStringLiteral("/device-flow"), QJsonObject{{QStringLiteral("interval"), 3}}, &ok);
+        Admin(m_devstack.admin).post(QStringLiteral("/device-flow"), QJsonObject{{QStringLiteral("minInterval"), 3}}, &ok);
         QVERIFY(ok);
     });
     signIn.start();

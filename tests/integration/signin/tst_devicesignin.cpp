@@ -148,7 +148,7 @@ void tst_DeviceSignIn::approvedSignInIsValidatedStoredAndRestored()
                 QVERIFY(!code.isEmpty());
                 QCOMPARE(uri.scheme(), QStringLiteral("https"));
                 QCOMPARE(uri.host(), m_devstack.issuer.host());
-                QVERIFY(complete.toString(QUrl::FullyDecoded).contains(code));
+                QVERIFY(complete.toString().contains(code));
                 QCOMPARE(signIn.userCode(), code);
                 QVERIFY(signIn.expiresAt() > QDateTime::currentDateTimeUtc());
                 QCOMPARE(signIn.pollInterval(), 1s);
@@ -172,7 +172,7 @@ void tst_DeviceSignIn::approvedSignInIsValidatedStoredAndRestored()
 
     // Provider side: every poll waited at least the interval (with 100 ms for timer jitter).
     const QJsonArray log = polls();
-    QVERIFY2(log.size() >= 2, "the provider saw no polling");
+    QVERIFY2(!log.isEmpty(), "the provider saw no polling");
     QCOMPARE(log.last().toObject().value(QStringLiteral("result")).toString(), QStringLiteral("success"));
     for (qsizetype i = 1; i < log.size(); ++i) {
         const double gap = log.at(i).toObject().value(QStringLiteral("at")).toDouble()
@@ -289,6 +289,11 @@ void tst_DeviceSignIn::slowDownAddsFiveSecondsToTheInterval()
     const double gap = log.at(slowDown + 1).toObject().value(QStringLiteral("at")).toDouble()
                      - log.at(slowDown).toObject().value(QStringLiteral("at")).toDouble();
     QVERIFY2(gap >= 5900, qPrintable(QStringLiteral("the poll after slow_down came after %1 ms").arg(gap)));
+    // Before it, the client kept the 1 s it was told (the slow_down was the provider's doing).
+    QVERIFY(slowDown >= 1);
+    const double before = log.at(slowDown).toObject().value(QStringLiteral("at")).toDouble()
+                        - log.at(slowDown - 1).toObject().value(QStringLiteral("at")).toDouble();
+    QVERIFY2(before >= 900, qPrintable(QStringLiteral("polled %1 ms after the previous poll").arg(before)));
     for (qsizetype i = slowDown + 1; i < log.size(); ++i)
         QVERIFY(log.at(i).toObject().value(QStringLiteral("result")).toString() != QLatin1String("slow_down"));
 }

@@ -11,15 +11,38 @@
 //                      CA generated into DIR/ca.pem with the openssl CLI (tests).
 //   --http             plain http on 127.0.0.1 (the demo, with the SDK's loopback dev opt-in).
 //
+// The provider also runs the device authorization grant (RFC 8628; client keyloop-demo, endpoint
+// /device/auth, user pages at /device) and pushed authorization requests (RFC 9126, /request).
+//
 // The admin endpoint (always plain http on 127.0.0.1) serves JSON:
-//   GET  /counters                 per-endpoint request counts
+//   GET  /counters                 per-endpoint request counts (deviceAuthorization, deviceToken and
+//                                  par among them)
 //   POST /counters/reset           zero the counters
 //   POST /rotate-keys              new signing keys (new kids) in place; same issuer and port
+//   GET  /keys                     current {kids}
 //   POST /access-token-ttl         {"seconds": n}
 //   POST /revoke-all               forget every session, grant and token
-//   POST /reset                    counters, TTL and signing keys back to their start values
+//   GET|POST /device-flow          {"interval": s, "codeTtl": s, "minInterval": s}, each optional: the interval of the
+//                                  device authorization response (enforced with slow_down) and the
+//                                  device code lifetime (expires_in); for device codes issued later.
+//                                  minInterval (0 = off) paces every pending code, already issued
+//                                  ones too: a provider under load asking clients to slow down
+//   GET  /device-polls             [{"device": sha256(device_code)[0..8], "at": ms since start
+//                                  (monotonic), "result": "authorization_pending" | "slow_down" | …}]
+//                                  for every token request with the device_code grant, in order
+//   POST /device-polls/reset       empty that log
+//   GET|POST /par                  {"required": bool, "requestUriTtl": s}, either optional: require
+//                                  PAR for every authorization request; the request_uri lifetime
+//   POST /reset                    counters, access-token TTL, signing keys, device-flow and PAR
+//                                  settings back to their start values; empties the poll log
 //   GET  /                         the devstack.json content (without the client secret)
+//
+// Helpers for the user's side, all loopback-only: scripted-login.mjs AUTHORIZATION_URL and
+// chromium-login.mjs AUTHORIZATION_URL (sign in, consent, deliver the redirect), and
+// scripted-device.mjs VERIFICATION_URI_COMPLETE | VERIFICATION_URI USER_CODE (approve or deny a
+// device sign-in). See README.md.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -28,6 +51,9 @@ import path from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
+import {
+  DEVICE_CODE_GRANT, DevicePolls, successSource, userCodeConfirmSource, userCodeInputSource,
+} from './lib/device.mjs';
 import { Store } from './lib/store.mjs';
 import { ensureCertificates } from './lib/tls.mjs';
 
@@ -37,6 +63,12 @@ const API_SCOPES = ['api:read', 'api:write'];
 const PUBLIC_CLIENT_ID = 'keyloop-demo';
 const SERVICE_CLIENT_ID = 'keyloop-service';
 const LOOPBACK_REDIRECTS = ['http://127.0.0.1/callback', 'http://localhost/callback', 'http://[::1]/callback'];
+// RFC 8628 §3.2: clients poll every 5 s when the response names no interval; oidc-provider's own
+// device code lifetime is 10 minutes. RFC 9126: oidc-provider keeps a request_uri for 60 s.
+const DEFAULT_DEVICE_INTERVAL = 5;
+const DEFAULT_DEVICE_CODE_TTL = 600;
+const DEFAULT_REQUEST_URI_TTL = 60;
+const PUSHED_REQUEST_URN = 'urn:ietf:params:oauth:request_uri:';
 
 // ---------------------------------------------------------------------------------------------
 // Command line
@@ -85,7 +117,7 @@ process.on('SIGINT', () => stopHandler('SIGINT'));
 
 // Loaded after the signal handlers, so that even an early SIGTERM ends the process cleanly.
 const { default: Provider, errors } = await import('oidc-provider');
-const { createLocalJWKSet, jwtVerify } = await import('jose');
+const { createLocalJWKSet, jwtVerify, UnsecuredJWT } = await import('jose');
 if (pendingSignal) process.exit(pendingSignal === 'SIGINT' ? 130 : 0);
 fs.mkdirSync(options.state, { recursive: true, mode: 0o700 });
 const jsonPath = path.join(options.state, 'devstack.json');
@@ -98,16 +130,31 @@ fs.rmSync(jsonPath, { force: true });
 // logouts the provider carried out (oidc-provider's end_session.success: the browser is sent on to
 // the post_logout_redirect_uri); loginForm the dev login pages shown (a browser without a live
 // provider session).
+// deviceAuthorization counts device authorization requests (RFC 8628 §3.1), deviceToken the token
+// requests with the device_code grant (also counted in token), par the pushed authorization
+// requests (RFC 9126 §2).
 const COUNTER_NAMES = ['discovery', 'authorization', 'token', 'refresh', 'jwks', 'revocation',
-  'introspection', 'userinfo', 'endSession', 'endSessionConfirmed', 'loginForm', 'api'];
+  'introspection', 'userinfo', 'endSession', 'endSessionConfirmed', 'loginForm', 'api',
+  'deviceAuthorization', 'deviceToken', 'par'];
 const counters = {};
 function resetCounters() {
   for (const name of COUNTER_NAMES) counters[name] = 0;
 }
 resetCounters();
 
-const settings = { accessTokenTtl: options.accessTokenTtl };
+const DEFAULT_SETTINGS = {
+  accessTokenTtl: options.accessTokenTtl,
+  deviceInterval: DEFAULT_DEVICE_INTERVAL,
+  deviceCodeTtl: DEFAULT_DEVICE_CODE_TTL,
+  deviceMinInterval: 0,
+  parRequired: false,
+  requestUriTtl: DEFAULT_REQUEST_URI_TTL,
+};
+const settings = { ...DEFAULT_SETTINGS };
 const store = new Store();
+const devicePolls = new DevicePolls();
+// The provider request being handled ({ctx, at}), for the device code lookup below.
+const currentRequest = new AsyncLocalStorage();
 const cookieKeys = [randomBytes(32).toString('base64url')];
 const serviceClientSecret = randomBytes(32).toString('base64url');
 
@@ -156,11 +203,35 @@ function accountFor(id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The provider. It is rebuilt (same issuer, same storage, same cookie keys) to rotate keys.
+// Device flow polling (RFC 8628 §3.5)
+
+function epochSeconds() {
+  return Math.floor(Date.now() / 1000);
+}
+
+// slow_down is decided where the token endpoint looks the device code up (the storage adapter's
+// find): oidc-provider offers no hook between parsing a token request and consuming the code, and
+// a verdict after the grant ran would throw away an approved sign-in. Only the lookup of this
+// token request's own device_code is paced; expired, denied and approved codes never get
+// slow_down (it is "a variant of authorization_pending").
+function paceDevicePoll(model, id, payload) {
+  if (model !== 'DeviceCode') return;
+  const request = currentRequest.getStore();
+  const params = request?.ctx.oidc?.params;
+  if (request?.ctx.path !== '/token' || params?.grant_type !== DEVICE_CODE_GRANT || params.device_code !== id) return;
+  const pending = !payload.accountId && !payload.error && !payload.consumed && payload.exp > epochSeconds();
+  if (devicePolls.tooEarly(id, request.at, pending)) {
+    throw new errors.SlowDown('polling faster than the interval; add 5 seconds to it (RFC 8628 section 3.5)');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The provider. It is rebuilt (same issuer, same storage, same cookie keys) to rotate keys and to
+// switch required PAR on or off (oidc-provider reads both only at construction).
 
 function providerConfiguration(keys) {
   return {
-    adapter: store.adapterFactory(),
+    adapter: store.adapterFactory({ found: paceDevicePoll }),
     clients: [
       {
         client_id: PUBLIC_CLIENT_ID,
@@ -170,7 +241,7 @@ function providerConfiguration(keys) {
         // RFC 8252 §7.3: oidc-provider matches loopback redirects of native clients on any port.
         redirect_uris: LOOPBACK_REDIRECTS,
         post_logout_redirect_uris: LOOPBACK_REDIRECTS,
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE_GRANT],
         response_types: ['code'],
       },
       {
@@ -208,6 +279,7 @@ function providerConfiguration(keys) {
       AccessToken: () => settings.accessTokenTtl,
       ClientCredentials: () => settings.accessTokenTtl,
       AuthorizationCode: 60,
+      DeviceCode: () => settings.deviceCodeTtl,
       IdToken: 3600,
       RefreshToken: 14 * 24 * 3600,
       Interaction: 3600,
@@ -226,6 +298,12 @@ function providerConfiguration(keys) {
       },
       rpInitiatedLogout: { enabled: true },
       clientCredentials: { enabled: true },
+      // RFC 8628. The interval and slow_down are the devstack's (see paceDevicePoll); the pages
+      // carry data-device-result markers for scripted-device.mjs.
+      deviceFlow: { enabled: true, userCodeInputSource, userCodeConfirmSource, successSource },
+      // RFC 9126 (on by default in oidc-provider 9); "required" applies to every client and makes
+      // discovery say require_pushed_authorization_requests.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: settings.parRequired },
       resourceIndicators: {
         enabled: true,
         // No resource asked → an opaque access token for userinfo (/me).
@@ -258,17 +336,67 @@ function countProviderRequest(ctx) {
   else if (p === '/token/introspection') counters.introspection += 1;
   else if (p === '/me') counters.userinfo += 1;
   else if (p === '/session/end') counters.endSession += 1;
+  else if (p === '/device/auth') counters.deviceAuthorization += 1;
+  else if (p === '/request') counters.par += 1;
+}
+
+// oidc-provider fixes a request_uri's lifetime at 60 s (MAX_TTL in its PAR endpoint). To make it
+// settable, the pushed request is saved again with the devstack's lifetime, and its request object
+// (the unsecured JWT oidc-provider made of the pushed parameters; the authorization endpoint checks
+// its exp too) gets the same exp. A signed request object keeps the lifetime oidc-provider chose.
+async function applyRequestUriTtl(provider, body) {
+  const ttl = settings.requestUriTtl;
+  const pushed = await provider.PushedAuthorizationRequest.find(body.request_uri.slice(PUSHED_REQUEST_URN.length));
+  if (!pushed) return;
+  let claims;
+  try {
+    ({ payload: claims } = UnsecuredJWT.decode(pushed.request));
+  } catch {
+    return;
+  }
+  for (;;) { // save() sets exp = now + ttl itself; repeat in the rare case the second changed meanwhile
+    const exp = epochSeconds() + ttl;
+    pushed.request = new UnsecuredJWT({ ...claims, exp }).encode();
+    await pushed.save(ttl);
+    if (pushed.exp === exp) break;
+  }
+  body.expires_in = ttl;
+}
+
+function devicePollResult(ctx) {
+  if (ctx.status === 200 && ctx.body?.access_token) return 'success';
+  return typeof ctx.body?.error === 'string' ? ctx.body.error : `http_${ctx.status}`;
+}
+
+async function handleProviderRequest(provider, ctx, next, at) {
+  countProviderRequest(ctx);
+  try {
+    await next();
+  } finally {
+    if (ctx.path === '/token') {
+      const grantType = ctx.oidc?.params?.grant_type;
+      if (grantType === 'refresh_token') counters.refresh += 1;
+      if (grantType === DEVICE_CODE_GRANT) {
+        counters.deviceToken += 1;
+        devicePolls.record(ctx.oidc.params.device_code, at, devicePollResult(ctx));
+      }
+    }
+  }
+  // RFC 8628 §3.2: oidc-provider sends no interval, so clients would assume 5 s.
+  if (ctx.path === '/device/auth' && ctx.status === 200 && typeof ctx.body?.device_code === 'string') {
+    ctx.body.interval = settings.deviceInterval;
+    devicePolls.issued(ctx.body.device_code, settings.deviceInterval, ctx.body.expires_in);
+  }
+  if (ctx.path === '/request' && ctx.status === 201 && typeof ctx.body?.request_uri === 'string') {
+    await applyRequestUriTtl(provider, ctx.body);
+  }
 }
 
 function buildProvider(issuer, keys) {
   const provider = new Provider(issuer, providerConfiguration(keys));
   provider.use(async (ctx, next) => {
-    countProviderRequest(ctx);
-    try {
-      await next();
-    } finally {
-      if (ctx.path === '/token' && ctx.oidc?.params?.grant_type === 'refresh_token') counters.refresh += 1;
-    }
+    const at = devicePolls.now(); // arrival time: what poll pacing and the poll log measure
+    await currentRequest.run({ ctx, at }, () => handleProviderRequest(provider, ctx, next, at));
     // Keep a browser on loopback: the dev pages @import Google Fonts.
     if (typeof ctx.body === 'string' && ctx.body.includes('fonts.googleapis.com')) {
       ctx.body = ctx.body.replace(GOOGLE_FONTS, '');
@@ -321,9 +449,13 @@ const apiUrl = `${scheme}://127.0.0.1:${apiPort}`;
 const adminUrl = `http://127.0.0.1:${adminPort}`;
 current = buildProvider(issuer, signingKeys);
 
+function rebuildProvider() {
+  current = buildProvider(issuer, signingKeys);
+}
+
 function setSigningKeys(keys) {
   signingKeys = keys;
-  current = buildProvider(issuer, keys);
+  rebuildProvider();
   apiKeySet = createLocalJWKSet(publicJwks(keys));
 }
 
@@ -447,6 +579,40 @@ function info(includeSecret) {
   return JSON.parse(JSON.stringify(out));
 }
 
+const ADMIN_ROUTES = ['GET /', 'GET /counters', 'POST /counters/reset', 'POST /rotate-keys', 'GET /keys',
+  'POST /access-token-ttl', 'POST /revoke-all', 'GET /device-flow', 'POST /device-flow', 'GET /device-polls',
+  'POST /device-polls/reset', 'GET /par', 'POST /par', 'POST /reset'];
+
+function isPositiveInteger(value) {
+  return Number.isInteger(value) && value >= 1;
+}
+
+function parseJsonObject(text) {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON object with at least one member, each known and valid per `validators`; else undefined. */
+function parseSettings(text, validators) {
+  const value = parseJsonObject(text);
+  if (!value) return undefined;
+  const names = Object.keys(value);
+  if (names.length === 0) return undefined;
+  return names.every((name) => Object.hasOwn(validators, name) && validators[name](value[name])) ? value : undefined;
+}
+
+function deviceFlowSettings() {
+  return { interval: settings.deviceInterval, codeTtl: settings.deviceCodeTtl, minInterval: settings.deviceMinInterval };
+}
+
+function parSettings() {
+  return { required: settings.parRequired, requestUriTtl: settings.requestUriTtl };
+}
+
 async function handleAdmin(req, res) {
   const { pathname } = new URL(req.url, adminUrl);
   const body = await readBody(req);
@@ -470,13 +636,8 @@ async function handleAdmin(req, res) {
       sendJson(res, 200, { kids: signingKeys.map((k) => k.kid) });
       return;
     case 'POST /access-token-ttl': {
-      let seconds;
-      try {
-        ({ seconds } = JSON.parse(body));
-      } catch {
-        seconds = undefined;
-      }
-      if (!Number.isInteger(seconds) || seconds < 1) {
+      const { seconds } = parseJsonObject(body) ?? {};
+      if (!isPositiveInteger(seconds)) {
         sendJson(res, 400, { error: 'expected {"seconds": positive integer}' });
         return;
       }
@@ -488,15 +649,66 @@ async function handleAdmin(req, res) {
       store.clear();
       sendJson(res, 200, { revoked: true });
       return;
-    case 'POST /reset':
-      resetCounters();
-      settings.accessTokenTtl = options.accessTokenTtl;
-      if (signingKeys !== initialKeys) setSigningKeys(initialKeys);
-      sendJson(res, 200, { counters, accessTokenTtl: settings.accessTokenTtl, kids: signingKeys.map((k) => k.kid) });
+    case 'GET /device-flow':
+      sendJson(res, 200, deviceFlowSettings());
       return;
+    case 'POST /device-flow': {
+      const isSeconds = (n) => Number.isInteger(n) && n >= 0;
+      const request = parseSettings(body, { interval: isPositiveInteger, codeTtl: isPositiveInteger, minInterval: isSeconds });
+      if (!request) {
+        sendJson(res, 400, { error: 'expected {"interval": positive integer, "codeTtl": positive integer, "minInterval": integer >= 0}, each optional' });
+        return;
+      }
+      settings.deviceInterval = request.interval ?? settings.deviceInterval;
+      settings.deviceCodeTtl = request.codeTtl ?? settings.deviceCodeTtl;
+      settings.deviceMinInterval = request.minInterval ?? settings.deviceMinInterval;
+      devicePolls.minIntervalMs = settings.deviceMinInterval * 1000;
+      sendJson(res, 200, deviceFlowSettings());
+      return;
+    }
+    case 'GET /device-polls':
+      sendJson(res, 200, devicePolls.log());
+      return;
+    case 'POST /device-polls/reset':
+      devicePolls.resetLog();
+      sendJson(res, 200, devicePolls.log());
+      return;
+    case 'GET /par':
+      sendJson(res, 200, parSettings());
+      return;
+    case 'POST /par': {
+      const request = parseSettings(body, { required: (v) => typeof v === 'boolean', requestUriTtl: isPositiveInteger });
+      if (!request) {
+        sendJson(res, 400, { error: 'expected {"required": boolean, "requestUriTtl": positive integer}, either optional' });
+        return;
+      }
+      settings.requestUriTtl = request.requestUriTtl ?? settings.requestUriTtl;
+      if (request.required !== undefined && request.required !== settings.parRequired) {
+        settings.parRequired = request.required;
+        rebuildProvider();
+      }
+      sendJson(res, 200, parSettings());
+      return;
+    }
+    case 'POST /reset': {
+      resetCounters();
+      devicePolls.resetLog();
+      const rebuild = settings.parRequired !== DEFAULT_SETTINGS.parRequired;
+      Object.assign(settings, DEFAULT_SETTINGS);
+      devicePolls.minIntervalMs = 0;
+      if (signingKeys !== initialKeys) setSigningKeys(initialKeys);
+      else if (rebuild) rebuildProvider();
+      sendJson(res, 200, {
+        counters,
+        accessTokenTtl: settings.accessTokenTtl,
+        kids: signingKeys.map((k) => k.kid),
+        deviceFlow: deviceFlowSettings(),
+        par: parSettings(),
+      });
+      return;
+    }
     default:
-      sendJson(res, 404, { error: 'not_found', routes: ['GET /', 'GET /counters', 'POST /counters/reset',
-        'POST /rotate-keys', 'GET /keys', 'POST /access-token-ttl', 'POST /revoke-all', 'POST /reset'] });
+      sendJson(res, 404, { error: 'not_found', routes: ADMIN_ROUTES });
   }
 }
 

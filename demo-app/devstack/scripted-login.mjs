@@ -23,12 +23,11 @@
 //
 // Nothing secret is printed: URLs appear without their query.
 
-import http from 'node:http';
-import https from 'node:https';
 import process from 'node:process';
 import tls from 'node:tls';
 
 import { devstackCaPem, fail as failWith, isLoopbackUrl, redact } from './lib/loopback.mjs';
+import { UserAgent, decodeEntities, describeErrorPage, parseForm } from './lib/user-agent.mjs';
 
 const TOOL = 'scripted-login';
 const fail = (message) => failWith(TOOL, message);
@@ -57,87 +56,11 @@ try {
 
 const timer = setTimeout(() => fail(`timed out after ${TIMEOUT_MS} ms`), TIMEOUT_MS);
 
-// --- cookie jar (RFC 6265, reduced to what oidc-provider uses: host-only cookies with a path) ---
-const jar = new Map(); // `${host}|${path}|${name}` -> { host, path, name, value }
-
-function storeCookies(url, setCookies) {
-  for (const header of setCookies) {
-    const [pair, ...attributes] = header.split(';').map((s) => s.trim());
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const name = pair.slice(0, eq);
-    const value = pair.slice(eq + 1);
-    let path = '/';
-    let expired = false;
-    for (const attribute of attributes) {
-      const [k, v = ''] = attribute.split('=');
-      const key = k.toLowerCase();
-      if (key === 'path' && v.startsWith('/')) path = v;
-      if (key === 'max-age' && Number(v) <= 0) expired = true;
-      if (key === 'expires' && Date.parse(v) <= Date.now()) expired = true;
-    }
-    const id = `${url.hostname}|${path}|${name}`;
-    if (expired) jar.delete(id);
-    else jar.set(id, { host: url.hostname, path, name, value });
-  }
-}
-
-function cookieHeader(url) {
-  const pathMatches = (cookiePath) => url.pathname === cookiePath
-    || url.pathname.startsWith(cookiePath.endsWith('/') ? cookiePath : `${cookiePath}/`);
-  return [...jar.values()]
-    .filter((c) => c.host === url.hostname && pathMatches(c.path))
-    .sort((a, b) => b.path.length - a.path.length)
-    .map((c) => `${c.name}=${c.value}`)
-    .join('; ');
-}
-
-// --- one HTTP exchange, loopback only ---
+// --- one HTTP exchange, loopback only, with a cookie jar ---
+const agent = new UserAgent({ ca, name: 'keyloop-scripted-login' });
 function request(method, url, body) {
   if (!isLoopbackUrl(url)) fail(`refusing to contact non-loopback ${redact(url.href)}`);
-  const mod = url.protocol === 'https:' ? https : http;
-  const headers = { 'user-agent': 'keyloop-scripted-login', accept: 'text/html,*/*' };
-  const cookies = cookieHeader(url);
-  if (cookies) headers.cookie = cookies;
-  if (body !== undefined) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    headers['content-length'] = Buffer.byteLength(body);
-  }
-  return new Promise((resolve, reject) => {
-    const req = mod.request(url, { method, headers, ca, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
-
-function decodeEntities(s) {
-  return s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'")
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x2F;|&#47;/g, '/');
-}
-
-function parseForm(html) {
-  const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-  if (!form) return undefined;
-  const fields = {};
-  for (const input of form[2].matchAll(/<input\b([^>]*)>/gi)) {
-    const name = /\bname="([^"]*)"/i.exec(input[1])?.[1];
-    if (!name) continue;
-    fields[decodeEntities(name)] = decodeEntities(/\bvalue="([^"]*)"/i.exec(input[1])?.[1] ?? '');
-  }
-  return { action: decodeEntities(form[1]), fields };
-}
-
-function describeErrorPage(html) {
-  const text = html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
-  const error = /\berror:?\s*([a-z_]+)/i.exec(text)?.[1];
-  const description = /error_description:?\s*([^<]{1,200}?)(?:\s{2}|$|state:|iss:)/i.exec(text)?.[1];
-  return [error, description].filter(Boolean).join(': ') || 'no form on the page';
+  return agent.request(method, url, body);
 }
 
 // --- the walk ---
@@ -160,7 +83,6 @@ async function main() {
       process.exit(0);
     }
     const res = await request(method, url, body);
-    storeCookies(url, [res.headers['set-cookie'] ?? []].flat());
     method = 'GET';
     body = undefined;
 

@@ -28,6 +28,12 @@ ErrorText errorText(const Keyloop::Error &error)
     case Code::Cancelled:
         headline = QStringLiteral("The sign-in was cancelled.");
         break;
+    case Code::DeviceCodeExpired:
+        headline = QStringLiteral("The code expired before the sign-in was approved. Start again for a new code.");
+        break;
+    case Code::DeviceFlowNotSupported:
+        headline = QStringLiteral("This provider does not offer sign-in with a code on another device. Use the browser.");
+        break;
     case Code::BrowserLaunchFailed:
         headline = QStringLiteral("The browser could not be opened. Copy the sign-in address into a browser.");
         break;

@@ -2,6 +2,7 @@
 #include "mainwindow.h"
 
 #include "apipanel.h"
+#include "devicecodepanel.h"
 #include "banner.h"
 #include "errortext.h"
 #include "eventlog.h"
@@ -54,7 +55,7 @@ QString stateName(Client::State state)
     case Client::State::Idle: return QStringLiteral("Not started");
     case Client::State::Restoring: return QStringLiteral("Restoring the session from the keychain…");
     case Client::State::SignInRequired: return QStringLiteral("Signed out");
-    case Client::State::SigningIn: return QStringLiteral("Signing in in the browser…");
+    case Client::State::SigningIn: return QStringLiteral("Signing in…");
     case Client::State::SignedIn: return QStringLiteral("Signed in");
     case Client::State::SigningOut: return QStringLiteral("Signing out…");
     }
@@ -193,6 +194,11 @@ QWidget *MainWindow::buildSignInPage()
     m_signIn = new QPushButton(QStringLiteral("&Sign in with the browser"), page);
     m_signIn->setObjectName(QStringLiteral("signInButton"));
     m_signIn->setDefault(true);
+    // RFC 8628: for machines where no browser can reach this app (SSH, containers); the user
+    // chooses it (§5.4), and it is offered only when the provider has the grant.
+    m_deviceSignIn = new QPushButton(QStringLiteral("Sign in with a &code on another device"), page);
+    m_deviceSignIn->setObjectName(QStringLiteral("deviceSignInButton"));
+    m_deviceCode = new DeviceCodePanel(page);
     auto *change = new QPushButton(QStringLiteral("C&hange provider"), page);
     change->setObjectName(QStringLiteral("changeProviderButton"));
 
@@ -225,6 +231,7 @@ QWidget *MainWindow::buildSignInPage()
 
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_signIn);
+    buttons->addWidget(m_deviceSignIn);
     buttons->addWidget(change);
     buttons->addStretch(1);
     auto *layout = new QVBoxLayout(page);
@@ -232,12 +239,18 @@ QWidget *MainWindow::buildSignInPage()
     layout->addWidget(m_signInHint);
     layout->addLayout(buttons);
     layout->addWidget(m_progress);
+    layout->addWidget(m_deviceCode);
     layout->addStretch(1);
 
     connect(m_signIn, &QPushButton::clicked, this, [this] {
         m_banner->clear();
         if (m_client)
             m_client->signIn();
+    });
+    connect(m_deviceSignIn, &QPushButton::clicked, this, [this] {
+        m_banner->clear();
+        if (m_client)
+            m_client->signInWithDeviceCode();
     });
     connect(m_cancelSignIn, &QPushButton::clicked, this, [this] {
         if (m_client)
@@ -368,6 +381,24 @@ void MainWindow::connectClient()
         m_authorizationUrl->setText(url.toString(QUrl::FullyEncoded));
         m_authorizationUrl->setCursorPosition(0);
     });
+    connect(c, &Client::userCodeChanged, this, [this] {
+        m_deviceCode->showCode(m_client->userCode(), m_client->verificationUri(), m_client->verificationUriComplete());
+        if (!m_client->userCode().isEmpty())
+            m_log->add(QStringLiteral("demo: showing the code to enter on another device"));
+        showState();
+    });
+    connect(c, &Client::browserLaunchFailed, this, [this](const Keyloop::Error &error) {
+        m_log->add(QStringLiteral("demo: no browser opened: %1").arg(error.message()));
+        if (m_client && m_client->isDeviceSignInAvailable())
+            m_banner->showMessage(QStringLiteral("No browser could be opened"),
+                                  QStringLiteral("Copy the sign-in address into a browser, or sign in with a code on "
+                                                 "your phone or another computer."),
+                                  QStringLiteral("Use a &code instead"),
+                                  [this] { if (m_client) m_client->signInWithDeviceCode(); });
+        else
+            m_banner->showMessage(QStringLiteral("No browser could be opened"),
+                                  QStringLiteral("Copy the sign-in address into a browser."));
+    });
     connect(c, &Client::signedIn, this, [this] {
         m_log->add(QStringLiteral("demo: signed in"));
         m_banner->clear();
@@ -439,8 +470,12 @@ void MainWindow::showState()
     const Client::State state = m_client->state();
     m_stateLabel->setText(stateName(state));
     const bool signingIn = state == Client::State::SigningIn;
-    m_progress->setVisible(signingIn);
+    const bool deviceCode = signingIn && !m_client->userCode().isEmpty();
+    m_progress->setVisible(signingIn && !deviceCode);
+    m_deviceCode->setVisible(deviceCode);
     m_signIn->setEnabled(state == Client::State::SignInRequired);
+    m_deviceSignIn->setEnabled(state == Client::State::SignInRequired
+                               || (signingIn && !deviceCode && m_client->isDeviceSignInAvailable()));
     m_signIn->setText(state == Client::State::Restoring ? QStringLiteral("Restoring…")
                                                         : QStringLiteral("&Sign in with the browser"));
     m_refreshNow->setEnabled(state == Client::State::SignedIn);
@@ -539,6 +574,10 @@ QString MainWindow::describe() const
         lines.append(QStringLiteral("Page: %1").arg(m_signInTitle->text()));
         if (m_progress->isVisibleTo(this))
             lines.append(QStringLiteral("  waiting for the browser (Cancel, or copy the sign-in address)"));
+        if (m_deviceCode->isVisibleTo(this))
+            lines.append(QStringLiteral("  code %1 to enter at %2%3").arg(m_deviceCode->userCode(),
+                m_deviceCode->verificationUri().toString(QUrl::FullyEncoded),
+                m_deviceCode->qrImage().isNull() ? QString() : QStringLiteral(" (QR code shown)")));
     } else {
         lines.append(QStringLiteral("Page: account"));
         lines.append(QStringLiteral("  Name: %1").arg(m_name->text()));

@@ -17,6 +17,7 @@
 #include <memory>
 
 class ApiPanel;
+class DeviceCodePanel;
 class Banner;
 class EventLog;
 class TokenPanel;
@@ -51,6 +52,7 @@ public:
     Banner *banner() const { return m_banner; }
     ApiPanel *apiPanel() const { return m_api; }
     TokenPanel *tokenPanel() const { return m_tokens; }
+    DeviceCodePanel *deviceCodePanel() const { return m_deviceCode; }
 
     /// "profiles", "signIn" or "account".
     QString page() const;
@@ -96,6 +98,8 @@ private:
     QLabel *m_signInTitle;
     QLabel *m_signInHint;
     QPushButton *m_signIn;
+    QPushButton *m_deviceSignIn;
+    DeviceCodePanel *m_deviceCode;
     QWidget *m_progress;
     QPushButton *m_cancelSignIn;
     QLineEdit *m_authorizationUrl;

@@ -4,6 +4,7 @@
 #include <QtCore/QDir>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QProcessEnvironment>
 
@@ -82,8 +83,8 @@ QString useChromiumLoginAsSystemBrowser()
 
 namespace KeyloopTest {
 
-static QJsonObject adminRequest(const QUrl &base, const QByteArray &verb, const QString &path,
-                                const QJsonObject &body, bool *ok)
+static QJsonDocument adminRequest(const QUrl &base, const QByteArray &verb, const QString &path,
+                                  const QJsonObject &body, bool *ok)
 {
     QNetworkAccessManager nam;
     QUrl url = base;
@@ -97,14 +98,15 @@ static QJsonObject adminRequest(const QUrl &base, const QByteArray &verb, const 
     const bool success = finished && reply->error() == QNetworkReply::NoError;
     if (ok)
         *ok = success;
-    return success ? QJsonDocument::fromJson(reply->readAll()).object() : QJsonObject();
+    return success ? QJsonDocument::fromJson(reply->readAll()) : QJsonDocument();
 }
 
 QJsonObject Admin::counters(bool *ok) const { return get(QStringLiteral("/counters"), ok); }
-QJsonObject Admin::get(const QString &path, bool *ok) const { return adminRequest(m_url, "GET", path, {}, ok); }
+QJsonObject Admin::get(const QString &path, bool *ok) const { return adminRequest(m_url, "GET", path, {}, ok).object(); }
+QJsonArray Admin::getArray(const QString &path, bool *ok) const { return adminRequest(m_url, "GET", path, {}, ok).array(); }
 QJsonObject Admin::post(const QString &path, const QJsonObject &body, bool *ok) const
 {
-    return adminRequest(m_url, "POST", path, body, ok);
+    return adminRequest(m_url, "POST", path, body, ok).object();
 }
 bool Admin::rotateKeys() const { bool ok = false; post(QStringLiteral("/rotate-keys"), {}, &ok); return ok; }
 bool Admin::setAccessTokenTtl(int seconds) const

@@ -4,6 +4,7 @@
 
 #include <QtCore/QByteArray>
 #include <QtCore/QCryptographicHash>
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
 #include <QtCore/QString>
 #include <QtCore/QUrl>
@@ -74,6 +75,8 @@ public:
     bool revokeAll() const;
     QJsonObject post(const QString &path, const QJsonObject &body = {}, bool *ok = nullptr) const;
     QJsonObject get(const QString &path, bool *ok = nullptr) const;
+    /// GET of a route that answers a JSON array (e.g. /device-polls).
+    QJsonArray getArray(const QString &path, bool *ok = nullptr) const;
 
 private:
     QUrl m_url;

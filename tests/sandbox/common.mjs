@@ -90,10 +90,13 @@ export function authorizationUrl(ds, { redirectUri, state, challenge, scope = 'o
   return u.href;
 }
 
-/** Runs a browser helper (scripted-login.mjs / chromium-login.mjs) on `url`; resolves with its exit code and stderr. */
-export function runHelper(script, url, env = {}) {
+/**
+ * Runs a browser helper (scripted-login.mjs / chromium-login.mjs / scripted-device.mjs) on `args`
+ * (a URL or an argument list); resolves with its exit code and output.
+ */
+export function runHelper(script, args, env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(sourceDir(), 'demo-app/devstack', script), url], {
+    const child = spawn(process.execPath, [path.join(sourceDir(), 'demo-app/devstack', script), ...[args].flat()], {
       env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -13,6 +13,11 @@ const GRANTABLE = new Set([
   'PreAuthorizedCode',
 ]);
 
+// Kept this long past their expiry: oidc-provider looks device codes up with ignoreExpiration and
+// answers expired_token (RFC 8628 §3.5) itself, or "the code has expired" on the user-code page;
+// an entry dropped at expiry would turn that into invalid_grant / "incorrect code".
+const RETAIN_AFTER_EXPIRY_S = { DeviceCode: 10 * 60 };
+
 export class Store {
   #entries = new Map(); // key -> { value, expiresAt }
 
@@ -39,16 +44,22 @@ export class Store {
     this.#entries.clear();
   }
 
-  adapterFactory() {
+  /**
+   * oidc-provider's `adapter` option. `hooks.found(model, id, payload)`, if given, sees every
+   * successful find() by id before oidc-provider does and may throw to refuse the request.
+   */
+  adapterFactory(hooks = {}) {
     const store = this;
-    return (model) => new StoreAdapter(model, store);
+    return (model) => new StoreAdapter(model, store, hooks);
   }
 }
 
 class StoreAdapter {
-  constructor(model, store) {
+  constructor(model, store, hooks) {
     this.model = model;
     this.store = store;
+    this.hooks = hooks;
+    this.retain = RETAIN_AFTER_EXPIRY_S[model] ?? 0;
   }
 
   key(id) {
@@ -60,8 +71,9 @@ class StoreAdapter {
     if (this.model === 'Session' && payload.uid) {
       this.store.set(`sessionUid:${payload.uid}`, id, expiresIn);
     }
+    const keepFor = typeof expiresIn === 'number' ? expiresIn + this.retain : expiresIn;
     if (payload.userCode) {
-      this.store.set(`userCode:${payload.userCode}`, id, expiresIn);
+      this.store.set(`userCode:${payload.userCode}`, id, keepFor);
     }
     if (GRANTABLE.has(this.model) && payload.grantId) {
       const grantKey = `grant:${payload.grantId}`;
@@ -69,11 +81,13 @@ class StoreAdapter {
       members.add(key);
       this.store.set(grantKey, members);
     }
-    this.store.set(key, payload, expiresIn);
+    this.store.set(key, payload, keepFor);
   }
 
   async find(id) {
-    return this.store.get(this.key(id));
+    const payload = this.store.get(this.key(id));
+    if (payload !== undefined) this.hooks.found?.(this.model, id, payload);
+    return payload;
   }
 
   async findByUid(uid) {

@@ -72,6 +72,9 @@ class KEYLOOP_EXPORT Client : public QObject
     Q_PROPERTY(QString email READ email NOTIFY userChanged)
     Q_PROPERTY(QJsonObject claims READ claims NOTIFY userChanged)
     Q_PROPERTY(QUrl authorizationUrl READ authorizationUrl NOTIFY authorizationUrlChanged)
+    Q_PROPERTY(QString userCode READ userCode NOTIFY userCodeChanged)
+    Q_PROPERTY(QUrl verificationUri READ verificationUri NOTIFY userCodeChanged)
+    Q_PROPERTY(QUrl verificationUriComplete READ verificationUriComplete NOTIFY userCodeChanged)
 
 public:
     /// Where the client is; stateChanged() follows every change.
@@ -79,7 +82,7 @@ public:
         Idle,            ///< nothing done yet: call restore()
         Restoring,       ///< reading the keychain
         SignInRequired,  ///< no usable session: the app may call signIn()
-        SigningIn,       ///< the browser sign-in is in progress (cancelSignIn() stops it)
+        SigningIn,       ///< a sign-in (browser or device code) is in progress (cancelSignIn() stops it)
         SignedIn,        ///< tokens are held; requests carry them
         SigningOut,      ///< revoking and removing
     };
@@ -151,6 +154,21 @@ public:
     QString email() const;
     /// While signing in: the URL the browser was sent to (show it for copying if no browser opened).
     QUrl authorizationUrl() const;
+    /// While signing in with a device code: the code the user enters at verificationUri()
+    /// (RFC 8628 §3.3); empty otherwise. Show it as plain text.
+    QString userCode() const;
+    /// While signing in with a device code: where the user enters userCode().
+    QUrl verificationUri() const;
+    /// While signing in with a device code: verificationUri() with the code in it, when the
+    /// provider gives one (e.g. for a QR code; show userCode() as text next to it, §3.3.1).
+    QUrl verificationUriComplete() const;
+    /*!
+     * True when the provider's metadata is known and offers the device authorization grant
+     * (`device_authorization_endpoint`, RFC 8628 §4). Known after a restore, a sign-in, or once a
+     * browser sign-in has discovered the provider (e.g. when browserLaunchFailed() is emitted).
+     * Offer signInWithDeviceCode() to the user only then.
+     */
+    bool isDeviceSignInAvailable() const;
 
     // ---- the session -----------------------------------------------------------------------
     /*!
@@ -167,8 +185,18 @@ public:
      * Error::requiredAcrValues() / requiredMaxAge() of a StepUpRequired answer.
      */
     void signIn(const QStringList &extraScopes = {}, const QStringList &acrValues = {}, int maxAge = -1);
-    /// Stops a sign-in in progress: failed() with Error::Code::Cancelled; the state goes back to
-    /// SignedIn if it was, else SignInRequired.
+    /*!
+     * Signs in for account() with the device authorization grant (RFC 8628; see DeviceSignIn):
+     * for machines where no browser can reach a loopback port (SSH, WSL, containers). The user
+     * signs in on another device: show userCode() and verificationUri() when userCodeChanged()
+     * is emitted. Never chosen by the client itself (RFC 8628 §5.4): call it when the user
+     * asks, e.g. after browserLaunchFailed(). A browser sign-in in progress is replaced (without
+     * failed()). Fails with DeviceFlowNotSupported when the provider does not offer the grant.
+     * \a extraScopes as for signIn().
+     */
+    void signInWithDeviceCode(const QStringList &extraScopes = {});
+    /// Stops a sign-in in progress (browser or device code): failed() with
+    /// Error::Code::Cancelled; the state goes back to SignedIn if it was, else SignInRequired.
     void cancelSignIn();
     /*!
      * Revokes at the provider where possible, then removes the stored session: signedOut().
@@ -222,6 +250,16 @@ Q_SIGNALS:
     void userChanged();
     /// authorizationUrl() changed to \a url (empty once the sign-in has ended).
     void authorizationUrlChanged(const QUrl &url);
+    /// userCode(), verificationUri() and verificationUriComplete() changed: a device sign-in
+    /// has a code to show, or it has ended (then all three are empty).
+    void userCodeChanged();
+    /*!
+     * The browser sign-in could not open a browser (Error::Code::BrowserLaunchFailed says why).
+     * It keeps waiting for the redirect: authorizationUrl() can be opened by hand. When
+     * isDeviceSignInAvailable(), the app may offer signInWithDeviceCode() instead — the user
+     * decides (RFC 8628 §5.4).
+     */
+    void browserLaunchFailed(const Keyloop::Error &error);
     /// Signed in: restored silently, or a sign-in completed and was saved.
     void signedIn();
     /// Only an interactive sign-in can help (nothing stored, the grant was rejected).

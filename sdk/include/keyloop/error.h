@@ -129,7 +129,9 @@ public:
         // Cancelled
         Cancelled,              ///< cancelled by the app (Job::cancel()) or the user
 
-        // Added after 0.2 (appended: the values above keep their numbers)
+        // Added in 0.3 (appended, so that the values above keep their numbers)
+        DeviceFlowNotSupported, ///< Configuration: the provider has no `device_authorization_endpoint` (RFC 8628 §4), or does not allow this client the device grant
+        DeviceCodeExpired,      ///< Session: the device code expired before the user approved the sign-in (RFC 8628 §3.5 `expired_token`)
         PushedAuthorizationNotSupported, ///< Configuration: pushed authorization requests (RFC 9126) were asked for (ClientConfiguration::PushedAuthorizationRequests::Always), but the provider has no `pushed_authorization_request_endpoint` (RFC 9126 §5); nothing was opened
     };
     Q_ENUM(Code)

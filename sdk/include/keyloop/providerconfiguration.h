@@ -110,6 +110,11 @@ public:
     QUrl introspectionEndpoint() const;
     /// Sets introspectionEndpoint().
     void setIntrospectionEndpoint(const QUrl &url);
+    /// `device_authorization_endpoint` (RFC 8628 §4): where a device sign-in starts
+    /// (DeviceSignIn). Empty when the provider does not offer the device authorization grant.
+    QUrl deviceAuthorizationEndpoint() const;
+    /// Sets deviceAuthorizationEndpoint().
+    void setDeviceAuthorizationEndpoint(const QUrl &url);
 
     /// `scopes_supported`.
     QStringList scopesSupported() const;

@@ -45,6 +45,7 @@ public:
         AuthorizationCode, ///< RFC 6749 §4.1.3
         RefreshToken,      ///< RFC 6749 §6
         ClientCredentials, ///< RFC 6749 §4.4
+        DeviceCode,        ///< RFC 8628 §3.4
     };
     Q_ENUM(Grant)
 
@@ -134,6 +135,16 @@ public:
     [[nodiscard]] TokenJob *clientCredentials(const ProviderConfiguration &provider, const ClientConfiguration &client,
                                 const QStringList &scopes = QStringList(),
                                 const QString &resource = QString());
+
+    /*!
+     * Device access token request (RFC 8628 §3.4): one poll with \a deviceCode (secret) from the
+     * device authorization response. While the user has not decided, the job fails with
+     * Error::Code::OAuthError and oauthError() `authorization_pending` or `slow_down` (§3.5);
+     * DeviceSignIn does the polling. With `openid` among the configuration's scopes the
+     * response must carry an ID token. \a resource: RFC 8707 §2.2, as for exchangeCode().
+     */
+    [[nodiscard]] TokenJob *deviceCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                                       const QByteArray &deviceCode, const QString &resource = QString());
 
     /*!
      * Token revocation (RFC 7009 §2.1): POSTs \a token, with `token_type_hint` unless \a hint is

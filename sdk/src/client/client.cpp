@@ -5,6 +5,7 @@
 
 #include <keyloop/accountindex.h>
 #include <keyloop/browserlauncher.h>
+#include <keyloop/devicesignin.h>
 #include <keyloop/discoveryjob.h>
 #include <keyloop/endsessionjob.h>
 #include <keyloop/httpclient.h>
@@ -53,9 +54,14 @@ public:
     QString account;
     QJsonObject claims;
     QUrl authorizationUrl;
+    QString userCode;
+    QUrl verificationUri;
+    QUrl verificationUriComplete;
+    Client::State stateBeforeSignIn = Client::State::Idle;
     ProviderConfiguration provider; // remembered with the session, or discovered
     QPointer<Session> session;
     QPointer<SignIn> signIn;
+    QPointer<DeviceSignIn> deviceSignIn;
     QPointer<EndSessionJob> endSession;
     HttpClient *http = nullptr;
     struct Api
@@ -141,7 +147,13 @@ public:
     void unbindCredentials(); // no request carries the old account's token any more
     void bindApi(const Api &api);
     HttpReply *watch(HttpReply *reply);
-    void finishSignIn(SignIn *job);
+    ClientConfiguration signInConfiguration(const QStringList &extraScopes, const QStringList &acrValues, int maxAge) const;
+    bool isSigningIn() const { return signIn || deviceSignIn; }
+    void cancelSignIns();
+    void setUserCode(const QString &code, const QUrl &uri, const QUrl &complete);
+    void signInFailed(const Error &e);
+    void finishSignIn(const TokenResponse &tokens, const IdTokenClaims &idClaims, const QString &resource,
+                      const ProviderConfiguration &p);
     void becomeSignedOut(bool requireSignIn);
     void endProviderSession(const ProviderConfiguration &provider, const QByteArray &idToken);
 };
@@ -186,8 +198,7 @@ Client::Client(const ClientConfiguration &configuration, const QString &appId, Q
 
 Client::~Client()
 {
-    if (d->signIn)
-        d->signIn->cancel();
+    d->cancelSignIns();
     if (d->endSession)
         d->endSession->cancel();
     delete d->session.data();
@@ -214,6 +225,10 @@ QJsonObject Client::claims() const { return d->claims; }
 QString Client::subject() const { return d->claims.value(QStringLiteral("sub")).toString(); }
 QString Client::email() const { return d->claims.value(QStringLiteral("email")).toString(); }
 QUrl Client::authorizationUrl() const { return d->authorizationUrl; }
+QString Client::userCode() const { return d->userCode; }
+QUrl Client::verificationUri() const { return d->verificationUri; }
+QUrl Client::verificationUriComplete() const { return d->verificationUriComplete; }
+bool Client::isDeviceSignInAvailable() const { return !d->provider.deviceAuthorizationEndpoint().isEmpty(); }
 Session *Client::session() const { return d->session; }
 HttpClient *Client::httpClient() const { return d->httpClient(); }
 
@@ -406,14 +421,12 @@ void ClientPrivate::becomeSignedOut(bool requireSignIn)
 
 // ---- sign-in -------------------------------------------------------------------------------
 
-void Client::signIn(const QStringList &extraScopes, const QStringList &acrValues, int maxAge)
+ClientConfiguration ClientPrivate::signInConfiguration(const QStringList &extraScopes, const QStringList &acrValues,
+                                                       int maxAge) const
 {
-    if (d->signIn)
-        return; // one at a time
-    const State before = d->state;
-    ClientConfiguration config = d->configuration;
-    if (!d->provider.isNull() && !config.hasProviderConfiguration())
-        config.setProviderConfiguration(d->provider); // no discovery when the metadata is known
+    ClientConfiguration config = configuration;
+    if (!provider.isNull() && !config.hasProviderConfiguration())
+        config.setProviderConfiguration(provider); // no discovery when the metadata is known
     if (!extraScopes.isEmpty()) {
         QStringList scopes = config.scopes();
         for (const QString &s : extraScopes)
@@ -425,23 +438,68 @@ void Client::signIn(const QStringList &extraScopes, const QStringList &acrValues
         config.setAcrValues(acrValues); // RFC 9470 §4: step-up
     if (maxAge >= 0)
         config.setMaxAge(std::chrono::seconds(maxAge));
-    auto *job = new SignIn(config, d->networkAccessManager(), this);
+    return config;
+}
+
+void Client::signIn(const QStringList &extraScopes, const QStringList &acrValues, int maxAge)
+{
+    if (d->isSigningIn())
+        return; // one at a time
+    auto *job = new SignIn(d->signInConfiguration(extraScopes, acrValues, maxAge), d->networkAccessManager(), this);
     job->setBrowserLauncher(d->browserLauncher());
     job->setJwksCache(d->jwksCache());
     job->setClock(d->clock);
     d->signIn = job;
-    connect(job, &SignIn::authorizationUrlReady, this, [this](const QUrl &url) {
+    connect(job, &SignIn::authorizationUrlReady, this, [this, job](const QUrl &url) {
+        if (d->provider.isNull())
+            d->provider = job->providerConfiguration(); // discovered: isDeviceSignInAvailable() can tell
         d->authorizationUrl = url;
         Q_EMIT authorizationUrlChanged(url);
     });
-    connect(job, &Job::finished, this, [this, job, before] {
+    connect(job, &SignIn::browserLaunchFailed, this, &Client::browserLaunchFailed);
+    connect(job, &Job::finished, this, [this, job] {
         d->authorizationUrl = QUrl();
         Q_EMIT authorizationUrlChanged(QUrl());
         if (const Error e = job->error()) {
-            d->fail(e, before == State::SignedIn ? State::SignedIn : State::SignInRequired);
+            d->signInFailed(e);
             return;
         }
-        d->finishSignIn(job);
+        d->finishSignIn(job->tokenResponse(), job->idTokenClaims(), job->resource(), job->providerConfiguration());
+    });
+    d->stateBeforeSignIn = d->state;
+    d->setState(State::SigningIn);
+    job->start();
+}
+
+void Client::signInWithDeviceCode(const QStringList &extraScopes)
+{
+    if (d->deviceSignIn)
+        return; // one at a time
+    if (d->signIn) {
+        // The user chose the device code over the browser sign-in that is waiting: replace it
+        // without reporting a cancellation, and keep the state it started from.
+        SignIn *browser = d->signIn;
+        browser->disconnect(this);
+        browser->cancel();
+        d->signIn = nullptr;
+        d->authorizationUrl = QUrl();
+        Q_EMIT authorizationUrlChanged(QUrl());
+    } else {
+        d->stateBeforeSignIn = d->state;
+    }
+    auto *job = new DeviceSignIn(d->signInConfiguration(extraScopes, {}, -1), d->networkAccessManager(), this);
+    job->setJwksCache(d->jwksCache());
+    job->setClock(d->clock);
+    d->deviceSignIn = job;
+    connect(job, &DeviceSignIn::userCodeReady, this,
+            [this](const QString &code, const QUrl &uri, const QUrl &complete) { d->setUserCode(code, uri, complete); });
+    connect(job, &Job::finished, this, [this, job] {
+        d->setUserCode(QString(), QUrl(), QUrl());
+        if (const Error e = job->error()) {
+            d->signInFailed(e);
+            return;
+        }
+        d->finishSignIn(job->tokenResponse(), job->idTokenClaims(), job->resource(), job->providerConfiguration());
     });
     d->setState(State::SigningIn);
     job->start();
@@ -449,16 +507,35 @@ void Client::signIn(const QStringList &extraScopes, const QStringList &acrValues
 
 void Client::cancelSignIn()
 {
-    if (d->signIn)
-        d->signIn->cancel();
+    d->cancelSignIns();
 }
 
-void ClientPrivate::finishSignIn(SignIn *job)
+void ClientPrivate::cancelSignIns()
 {
-    const TokenResponse tokens = job->tokenResponse();
-    const IdTokenClaims idClaims = job->idTokenClaims();
-    const QString resource = job->resource();
-    const ProviderConfiguration p = job->providerConfiguration();
+    if (signIn)
+        signIn->cancel();
+    if (deviceSignIn)
+        deviceSignIn->cancel();
+}
+
+void ClientPrivate::setUserCode(const QString &code, const QUrl &uri, const QUrl &complete)
+{
+    if (userCode == code && verificationUri == uri && verificationUriComplete == complete)
+        return;
+    userCode = code;
+    verificationUri = uri;
+    verificationUriComplete = complete;
+    Q_EMIT q->userCodeChanged();
+}
+
+void ClientPrivate::signInFailed(const Error &e)
+{
+    fail(e, stateBeforeSignIn == Client::State::SignedIn ? Client::State::SignedIn : Client::State::SignInRequired);
+}
+
+void ClientPrivate::finishSignIn(const TokenResponse &tokens, const IdTokenClaims &idClaims, const QString &resource,
+                                 const ProviderConfiguration &p)
+{
     startSession(p, [this, tokens, idClaims, resource](Session *s) {
         SessionJob *adopt = s->adoptSignIn(tokens, idClaims, resource);
         QObject::connect(adopt, &Job::finished, q, [this, adopt, s, tokens] {
@@ -531,8 +608,7 @@ void Client::switchAccount(const QString &account)
 {
     if (d->account == account && d->state == State::SignedIn)
         return;
-    if (d->signIn)
-        d->signIn->cancel();
+    d->cancelSignIns();
     d->account = account;
     Q_EMIT accountChanged();
     d->unbindCredentials();

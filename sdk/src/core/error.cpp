@@ -202,6 +202,7 @@ Error::Domain Error::domainOf(Code code)
     case Code::CredentialNotAllowed:
     case Code::RequestBodyTooLarge:
     case Code::EndSessionNotSupported:
+    case Code::DeviceFlowNotSupported:
     case Code::PushedAuthorizationNotSupported:
     case Code::ListenFailed: return Domain::Configuration;
     case Code::NetworkError:
@@ -249,7 +250,8 @@ Error::Domain Error::domainOf(Code code)
     case Code::SessionBusy:
     case Code::InsecureLockDirectory: return Domain::Storage;
     case Code::SignInRequired:
-    case Code::SignInTimeout: return Domain::Session;
+    case Code::SignInTimeout:
+    case Code::DeviceCodeExpired: return Domain::Session;
     case Code::Cancelled: return Domain::Cancelled;
     }
     return Domain::None;

@@ -22,6 +22,7 @@ public:
     QUrl revocationEndpoint;
     QUrl endSessionEndpoint;
     QUrl introspectionEndpoint;
+    QUrl deviceAuthorizationEndpoint;
     QUrl pushedAuthorizationRequestEndpoint;
     QStringList scopesSupported;
     QStringList responseTypesSupported;
@@ -38,6 +39,7 @@ public:
             && tokenEndpoint == o.tokenEndpoint && userInfoEndpoint == o.userInfoEndpoint
             && jwksUri == o.jwksUri && revocationEndpoint == o.revocationEndpoint
             && endSessionEndpoint == o.endSessionEndpoint && introspectionEndpoint == o.introspectionEndpoint
+            && deviceAuthorizationEndpoint == o.deviceAuthorizationEndpoint
             && pushedAuthorizationRequestEndpoint == o.pushedAuthorizationRequestEndpoint
             && scopesSupported == o.scopesSupported && responseTypesSupported == o.responseTypesSupported
             && grantTypesSupported == o.grantTypesSupported
@@ -67,6 +69,7 @@ const EndpointMember kEndpoints[] = {
     {"revocation_endpoint", &ProviderConfigurationPrivate::revocationEndpoint, false},
     {"end_session_endpoint", &ProviderConfigurationPrivate::endSessionEndpoint, false},
     {"introspection_endpoint", &ProviderConfigurationPrivate::introspectionEndpoint, false},
+    {"device_authorization_endpoint", &ProviderConfigurationPrivate::deviceAuthorizationEndpoint, false}, // RFC 8628 §4
     {"pushed_authorization_request_endpoint", &ProviderConfigurationPrivate::pushedAuthorizationRequestEndpoint, false}, // RFC 9126 §5
 };
 
@@ -253,6 +256,8 @@ QUrl ProviderConfiguration::jwksUri() const { return d->jwksUri; }
 void ProviderConfiguration::setJwksUri(const QUrl &url) { d->jwksUri = url; }
 QUrl ProviderConfiguration::revocationEndpoint() const { return d->revocationEndpoint; }
 void ProviderConfiguration::setRevocationEndpoint(const QUrl &url) { d->revocationEndpoint = url; }
+QUrl ProviderConfiguration::deviceAuthorizationEndpoint() const { return d->deviceAuthorizationEndpoint; }
+void ProviderConfiguration::setDeviceAuthorizationEndpoint(const QUrl &url) { d->deviceAuthorizationEndpoint = url; }
 QUrl ProviderConfiguration::endSessionEndpoint() const { return d->endSessionEndpoint; }
 void ProviderConfiguration::setEndSessionEndpoint(const QUrl &url) { d->endSessionEndpoint = url; }
 QUrl ProviderConfiguration::introspectionEndpoint() const { return d->introspectionEndpoint; }

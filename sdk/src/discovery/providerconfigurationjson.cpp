@@ -30,6 +30,7 @@ QByteArray ProviderConfiguration::toJson() const
     putUrl("revocation_endpoint", revocationEndpoint());
     putUrl("end_session_endpoint", endSessionEndpoint());
     putUrl("introspection_endpoint", introspectionEndpoint());
+    putUrl("device_authorization_endpoint", deviceAuthorizationEndpoint());
     putUrl("pushed_authorization_request_endpoint", pushedAuthorizationRequestEndpoint());
     putList("scopes_supported", scopesSupported());
     putList("response_types_supported", responseTypesSupported());

@@ -14,6 +14,7 @@
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
+#include "session/signinidtoken_p.h"
 
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
@@ -318,13 +319,6 @@ void SignInPrivate::onTokens()
         return;
     }
     stage = Stage::IdTokenValidation;
-    // OIDC Core 3.1.3.7 rule 2 compares iss with the same string as discovery (OIDC Discovery
-    // §4.3) and RFC 9207 did: issuerIdentifier(), never another QUrl formatting.
-    IdTokenValidator validator(issuerIdentifier(provider.issuer()), client.clientId());
-    validator.setAllowedAlgorithms(IdTokenValidator::intersectAlgorithms(
-        client.idTokenAlgorithms(), provider.idTokenSigningAlgValuesSupported()));
-    validator.setLeeway(client.clockLeeway());
-    validator.setClock(clock);
     IdTokenExpectations expect;
     expect.setNonce(QString::fromLatin1(request.nonce()));
     if (request.maxAge())
@@ -335,7 +329,7 @@ void SignInPrivate::onTokens()
         jwks = new JwksCache(nam, client.transport(), q);
         jwks->setClock(clock);
     }
-    validationJob = new IdTokenValidationJob(validator, jwks, provider.jwksUri(), tokens.idToken(), expect, q);
+    validationJob = new IdTokenValidationJob(signInIdTokenValidator(provider, client, clock), jwks, provider.jwksUri(), tokens.idToken(), expect, q);
     QObject::connect(validationJob, &Job::finished, q, [this] { onIdTokenValidated(); });
     validationJob->start();
 }

@@ -5,9 +5,8 @@
 
 namespace Keyloop {
 
-std::optional<Error> oauthErrorFromBody(QByteArrayView body, int httpStatus)
+std::optional<Error> oauthErrorFromBody(QByteArrayView body, int status)
 {
-    // RFC 6749 §5.2: {"error": "...", "error_description": "..."}.
     const std::optional<QJsonObject> object = StrictJson::parseObject(body);
     if (!object)
         return std::nullopt;
@@ -15,7 +14,7 @@ std::optional<Error> oauthErrorFromBody(QByteArrayView body, int httpStatus)
     if (!code.isString() || code.toString().isEmpty())
         return std::nullopt;
     const QJsonValue description = object->value(QLatin1String("error_description"));
-    return Error::oauth(code.toString(), description.isString() ? description.toString() : QString(), httpStatus);
+    return Error::oauth(code.toString(), description.isString() ? description.toString() : QString(), status);
 }
 
 } // namespace Keyloop

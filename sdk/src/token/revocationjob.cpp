@@ -6,6 +6,7 @@
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
+#include "core/strictjson_p.h"
 #include "token/oautherrorbody_p.h"
 #include "network/httpexchange_p.h"
 #include "token/preparedformpost_p.h"

@@ -41,6 +41,7 @@ const char *grantName(TokenJob::Grant grant)
     case TokenJob::Grant::AuthorizationCode: return "authorization_code";
     case TokenJob::Grant::RefreshToken: return "refresh_token";
     case TokenJob::Grant::ClientCredentials: return "client_credentials";
+    case TokenJob::Grant::DeviceCode: return "device_code";
     }
     return "";
 }
@@ -233,6 +234,29 @@ TokenJob *TokenClient::clientCredentials(const ProviderConfiguration &provider, 
     if (!resource.isEmpty())
         form.append({QByteArrayLiteral("resource"), resource.toUtf8()});
     return d->prepare(this, TokenJob::Grant::ClientCredentials, provider, client, form, context);
+}
+
+TokenJob *TokenClient::deviceCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
+                                  const QByteArray &deviceCode, const QString &resource)
+{
+    TokenRequestContext context;
+    context.requestedScopes = AuthorizationRequest::requestedScopes(client, provider);
+    // OIDC Core §3.1.3.3 by analogy: with openid requested, the grant must return an ID token,
+    // which the caller validates like a code flow's (without a nonce: none was sent).
+    context.idToken = context.requestedScopes.contains(QLatin1String("openid"))
+        ? TokenRequestContext::IdToken::Required
+        : TokenRequestContext::IdToken::Optional;
+    // RFC 8628 §3.4
+    FormFields form{
+        {QByteArrayLiteral("grant_type"), QByteArrayLiteral("urn:ietf:params:oauth:grant-type:device_code")},
+        {QByteArrayLiteral("device_code"), deviceCode},
+    };
+    if (!resource.isEmpty())
+        form.append({QByteArrayLiteral("resource"), resource.toUtf8()}); // RFC 8707 §2.2
+    TokenJob *job = d->prepare(this, TokenJob::Grant::DeviceCode, provider, client, form, context);
+    if (deviceCode.isEmpty())
+        job->d->post.immediateError = Error(Error::Code::MissingParameter, QStringLiteral("there is no device code"));
+    return job;
 }
 
 } // namespace Keyloop

@@ -4,6 +4,7 @@
 // Chromium through a private mimeapps.list); the real devstack (2 s access tokens) and keyring.
 // "Restart" is the app started again as a process on the same keyring.
 #include "apipanel.h"
+#include "devicecodepanel.h"
 #include "banner.h"
 #include "eventlog.h"
 #include "mainwindow.h"
@@ -13,10 +14,12 @@
 #include "testsupport.h"
 
 #include <QtCore/QProcess>
+#include <QtCore/QTemporaryDir>
 #include <QtGui/QGuiApplication>
 #include <QtNetwork/QTcpServer>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
+#include <keyloop/browserlauncher.h>
 #include <QtWidgets/QAbstractButton>
 #include <QtWidgets/QCheckBox>
 #include <QtWidgets/QLabel>
@@ -62,6 +65,30 @@ QString labelText(QWidget *window, const QString &objectName)
 {
     auto *label = window->findChild<QLabel *>(objectName);
     return label ? label->text() : QStringLiteral("<no %1>").arg(objectName);
+}
+
+/// A launcher that cannot open a browser, like a machine reached over SSH.
+class NoBrowser : public Keyloop::BrowserLauncher
+{
+public:
+    Keyloop::Error openUrl(const QUrl &) override
+    {
+        return Keyloop::Error(Keyloop::Error::Code::BrowserLaunchFailed, QStringLiteral("no browser on this machine"));
+    }
+};
+
+/// zbarimg's reading of \a image (written as PNG); empty when nothing decodes.
+QString decodeQr(const QImage &image)
+{
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("qr.png"));
+    if (!image.save(file))
+        return QString();
+    QProcess zbar;
+    zbar.start(QStringLiteral("zbarimg"), {QStringLiteral("--raw"), QStringLiteral("-q"), file});
+    if (!zbar.waitForFinished(30000) || zbar.exitCode() != 0)
+        return QString();
+    return QString::fromUtf8(zbar.readAllStandardOutput()).trimmed();
 }
 
 } // namespace
@@ -207,6 +234,51 @@ private Q_SLOTS:
         QVERIFY2(window.banner()->isHidden(), qPrintable(window.banner()->headline()));
         const Run after = runApp(restoreArguments(), environment);
         QVERIFY2(after.exitCode == 3, qPrintable(after.out)); // sign-in required
+    }
+
+    void noBrowserOffersTheDeviceCodeWithAQrCode()
+    {
+        // No browser can open: the banner offers the device flow (the user decides, RFC 8628
+        // §5.4); the panel shows the code, the address and a QR code that phones can read.
+        Keyloop::Error error;
+        const DemoProfile profile = DemoProfile::fromDevstack(qEnvironmentVariable("KEYLOOP_DEVSTACK_JSON"), &error);
+        QVERIFY2(!error, qPrintable(error.message()));
+        NoBrowser noBrowser;
+        MainWindow::Options o = options(profile);
+        o.browser = &noBrowser;
+        MainWindow window(o);
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.client()->state(), Client::State::SignInRequired, 30000);
+        QVERIFY(click(&window, QStringLiteral("signInButton")));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.banner()->isHidden(), 30000);
+        QCOMPARE(window.banner()->headline(), QStringLiteral("No browser could be opened"));
+        QCOMPARE(window.client()->state(), Client::State::SigningIn); // still waiting: no silent switch
+        QVERIFY(click(&window, QStringLiteral("bannerAction")));
+
+        DeviceCodePanel *panel = window.deviceCodePanel();
+        QTRY_VERIFY_WITH_TIMEOUT(panel->isVisible(), 30000);
+        const QString userCode = labelText(&window, QStringLiteral("userCodeLabel"));
+        QCOMPARE(userCode, window.client()->userCode());
+        QVERIFY(!userCode.isEmpty());
+        QCOMPARE(labelText(&window, QStringLiteral("verificationUriLabel")),
+                 window.client()->verificationUri().toString(QUrl::FullyEncoded));
+        QVERIFY(window.describe().contains(userCode));
+        const QImage qr = panel->qrImage();
+        QVERIFY2(!qr.isNull(), "no QR code shown");
+        QCOMPARE(decodeQr(qr), window.client()->verificationUriComplete().toString(QUrl::FullyEncoded));
+
+        QProcess helper;
+        helper.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        helper.start(QStringLiteral("node"), {sourcePath(QStringLiteral("demo-app/devstack/scripted-device.mjs")),
+                                              window.client()->verificationUri().toString(QUrl::FullyEncoded), userCode});
+        QTRY_COMPARE_WITH_TIMEOUT(window.page(), QStringLiteral("account"), 60000);
+        QVERIFY(helper.waitForFinished(30000));
+        QCOMPARE(helper.exitCode(), 0);
+        QCOMPARE(labelText(&window, QStringLiteral("subjectLabel")), QStringLiteral("alice"));
+        QVERIFY(!panel->isVisible());
+        QSignalSpy signedOut(window.client(), &Client::signedOut);
+        QVERIFY(click(&window, QStringLiteral("signOutButton")));
+        QVERIFY(signedOut.wait(30000));
     }
 
     void accessDeniedShowsABanner()

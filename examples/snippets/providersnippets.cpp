@@ -135,6 +135,16 @@ void requestOptions(Keyloop::ClientConfiguration &client)
     //! [request-options]
 }
 
+void pushedAuthorization(Keyloop::ClientConfiguration &client)
+{
+    //! [pushed-authorization]
+    // RFC 9126: push the request first; the browser's URL then carries only client_id and a
+    // short-lived request_uri. Default WhenRequired: only when the provider's metadata says
+    // require_pushed_authorization_requests.
+    client.setPushedAuthorizationRequests(Keyloop::ClientConfiguration::PushedAuthorizationRequests::Always);
+    //! [pushed-authorization]
+}
+
 void devstack(Keyloop::ClientConfiguration &client, const QString &issuer, const QString &caFile)
 {
     //! [devstack]

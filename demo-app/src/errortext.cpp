@@ -34,6 +34,9 @@ ErrorText errorText(const Keyloop::Error &error)
     case Code::DeviceFlowNotSupported:
         headline = QStringLiteral("This provider does not offer sign-in with a code on another device. Use the browser.");
         break;
+    case Code::PushedAuthorizationNotSupported:
+        headline = QStringLiteral("This provider does not offer pushed authorization requests (PAR), which this app asks for.");
+        break;
     case Code::BrowserLaunchFailed:
         headline = QStringLiteral("The browser could not be opened. Copy the sign-in address into a browser.");
         break;

@@ -152,7 +152,9 @@ public:
     QString displayName() const;
     /// The ID token's `email` claim, as given by the provider. Empty when signed out or absent.
     QString email() const;
-    /// While signing in: the URL the browser was sent to (show it for copying if no browser opened).
+    /// While signing in: the URL to show for copying if no browser opened — the authorization URL
+    /// the browser was sent to, or with pushed authorization requests the loopback start page
+    /// (SignIn::authorizationUrl()).
     QUrl authorizationUrl() const;
     /// While signing in with a device code: the code the user enters at verificationUri()
     /// (RFC 8628 §3.3); empty otherwise. Show it as plain text.

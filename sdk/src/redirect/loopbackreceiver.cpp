@@ -36,8 +36,8 @@ const char *reasonPhrase(int status)
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
-    case 414: return "URI Too Long";
     case 410: return "Gone";
+    case 414: return "URI Too Long";
     case 421: return "Misdirected Request";
     case 431: return "Request Header Fields Too Large";
     case 502: return "Bad Gateway";

@@ -12,6 +12,7 @@
 #include <keyloop/idtokenvalidationjob.h>
 #include <keyloop/jwkscache.h>
 #include <keyloop/memorytokenstore.h>
+#include <keyloop/pushedauthorizationjob.h>
 #include <keyloop/revocationjob.h>
 #include <keyloop/secretjob.h>
 #include <keyloop/session.h>
@@ -103,6 +104,9 @@ private Q_SLOTS:
             {QStringLiteral("RevocationJob"),
              {[this] { return m_tokens.revoke(provider(), client(), "token", RevocationJob::TokenTypeHint::RefreshToken); },
               Error::Code::InvalidConfiguration}}, // the provider has no revocation_endpoint
+            {QStringLiteral("PushedAuthorizationJob"),
+             {[this] { return m_tokens.pushAuthorizationRequest(provider(), client(), AuthorizationRequest()); },
+              Error::Code::InvalidConfiguration}}, // the provider has no pushed_authorization_request_endpoint
             {QStringLiteral("IdTokenValidationJob"),
              {[] {
                   return new IdTokenValidationJob(IdTokenValidator(QStringLiteral("https://issuer.example"), QStringLiteral("app")),

@@ -20,8 +20,8 @@ enum class TerminalColors {
      * foreground colour), dark modules are left blank (the background), the convention of
      * `qrencode -t UTF8`. On a dark background, the usual terminal default, that is a normal QR
      * code with its quiet zone drawn light. On a light background the same text shows the code
-     * light-on-dark (reflectance reversal, ISO/IEC 18004:2015), which phone cameras read; zbarimg
-     * reads it only with `-Stest-inverted`.
+     * light-on-dark (reflectance reversal, ISO/IEC 18004:2015), which most phone scanners read;
+     * zbarimg reads it only with `-Stest-inverted`.
      */
     None,
 };

@@ -33,7 +33,9 @@ enum class TerminalColors {
  * line's lower half is light too: the quiet zone below is one module deeper.
  *
  * The text is (size() + 8) characters wide and (size() + 9) / 2 lines high: 41 × 21 for a
- * version 4 code, the size of a typical verification_uri_complete. It needs a UTF-8 terminal
+ * version 4 code, the size of a typical verification_uri_complete, but 185 × 93 for version 40;
+ * a caller that knows the terminal's width can leave out a code wider than it (and keep the URI
+ * and the user code in text, as RFC 8628 §3.3.1 asks anyway). It needs a UTF-8 terminal
  * (the half blocks are U+2580, U+2584, U+2588) and a font that draws them without gaps, as
  * terminals do. A null \a code gives an empty string.
  *

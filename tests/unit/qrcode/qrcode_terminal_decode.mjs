@@ -72,15 +72,19 @@ for (const [name, text] of Object.entries(payloads)) {
   });
 }
 
-test('the code decodes among other stderr lines and with the user code printed beside it', () => {
+test('the code decodes among other stderr lines, with the user code printed to its right or left', () => {
   const uri = payloads.verification_uri_complete;
   for (const variant of ['ansi', 'plain']) {
-    const lines = render(variant, uri).toString('utf8').split('\n');
+    const lines = render(variant, uri).toString('utf8').replace(/\n$/, '').split('\n');
     const middle = Math.floor(lines.length / 2);
-    lines[middle] += '   Code: ABCD-EFGH';
-    lines[middle + 1] += `   or visit ${uri}`;
-    const stderr = `To sign in, visit https://127.0.0.1:41234/device and enter the code ABCD-EFGH\n\n${lines.join('\n')}\nWaiting for you to approve …\n`;
+    const right = lines.map((line, i) => line + (i === middle ? '   Code: ABCD-EFGH' : i === middle + 1 ? `   or visit ${uri}` : ''));
+    const stderr = `To sign in, visit https://127.0.0.1:41234/device and enter the code ABCD-EFGH\n\n${right.join('\n')}\nWaiting for you to approve …\n`;
     assertDecodesTo(Buffer.from(stderr, 'utf8'), uri);
+    // RFC 8628 §3.3.1, Figure 3: the instructions in a column to the left of the code.
+    const instructions = ['Scan the QR code or, using', 'a browser on another device,', 'visit:',
+      'https://127.0.0.1:41234/device', '', 'And enter the code:', 'ABCD-EFGH'];
+    const left = lines.map((line, i) => `  ${(instructions[i - 2] ?? '').padEnd(34)}${line}`);
+    assertDecodesTo(Buffer.from(`${left.join('\n')}\n`, 'utf8'), uri);
   }
 });
 

@@ -3,7 +3,7 @@
 // and store the session in the OS keychain.
 #include "commands.h"
 #include "sessionsupport.h"
-#include "qrterminal.h"
+#include "terminalqr.h"
 #include "terminaltext.h"
 
 #include <keyloop/browserlauncher.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "devicecodepanel.h"
 
+#include "qrcode.h"
 #include "qrimage.h"
 
 #include <QtGui/QClipboard>
@@ -55,9 +56,15 @@ void DeviceCodePanel::showCode(const QString &userCode, const QUrl &verification
     m_uri = verificationUri;
     m_code->setText(userCode);
     m_address->setText(verificationUri.toString(QUrl::FullyEncoded));
-    const QImage qr = userCode.isEmpty()
-        ? QImage()
-        : qrCodeImage((complete.isEmpty() ? verificationUri : complete).toString(QUrl::FullyEncoded).toUtf8());
+    // RFC 8628 §3.3.1: the QR code opens the address with the code in it; the code stays shown.
+    const int ratio = qMax(1, qRound(devicePixelRatioF()));
+    QImage qr;
+    if (!userCode.isEmpty()) {
+        const KeyloopQr::QrCode code =
+            KeyloopQr::QrCode::encode((complete.isEmpty() ? verificationUri : complete).toEncoded());
+        qr = KeyloopQr::toImage(code, 4 * ratio); // null when the address is too long for a QR code
+        qr.setDevicePixelRatio(ratio);
+    }
     m_qr->setPixmap(qr.isNull() ? QPixmap() : QPixmap::fromImage(qr));
     m_qr->setVisible(!qr.isNull());
     setVisible(!userCode.isEmpty());

@@ -28,7 +28,8 @@ _keyloop_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KEYLOOP_SOURCE_DIR_GUESS=$(cd "$_keyloop_lib_dir/../.." && pwd)
 
 KEYLOOP_BUILD_PACKAGES=(cmake ninja-build pkg-config g++ make libssl-dev openssl qt6-base-dev
-    qtkeychain-qt6-dev libsecret-1-0 ca-certificates procps)
+    qtkeychain-qt6-dev libsecret-1-0 ca-certificates procps
+    libqrencode-dev)  # the CLI's and the demo's QR code of the device flow (qrcode/); never the SDK
 KEYLOOP_DEMO_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" xdg-utils)
 # Demo on a machine without a desktop session: headless Chromium + a throwaway keyring.
 KEYLOOP_DEMO_HEADLESS_PACKAGES=("${KEYLOOP_DEMO_PACKAGES[@]}" chromium gnome-keyring libsecret-tools dbus xvfb xauth)
@@ -38,6 +39,7 @@ KEYLOOP_TEST_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" gnome-keyring libsecret-to
     man-db groff-base  # the cli_man_page test renders keyloop(1) as lintian does (man, lexgrog, groff)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript  # QML binding test of Keyloop::Client
     qt6-networkauth-dev  # qt6-networkauth-dev: benchmark-only peer (bench_httpclient), never the SDK or tests
+    zbar-tools  # zbarimg decodes the QR codes back in the qrcode_* tests
     doxygen)  # the API reference and its ctest api_reference (scripts/docs)
 
 _keyloop_say() { [[ -n "${KEYLOOP_QUIET:-}" ]] || echo "install-deps: $*" >&2; }

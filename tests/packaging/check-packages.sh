@@ -9,7 +9,10 @@
 #      too, nothing is installed);
 #   3. `dpkg-deb -x` into a temporary root: `keyloop --help` and `--version` run from there;
 #   4. the consumer project (tests/consumer/project) and the examples build against that root with
-#      CMake, and the consumer also with pkg-config, and the consumer runs.
+#      CMake, and the consumer also with pkg-config, and the consumer runs;
+#   5. libqrencode (qrcode/, the device flow's QR code) is the CLI's and the demo's only: the SDK's
+#      packages, libraries, CMake package and pkg-config files never name it, and a program that
+#      needs libqrencode.so.4 has its package depend on libqrencode4.
 set -euo pipefail
 pkgs=${1:?packages dir} src=${2:?source dir} cxx=${3:?c++ compiler} version=${4:?version}
 work=$(mktemp -d)
@@ -50,6 +53,31 @@ got=$("$root/usr/bin/keyloop" --version)
 case "$got" in *" $version"|"$version"|*" $version "*) ;; *) fail "keyloop --version printed '$got', expected $version" ;; esac
 echo "keyloop --help and --version ($got) from the extracted root: ok"
 QT_QPA_PLATFORM=offscreen "$root/usr/bin/keyloop-demo" --version | grep -q "$version" || fail "keyloop-demo --version"
+
+echo "== libqrencode: the CLI's and the demo's, never the SDK's"
+for deb in "${debs[@]}"; do
+    name=$(dpkg-deb -f "$deb" Package)
+    depends=$(dpkg-deb -f "$deb" Depends)
+    case "$name" in
+    libkeyloop0|libkeyloop-gui0|libkeyloop-dev)
+        [[ "$depends" != *qrencode* ]] || fail "$name must not depend on libqrencode: $depends" ;;
+    keyloop|keyloop-demo)
+        # Debian's gcc links --as-needed: the program needs the library once it calls KeyloopQr.
+        needed=$(objdump -p "$root/usr/bin/$name" | awk '$1 == "NEEDED" { print $2 }')
+        if grep -qx 'libqrencode\.so\.4' <<<"$needed"; then
+            [[ "$depends" == *libqrencode4* ]] || fail "$name needs libqrencode.so.4 but does not depend on libqrencode4: $depends"
+            echo "$name: needs libqrencode.so.4, depends on libqrencode4"
+        fi ;;
+    esac
+done
+for lib in "$root"/usr/lib/*/libkeyloop*.so.0; do
+    needed=$(objdump -p "$lib" | awk '$1 == "NEEDED" { print $2 }')
+    ! grep -q qrencode <<<"$needed" || fail "$(basename "$lib") links libqrencode"
+done
+if grep -rli qrencode "$root"/usr/lib/*/cmake "$root"/usr/lib/*/pkgconfig "$root"/usr/include; then
+    fail "the SDK's CMake package, pkg-config files or headers name libqrencode"
+fi
+echo "no libqrencode in libkeyloop0, libkeyloop-gui0, libkeyloop-dev: ok"
 
 echo "== the consumer and the examples against the extracted root (CMake)"
 cmake -S "$src/tests/consumer/project" -B "$work/consumer" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \

@@ -149,7 +149,7 @@ void tst_CliDevice::deviceLoginShowsTheCodeAndStoresTheSession()
     // The QR code on stderr decodes back to the complete URI (RFC 8628 §3.3.1), next to the code.
     QVERIFY2(err.contains("Or scan this QR code"), err.constData());
     QProcess decode;
-    decode.start(sourcePath(QStringLiteral("tests/qrcode/decode-terminal-qr.sh")), {});
+    decode.start(QStringLiteral("node"), {sourcePath(QStringLiteral("tests/common/decode-terminal-qr.mjs"))});
     decode.write(err);
     decode.closeWriteChannel();
     QSignalSpy decoded(&decode, &QProcess::finished);

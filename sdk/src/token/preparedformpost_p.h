@@ -22,6 +22,25 @@ struct PreparedFormPost
     Error immediateError; // a configuration error found while preparing: reported on start()
     QPointer<HttpExchange> exchange;
 
+    /// The configuration error found while preparing, if any: then nothing will be sent, and the
+    /// form is wiped now.
+    Error takeImmediateError()
+    {
+        if (immediateError)
+            wipe();
+        return immediateError;
+    }
+
+    /// What to report for the finished exchange's transport failure \a error: a configuration
+    /// one (an insecure or malformed endpoint URL) names \a endpoint (its metadata name, e.g.
+    /// "token_endpoint") in front.
+    static Error transportFailure(const Error &error, const char *endpoint)
+    {
+        if (error.code() == Error::Code::InvalidConfiguration || error.code() == Error::Code::InsecureEndpoint)
+            return Error(error.code(), QLatin1String(endpoint) + QStringLiteral(": ") + error.message());
+        return error;
+    }
+
     void wipe()
     {
         for (auto &field : form)

@@ -38,9 +38,8 @@ void PushedAuthorizationJob::doCancel()
 
 void PushedAuthorizationJob::doStart()
 {
-    if (d->post.immediateError) {
-        d->post.wipe();
-        emitResult(d->post.immediateError);
+    if (const Error e = d->post.takeImmediateError()) {
+        emitResult(e);
         return;
     }
     qCDebug(lcAuthorization) << "pushed authorization request to" << d->post.endpoint.host() << d->post.endpoint.path();
@@ -48,9 +47,7 @@ void PushedAuthorizationJob::doStart()
     connect(exchange, &HttpExchange::finished, this, [this, exchange] {
         d->post.exchange = nullptr;
         if (const Error transportError = exchange->error()) {
-            Error e = transportError;
-            if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
-                e = Error(e.code(), QStringLiteral("pushed_authorization_request_endpoint: ") + e.message());
+            const Error e = PreparedFormPost::transportFailure(transportError, "pushed_authorization_request_endpoint");
             qCDebug(lcAuthorization) << "pushed authorization request failed:" << e.code();
             emitResult(e);
             return;

@@ -105,9 +105,8 @@ void RevocationJob::doCancel()
 
 void RevocationJob::doStart()
 {
-    if (d->post.immediateError) {
-        d->post.wipe();
-        emitResult(d->post.immediateError);
+    if (const Error e = d->post.takeImmediateError()) {
+        emitResult(e);
         return;
     }
     qCDebug(lcToken) << "revocation request to" << d->post.endpoint.host() << d->post.endpoint.path()
@@ -116,9 +115,7 @@ void RevocationJob::doStart()
     connect(exchange, &HttpExchange::finished, this, [this, exchange] {
         d->post.exchange = nullptr;
         if (const Error transportError = exchange->error()) {
-            Error e = transportError;
-            if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
-                e = Error(e.code(), QStringLiteral("revocation_endpoint: ") + e.message());
+            const Error e = PreparedFormPost::transportFailure(transportError, "revocation_endpoint");
             qCDebug(lcToken) << "revocation request failed:" << e.code();
             emitResult(e);
             return;

@@ -70,9 +70,8 @@ void TokenJob::doCancel()
 
 void TokenJob::doStart()
 {
-    if (d->post.immediateError) {
-        d->post.wipe();
-        emitResult(d->post.immediateError);
+    if (const Error e = d->post.takeImmediateError()) {
+        emitResult(e);
         return;
     }
     qCDebug(lcToken) << grantName(d->grant) << "request to" << d->post.endpoint.host() << d->post.endpoint.path();
@@ -80,9 +79,7 @@ void TokenJob::doStart()
     connect(exchange, &HttpExchange::finished, this, [this, exchange] {
         d->post.exchange = nullptr;
         if (const Error transportError = exchange->error()) {
-            Error e = transportError;
-            if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
-                e = Error(e.code(), QStringLiteral("token_endpoint: ") + e.message());
+            const Error e = PreparedFormPost::transportFailure(transportError, "token_endpoint");
             qCDebug(lcToken) << "token request failed:" << e.code();
             emitResult(e);
             return;

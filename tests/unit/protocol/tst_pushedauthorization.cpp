@@ -419,6 +419,22 @@ private Q_SLOTS:
         QVERIFY(result->error.isTransient());
     }
 
+    void anInsecureEndpointIsNamedAndNothingIsSent()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        server.setHandler([](const HttpRequest &) { return created(); });
+        const ProviderConfiguration p = provider(server.url(QString()), server.url(QStringLiteral("/request")));
+        const AuthorizationRequest request = build(richClient(), p);
+        QNetworkAccessManager nam;
+        TokenClient tokens(&nam, TransportOptions()); // no development opt-in: http is refused
+        auto result = observe(tokens.pushAuthorizationRequest(p, richClient(), request));
+        QTRY_COMPARE(result->count, 1);
+        QCOMPARE(result->error.code(), Error::Code::InsecureEndpoint);
+        QVERIFY(result->error.message().startsWith(QLatin1String("pushed_authorization_request_endpoint: ")));
+        QVERIFY(server.requests().isEmpty());
+    }
+
     void cancelStopsThePush()
     {
         TestHttpServer server;

@@ -298,6 +298,7 @@ void SessionPrivate::adoptRefreshed(const OperationPtr &op, const TokenResponse 
     SessionRecord updated = record;
     SessionAccessToken token;
     token.token = response.accessToken();
+    token.tokenType = response.tokenType();
     token.issuedAt = response.receivedAt().isValid() ? response.receivedAt() : now();
     token.expiresAt = response.expiresAt();
     token.scopes = response.scopes();

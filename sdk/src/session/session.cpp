@@ -190,6 +190,7 @@ SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObjec
         r.setRefreshToken(response.refreshToken());
         SessionAccessToken token;
         token.token = response.accessToken();
+        token.tokenType = response.tokenType();
         token.issuedAt = response.receivedAt().isValid() ? response.receivedAt() : d->now();
         token.expiresAt = response.expiresAt();
         token.scopes = response.scopes();

@@ -826,7 +826,8 @@ void tst_Cli::clientSecretFileAuthenticatesTheRefresh()
     record.setClientId(clientId);
     record.setRefreshToken("rt-installed");
     record.setAccessToken(QString(), SessionAccessToken{"at-stale", QDateTime::currentDateTimeUtc().addSecs(-120),
-                                                        QDateTime::currentDateTimeUtc().addSecs(-60), {}});
+                                                        QDateTime::currentDateTimeUtc().addSecs(-60), {},
+                                                        QStringLiteral("Bearer")});
     record.setUpdatedAt(QDateTime::currentDateTimeUtc());
     KeychainTokenStore store(m_appId);
     TokenStoreJob *write = store.write(TokenStore::keyFor(issuer, clientId, QString()), record);

@@ -112,6 +112,7 @@ public:
         IdTokenInvalidAccessTokenHash, ///< at_hash (§3.1.3.8)
         IdTokenInvalidAuthTime,     ///< rule 13: auth_time missing or too old for max_age
         IdTokenRefreshMismatch,     ///< §12.2: refreshed ID token changed iss/sub/aud/azp
+        IdTokenNotReturned,         ///< §12.2: a refresh made for a fresh ID token (Session::freshIdToken()) returned none; only a new sign-in brings one
         UserInfoSubjectMismatch,    ///< §5.3.2: UserInfo sub differs from the ID token's
 
         // Storage

@@ -312,6 +312,19 @@ void Session::freshAccessToken(const QString &resource, QObject *context, TokenC
     d->pump();
 }
 
+void Session::freshIdToken(QObject *context, IdTokenCallback callback)
+{
+    SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback)};
+    d->maybeRetrySave();
+    // Fast path, as for access tokens: a fresh ID token costs no I/O, only a queued call.
+    if (d->isIdTokenFresh()) {
+        SessionPrivate::deliver(w, d->record.idToken(), Error());
+        return;
+    }
+    d->idTokenWaiting.append(w);
+    d->pump();
+}
+
 void Session::invalidateAccessToken(const QString &resource, const QByteArray &rejected)
 {
     // Only the current token: a request that carried an older one must not throw away the

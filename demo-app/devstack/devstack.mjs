@@ -16,8 +16,9 @@
 //   POST /counters/reset           zero the counters
 //   POST /rotate-keys              new signing keys (new kids) in place; same issuer and port
 //   POST /access-token-ttl         {"seconds": n}
+//   POST /id-token-ttl             {"seconds": n}  (default 3600)
 //   POST /revoke-all               forget every session, grant and token
-//   POST /reset                    counters, TTL and signing keys back to their start values
+//   POST /reset                    counters, TTLs and signing keys back to their start values
 //   GET  /                         the devstack.json content (without the client secret)
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -106,7 +107,8 @@ function resetCounters() {
 }
 resetCounters();
 
-const settings = { accessTokenTtl: options.accessTokenTtl };
+const ID_TOKEN_TTL = 3600;
+const settings = { accessTokenTtl: options.accessTokenTtl, idTokenTtl: ID_TOKEN_TTL };
 const store = new Store();
 const cookieKeys = [randomBytes(32).toString('base64url')];
 const serviceClientSecret = randomBytes(32).toString('base64url');
@@ -208,7 +210,7 @@ function providerConfiguration(keys) {
       AccessToken: () => settings.accessTokenTtl,
       ClientCredentials: () => settings.accessTokenTtl,
       AuthorizationCode: 60,
-      IdToken: 3600,
+      IdToken: () => settings.idTokenTtl,
       RefreshToken: 14 * 24 * 3600,
       Interaction: 3600,
       Session: 14 * 24 * 3600,
@@ -469,7 +471,8 @@ async function handleAdmin(req, res) {
     case 'GET /keys':
       sendJson(res, 200, { kids: signingKeys.map((k) => k.kid) });
       return;
-    case 'POST /access-token-ttl': {
+    case 'POST /access-token-ttl':
+    case 'POST /id-token-ttl': {
       let seconds;
       try {
         ({ seconds } = JSON.parse(body));
@@ -480,7 +483,7 @@ async function handleAdmin(req, res) {
         sendJson(res, 400, { error: 'expected {"seconds": positive integer}' });
         return;
       }
-      settings.accessTokenTtl = seconds;
+      settings[route === 'POST /id-token-ttl' ? 'idTokenTtl' : 'accessTokenTtl'] = seconds;
       sendJson(res, 200, { seconds });
       return;
     }
@@ -491,12 +494,16 @@ async function handleAdmin(req, res) {
     case 'POST /reset':
       resetCounters();
       settings.accessTokenTtl = options.accessTokenTtl;
+      settings.idTokenTtl = ID_TOKEN_TTL;
       if (signingKeys !== initialKeys) setSigningKeys(initialKeys);
-      sendJson(res, 200, { counters, accessTokenTtl: settings.accessTokenTtl, kids: signingKeys.map((k) => k.kid) });
+      sendJson(res, 200, {
+        counters, accessTokenTtl: settings.accessTokenTtl, idTokenTtl: settings.idTokenTtl, kids: signingKeys.map((k) => k.kid),
+      });
       return;
     default:
       sendJson(res, 404, { error: 'not_found', routes: ['GET /', 'GET /counters', 'POST /counters/reset',
-        'POST /rotate-keys', 'GET /keys', 'POST /access-token-ttl', 'POST /revoke-all', 'POST /reset'] });
+        'POST /rotate-keys', 'GET /keys', 'POST /access-token-ttl', 'POST /id-token-ttl', 'POST /revoke-all',
+        'POST /reset'] });
   }
 }
 

@@ -6,7 +6,8 @@
 # Every code block in DOCS_DIR/*.md that follows a line
 #     <!-- snippet: <file under EXAMPLES_DIR> [<name>] -->
 # must be exactly the region of that file between two `//! [<name>]` (or `// [<name>]`) lines (common indentation
-# removed), so that what the guides show is code that compiles. Prints each mismatch as a diff
+# removed), so that what the guides show is code that compiles. In shell, git and YAML files the
+# marker lines are comments: `# [<name>]`. Prints each mismatch as a diff
 # and exits 1; exits 0 when every snippet matches (and at least one was checked).
 set -euo pipefail
 docs=${1:?usage: check-doc-snippets.sh DOCS_DIR EXAMPLES_DIR}
@@ -16,9 +17,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 # region FILE NAME: the marked region, dedented.
 region() {
-    awk -v tag="//! [$2]" -v tag2="// [$2]" '
+    awk -v tag="//! [$2]" -v tag2="// [$2]" -v tag3="# [$2]" '
         { line = $0; sub(/^[ \t]+/, "", line); sub(/[ \t]+$/, "", line) }
-        line == tag || line == tag2 { inside = !inside; found++; next }
+        line == tag || line == tag2 || line == tag3 { inside = !inside; found++; next }
         inside { lines[n++] = $0 }
         END {
             if (found != 2) exit 3
@@ -44,7 +45,7 @@ for doc in "$docs"/*.md; do
             echo "MISSING FILE  $where"; failed=1; continue
         fi
         if ! region "$examples/$file" "$name" > "$tmp/expected"; then
-            echo "MISSING REGION  $where: no pair of '//! [$name]' lines"; failed=1; continue
+            echo "MISSING REGION  $where: no pair of '//! [$name]' (or '# [$name]') lines"; failed=1; continue
         fi
         # The fenced block right after the marker.
         awk -v start="$lineno" '

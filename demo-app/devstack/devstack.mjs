@@ -21,6 +21,7 @@
 //   POST /rotate-keys              new signing keys (new kids) in place; same issuer and port
 //   GET  /keys                     current {kids}
 //   POST /access-token-ttl         {"seconds": n}
+//   POST /id-token-ttl             {"seconds": n}  (default 3600)
 //   POST /revoke-all               forget every session, grant and token
 //   GET|POST /device-flow          {"interval": s, "codeTtl": s, "minInterval": s}, each optional: the interval of the
 //                                  device authorization response (enforced with slow_down) and the
@@ -33,6 +34,7 @@
 //   POST /device-polls/reset       empty that log
 //   GET|POST /par                  {"required": bool, "requestUriTtl": s}, either optional: require
 //                                  PAR for every authorization request; the request_uri lifetime
+//   POST /id-token-ttl             {"seconds": n}: the ID token lifetime (default 3600)
 //   POST /reset                    counters, access-token TTL, signing keys, device-flow and PAR
 //                                  settings back to their start values; empties the poll log
 //   GET  /                         the devstack.json content (without the client secret)
@@ -142,8 +144,10 @@ function resetCounters() {
 }
 resetCounters();
 
+const ID_TOKEN_TTL = 3600;
 const DEFAULT_SETTINGS = {
   accessTokenTtl: options.accessTokenTtl,
+  idTokenTtl: ID_TOKEN_TTL,
   deviceInterval: DEFAULT_DEVICE_INTERVAL,
   deviceCodeTtl: DEFAULT_DEVICE_CODE_TTL,
   deviceMinInterval: 0,
@@ -280,7 +284,7 @@ function providerConfiguration(keys) {
       ClientCredentials: () => settings.accessTokenTtl,
       AuthorizationCode: 60,
       DeviceCode: () => settings.deviceCodeTtl,
-      IdToken: 3600,
+      IdToken: () => settings.idTokenTtl,
       RefreshToken: 14 * 24 * 3600,
       Interaction: 3600,
       Session: 14 * 24 * 3600,
@@ -580,7 +584,7 @@ function info(includeSecret) {
 }
 
 const ADMIN_ROUTES = ['GET /', 'GET /counters', 'POST /counters/reset', 'POST /rotate-keys', 'GET /keys',
-  'POST /access-token-ttl', 'POST /revoke-all', 'GET /device-flow', 'POST /device-flow', 'GET /device-polls',
+  'POST /access-token-ttl', 'POST /id-token-ttl', 'POST /revoke-all', 'GET /device-flow', 'POST /device-flow', 'GET /device-polls',
   'POST /device-polls/reset', 'GET /par', 'POST /par', 'POST /reset'];
 
 function isPositiveInteger(value) {
@@ -635,13 +639,14 @@ async function handleAdmin(req, res) {
     case 'GET /keys':
       sendJson(res, 200, { kids: signingKeys.map((k) => k.kid) });
       return;
-    case 'POST /access-token-ttl': {
+    case 'POST /access-token-ttl':
+    case 'POST /id-token-ttl': {
       const { seconds } = parseJsonObject(body) ?? {};
       if (!isPositiveInteger(seconds)) {
         sendJson(res, 400, { error: 'expected {"seconds": positive integer}' });
         return;
       }
-      settings.accessTokenTtl = seconds;
+      settings[route === 'POST /id-token-ttl' ? 'idTokenTtl' : 'accessTokenTtl'] = seconds;
       sendJson(res, 200, { seconds });
       return;
     }

@@ -37,6 +37,7 @@ KEYLOOP_TEST_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" gnome-keyring libsecret-to
     xdg-utils chromium clang-14 libclang-rt-14-dev iproute2 util-linux dpkg-dev curl file
     lintian binutils  # the packages_* tests: lintian on the .deb files, nm/objdump for the symbol lists
     man-db groff-base  # the cli_man_page test renders keyloop(1) as lintian does (man, lexgrog, groff)
+    git jq  # tst_cli runs the curl and git recipes of docs/cli.md (jq in one of them, git credential fill)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript  # QML binding test of Keyloop::Client
     qt6-networkauth-dev  # qt6-networkauth-dev: benchmark-only peer (bench_httpclient), never the SDK or tests
     zbar-tools  # zbarimg decodes the QR codes back in the qrcode_* tests

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The admin endpoint changes the devstack for everyone, so this test runs alone (RUN_SERIAL):
-// key rotation in place, access-token lifetime, revoke-all and reset.
+// key rotation in place, access-token and ID-token lifetimes, revoke-all and reset.
 import assert from 'node:assert/strict';
 import test from 'node:test';
 
@@ -41,6 +41,14 @@ test('access-token-ttl sets the lifetime; bad input is refused', async () => {
   assert.equal(payload(jwt).exp - payload(jwt).iat, 7);
   assert.equal((await admin('/access-token-ttl', { seconds: 0 })).status, 400);
   assert.equal((await admin('/access-token-ttl', 'x')).status, 400);
+});
+
+test('id-token-ttl takes positive seconds; reset restores 3600 (tst_cli checks the tokens)', async () => {
+  assert.equal((await admin('/id-token-ttl', { seconds: 5 })).status, 200);
+  assert.equal((await admin('/id-token-ttl', { seconds: -1 })).status, 400);
+  assert.equal((await admin('/id-token-ttl', {})).status, 400);
+  const reset = await admin('/reset', {});
+  assert.equal(reset.json.idTokenTtl, 3600);
 });
 
 test('reset restores keys, lifetime and counters', async () => {

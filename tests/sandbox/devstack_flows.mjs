@@ -87,6 +87,19 @@ test('refresh tokens rotate; reusing an old one revokes the grant', async () => 
   assert.equal(after.json.error, 'invalid_grant', 'the rotated token must die with the grant');
 });
 
+// Session::freshIdToken() (`keyloop token --exec-credential`) refreshes without a resource, also
+// after a sign-in for the API: the answer must carry a new ID token for the client (OIDC Core §12.2).
+test('a refresh without resource after a sign-in for the API brings a new ID token', async () => {
+  const first = await signIn({ scope: 'openid profile offline_access api:read', resource: ds.apiResource });
+  const refreshed = await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token });
+  assert.equal(refreshed.status, 200, refreshed.json?.error);
+  assert.ok(refreshed.json.id_token && refreshed.json.id_token !== first.id_token, 'no new ID token');
+  const claims = JSON.parse(Buffer.from(refreshed.json.id_token.split('.')[1], 'base64url').toString());
+  assert.equal(claims.aud, ds.publicClientId);
+  assert.equal(claims.sub, 'alice');
+  assert.equal(refreshed.json.access_token.split('.').length, 1, 'without a resource the access token is opaque');
+});
+
 test('refresh tokens are issued even with prompt=login (offline_access dropped)', async () => {
   const listener = await loopbackListener('/callback');
   try {

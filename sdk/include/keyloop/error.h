@@ -133,6 +133,7 @@ public:
         DeviceFlowNotSupported, ///< Configuration: the provider has no `device_authorization_endpoint` (RFC 8628 §4), or does not allow this client the device grant
         DeviceCodeExpired,      ///< Session: the device code expired before the user approved the sign-in (RFC 8628 §3.5 `expired_token`)
         PushedAuthorizationNotSupported, ///< Configuration: pushed authorization requests (RFC 9126) were asked for (ClientConfiguration::PushedAuthorizationRequests::Always), but the provider has no `pushed_authorization_request_endpoint` (RFC 9126 §5); nothing was opened
+        IdTokenNotReturned,     ///< IdToken: OIDC Core §12.2: a refresh made for a fresh ID token (Session::freshIdToken()) returned none; only a new sign-in brings one
     };
     Q_ENUM(Code)
 

@@ -122,6 +122,8 @@ class KEYLOOP_EXPORT Session : public QObject
 public:
     /// The callback of freshAccessToken(): the access token, or an empty one and the error.
     using TokenCallback = std::function<void(const QByteArray &accessToken, const Keyloop::Error &error)>;
+    /// The callback of freshIdToken(): the raw ID token (a JWS), or an empty one and the error.
+    using IdTokenCallback = std::function<void(const QByteArray &idToken, const Keyloop::Error &error)>;
 
     /// \a store and \a nam are not owned and must outlive the session. The store's
     /// TokenStore::appId() names the cross-process lock.
@@ -243,6 +245,30 @@ public:
      *   get that error and the session stays; a rotated refresh token is still saved.
      */
     void freshAccessToken(const QString &resource, QObject *context, TokenCallback callback);
+
+    /*!
+     * Calls \a callback on \a context with a fresh ID token (OIDC Core §2: the raw JWS, whose
+     * `aud` holds the client id), refreshing first when needed — for a program that hands the ID
+     * token itself to a relying service, such as the Kubernetes API server's OIDC authenticator
+     * (`keyloop token --exec-credential`). Not for calling APIs: send access tokens to them.
+     *
+     * The ID token is fresh when its `exp` is more than the lead time away (refreshLeadTime(),
+     * capped at half of exp − iat, as for access tokens); a missing or unreadable ID token is
+     * never fresh. Otherwise the session refreshes without a resource (RFC 8707: the provider's
+     * own access token comes along) — or waits for a refresh already queued or running, which
+     * may bring a new ID token too. It is the same refresh as freshAccessToken()'s: one at a time
+     * per account, shared by every waiting caller, under the cross-process lock, with the store
+     * re-read first and a rotated refresh token saved before anyone gets the tokens; the
+     * refreshed ID token is validated as described there before it is handed out.
+     *
+     * The same contract as freshAccessToken(): the callback is always queued (never called
+     * before this function returns) and called exactly once, unless \a context is destroyed
+     * first. Errors: those of freshAccessToken(), and Error::Code::IdTokenNotReturned when the
+     * refresh succeeded but brought no new ID token (OIDC Core §12.2 allows that; only a new
+     * sign-in gets one — the session itself stays). A session without a refresh token answers
+     * SignInRequired once its ID token is stale, and is not ended for that.
+     */
+    void freshIdToken(QObject *context, IdTokenCallback callback);
 
     /*!
      * A resource server rejected \a rejected, the access token for \a resource (a 401 with

@@ -28,6 +28,10 @@ struct KEYLOOP_EXPORT SessionAccessToken
     QDateTime issuedAt;   ///< when the token response was received (UTC), for the lifetime
     QDateTime expiresAt;  ///< issuedAt + `expires_in`; invalid when the server gave none
     QStringList scopes;   ///< granted `scope` (RFC 6749 §5.1; absent = requested)
+    /// `token_type` as issued (RFC 6749 §5.1, e.g. "Bearer"; compare it case-insensitively,
+    /// §7.1). Empty when unknown: tokens stored by Keyloop 0.2 and earlier, which accepted
+    /// only Bearer tokens (RFC 6750).
+    QString tokenType;
 
     /// True when there is no token.
     bool isNull() const { return token.isEmpty(); }

@@ -242,6 +242,7 @@ Error::Domain Error::domainOf(Code code)
     case Code::IdTokenInvalidAccessTokenHash:
     case Code::IdTokenInvalidAuthTime:
     case Code::IdTokenRefreshMismatch:
+    case Code::IdTokenNotReturned:
     case Code::UserInfoSubjectMismatch: return Domain::IdToken;
     case Code::StorageUnavailable:
     case Code::StorageFailed:

@@ -127,6 +127,7 @@ void ClientCredentialsCredentialPrivate::requestToken()
         const TokenResponse response = job->response();
         token = SessionAccessToken();
         token.token = response.accessToken();
+        token.tokenType = response.tokenType();
         token.issuedAt = response.receivedAt();
         token.expiresAt = response.expiresAt();
         tokenUsed = false;

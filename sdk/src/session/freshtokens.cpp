@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Session: the callers waiting for a fresh access token, and when a refresh starts.
+// Session: the callers waiting for a fresh access token or ID token, and when a refresh starts.
 #include "session/session_p.h"
 
 #include "core/logging_p.h"
@@ -7,12 +7,33 @@
 
 namespace Keyloop {
 
+namespace {
+
+// The resource of a refresh made for Session::freshIdToken(): none, the provider's own token.
+const QString kIdTokenResource;
+
+} // namespace
+
 void SessionPrivate::failAll(const Error &error)
 {
     const auto all = std::exchange(waiting, {});
     for (const auto &list : all)
         for (const Waiter &w : list)
             deliver(w, QByteArray(), error);
+    const QList<Waiter> ids = std::exchange(idTokenWaiting, {});
+    for (const Waiter &w : ids)
+        deliver(w, QByteArray(), error);
+}
+
+bool SessionPrivate::isIdTokenFresh() const
+{
+    return signedIn && Freshness::isIdTokenFresh(record.idToken(), now(), leadTime);
+}
+
+bool SessionPrivate::isSatisfied(const OperationPtr &op) const
+{
+    return Freshness::isFresh(record.accessToken(op->resource), now(), leadTime)
+        && (!op->wantsIdToken || isIdTokenFresh());
 }
 
 void SessionPrivate::requireSignIn(const QString &why)
@@ -46,7 +67,11 @@ void SessionPrivate::pump()
             ++it;
         }
     }
-    if (waiting.isEmpty())
+    if (!idTokenWaiting.isEmpty() && isIdTokenFresh()) {
+        for (const Waiter &w : std::exchange(idTokenWaiting, {}))
+            deliver(w, record.idToken(), Error());
+    }
+    if (waiting.isEmpty() && idTokenWaiting.isEmpty())
         return;
     if (!signedIn) {
         // A restore or an adoption may still be on its way: let it decide.
@@ -56,7 +81,14 @@ void SessionPrivate::pump()
         return;
     }
     if (record.refreshToken().isEmpty()) {
-        requireSignIn(QStringLiteral("the access token expired and the provider issued no refresh token"));
+        // Only a new sign-in brings a new ID token; the access tokens may still be good, so the
+        // session itself is not ended for that.
+        const Error noIdToken(Error::Code::SignInRequired,
+                              QStringLiteral("the ID token expired and the provider issued no refresh token"));
+        for (const Waiter &w : std::exchange(idTokenWaiting, {}))
+            deliver(w, QByteArray(), noIdToken);
+        if (!waiting.isEmpty())
+            requireSignIn(QStringLiteral("the access token expired and the provider issued no refresh token"));
         return;
     }
     if (refreshNotBefore.isValid() && t < refreshNotBefore) {
@@ -72,6 +104,10 @@ void SessionPrivate::pump()
                 ++it;
             }
         }
+        if (!hasAnyRefresh()) {
+            for (const Waiter &w : std::exchange(idTokenWaiting, {}))
+                deliver(w, QByteArray(), e);
+        }
         return;
     }
     for (auto it = waiting.cbegin(); it != waiting.cend(); ++it) {
@@ -80,6 +116,20 @@ void SessionPrivate::pump()
         enqueue(SessionOperation::Kind::Refresh, [this](const OperationPtr &op) { startRefresh(op); }, {}, it.key());
         break; // one refresh queued at a time; the next is queued when it ends
     }
+    if (idTokenWaiting.isEmpty())
+        return;
+    // A stale ID token: refresh without a resource (the provider's own token comes along) — or
+    // join a refresh that is queued or running: every refresh may bring a new ID token (OIDC
+    // Core §12.2), and one for "" is made to answer these callers too.
+    if (const OperationPtr op = findRefresh(kIdTokenResource)) {
+        op->wantsIdToken = true;
+        return;
+    }
+    if (hasAnyRefresh())
+        return; // when it ends, pump() looks again: its ID token may be fresh
+    const OperationPtr op = enqueue(SessionOperation::Kind::Refresh, [this](const OperationPtr &o) { startRefresh(o); },
+                                    {}, kIdTokenResource);
+    op->wantsIdToken = true;
 }
 
 void SessionPrivate::finishRefresh(const OperationPtr &op, const Error &error)
@@ -88,7 +138,31 @@ void SessionPrivate::finishRefresh(const OperationPtr &op, const Error &error)
     const QByteArray token = error ? QByteArray() : record.accessToken(op->resource).token;
     for (const Waiter &w : list)
         deliver(w, token, error);
+    finishIdTokenWaiters(op, error);
     endOperation(op, error);
+}
+
+void SessionPrivate::finishIdTokenWaiters(const OperationPtr &op, const Error &error)
+{
+    if (idTokenWaiting.isEmpty())
+        return;
+    if (!error && isIdTokenFresh()) {
+        for (const Waiter &w : std::exchange(idTokenWaiting, {}))
+            deliver(w, record.idToken(), Error());
+        return;
+    }
+    if (!op->wantsIdToken)
+        return; // a refresh for another resource: pump() queues one for the ID token next
+    Error e = error;
+    if (!e) {
+        // OIDC Core §12.2: a refresh response MAY omit the ID token; only a new sign-in brings one.
+        qCDebug(lcSession) << "the refresh brought no fresh ID token";
+        e = Error(Error::Code::IdTokenNotReturned,
+                  QStringLiteral("the provider returned no new ID token with the refreshed tokens "
+                                 "(OpenID Connect Core 12.2 lets it omit one): sign in again for a fresh ID token"));
+    }
+    for (const Waiter &w : std::exchange(idTokenWaiting, {}))
+        deliver(w, QByteArray(), e);
 }
 
 // A rotated refresh token whose save failed is saved again at the next token use, with

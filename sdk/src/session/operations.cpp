@@ -143,6 +143,26 @@ bool SessionPrivate::hasOperation(SessionOperation::Kind kind, const QString &re
     return std::any_of(queue.cbegin(), queue.cend(), matches);
 }
 
+OperationPtr SessionPrivate::findRefresh(const QString &resource) const
+{
+    const auto matches = [&](const OperationPtr &op) {
+        return op && !op->cancelled && op->phase != SessionOperation::Phase::Ended
+            && op->kind == SessionOperation::Kind::Refresh && op->resource == resource;
+    };
+    if (matches(current))
+        return current;
+    const auto it = std::find_if(queue.cbegin(), queue.cend(), matches);
+    return it == queue.cend() ? OperationPtr() : *it;
+}
+
+bool SessionPrivate::hasAnyRefresh() const
+{
+    const auto matches = [](const OperationPtr &op) {
+        return op && !op->cancelled && op->kind == SessionOperation::Kind::Refresh;
+    };
+    return matches(current) || std::any_of(queue.cbegin(), queue.cend(), matches);
+}
+
 void SessionPrivate::lock(const OperationPtr &op, std::chrono::milliseconds timeout,
                           std::function<void(const Error &)> then)
 {

@@ -7,7 +7,6 @@
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
-#include "session/freshness_p.h"
 #include "session/testhooks_p.h"
 
 namespace Keyloop {
@@ -93,7 +92,7 @@ void SessionPrivate::startRefresh(const OperationPtr &op)
                 pendingSave = false;
                 setPersistent(true);
                 Q_EMIT q->tokensChanged();
-                if (Freshness::isFresh(record.accessToken(op->resource), now(), leadTime))
+                if (isSatisfied(op))
                     return finishRefresh(op, Error());
             } else if (readError.code() == Error::Code::NotFound && this->stored) {
                 // Removed by another process (sign-out or a rejected grant).
@@ -182,7 +181,7 @@ void SessionPrivate::onRefreshFailed(const OperationPtr &op, const QByteArray &u
                 op->grantId = stored.grantId();
                 rememberStored(stored);
                 Q_EMIT q->tokensChanged();
-                if (Freshness::isFresh(record.accessToken(op->resource), now(), leadTime))
+                if (isSatisfied(op))
                     return finishRefresh(op, Error());
                 refresh(op, true);
                 return;
@@ -298,6 +297,7 @@ void SessionPrivate::adoptRefreshed(const OperationPtr &op, const TokenResponse 
     SessionRecord updated = record;
     SessionAccessToken token;
     token.token = response.accessToken();
+    token.tokenType = response.tokenType();
     token.issuedAt = response.receivedAt().isValid() ? response.receivedAt() : now();
     token.expiresAt = response.expiresAt();
     token.scopes = response.scopes();

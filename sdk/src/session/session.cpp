@@ -190,6 +190,7 @@ SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObjec
         r.setRefreshToken(response.refreshToken());
         SessionAccessToken token;
         token.token = response.accessToken();
+        token.tokenType = response.tokenType();
         token.issuedAt = response.receivedAt().isValid() ? response.receivedAt() : d->now();
         token.expiresAt = response.expiresAt();
         token.scopes = response.scopes();
@@ -308,6 +309,19 @@ void Session::freshAccessToken(const QString &resource, QObject *context, TokenC
         return;
     }
     d->waiting[resource].append(w);
+    d->pump();
+}
+
+void Session::freshIdToken(QObject *context, IdTokenCallback callback)
+{
+    SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback)};
+    d->maybeRetrySave();
+    // Fast path, as for access tokens: a fresh ID token costs no I/O, only a queued call.
+    if (d->isIdTokenFresh()) {
+        SessionPrivate::deliver(w, d->record.idToken(), Error());
+        return;
+    }
+    d->idTokenWaiting.append(w);
     d->pump();
 }
 

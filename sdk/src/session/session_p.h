@@ -36,6 +36,7 @@ struct SessionOperation
     Kind kind = Kind::Refresh;
     Phase phase = Phase::Queued;
     QString resource;           ///< Refresh: the resource ("" = the provider's own token)
+    bool wantsIdToken = false;  ///< Refresh: callers of Session::freshIdToken() wait for it
     QByteArray grantId;         ///< the grant the operation works for (set when it starts)
     ProcessLock *lock = nullptr;
     QPointer<TokenJob> tokenJob;
@@ -113,6 +114,7 @@ public:
     }
 
     QMap<QString, QList<Waiter>> waiting;
+    QList<Waiter> idTokenWaiting;  // Session::freshIdToken()
 
     // ---- the state machine (operations.cpp) --------------------------------------------
     QList<OperationPtr> queue;
@@ -126,6 +128,10 @@ public:
     // Drops refreshes and pending saves (queued or running) of a grant that is over.
     void cancelGrantWork();
     bool hasOperation(SessionOperation::Kind kind, const QString &resource = QString()) const;
+    // The refresh for \a resource that is queued or running (not cancelled), if any.
+    OperationPtr findRefresh(const QString &resource) const;
+    // True when any refresh is queued or running.
+    bool hasAnyRefresh() const;
     // True while \a op may still change the session: not cancelled, and its grant is current.
     bool isCurrent(const OperationPtr &op) const
     {
@@ -179,6 +185,12 @@ public:
     void requireSignIn(const QString &why);
     void pump();
     void finishRefresh(const OperationPtr &op, const Error &error);
+    // Hands out (or fails) the callers of Session::freshIdToken() at the end of a refresh made for them.
+    void finishIdTokenWaiters(const OperationPtr &op, const Error &error);
+    // The refresh need not run (any more): the token it is for is fresh, and the ID token too
+    // when freshIdToken() callers wait for it (e.g. after adopting another process's refresh).
+    bool isSatisfied(const OperationPtr &op) const;
+    bool isIdTokenFresh() const;
     void maybeRetrySave();
 
     // ---- refresh (refresh.cpp) ---------------------------------------------------------

@@ -149,6 +149,10 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
         at.insert(kGeneration, gen);
         at.insert(QStringLiteral("resource"), it.key());
         at.insert(QStringLiteral("access_token"), QString::fromUtf8(it.value().token));
+        // Optional, added within version 3: earlier readers ignore it, and items without it
+        // (written by 0.2, which accepted Bearer tokens only) read as an unknown type.
+        if (!it.value().tokenType.isEmpty())
+            at.insert(QStringLiteral("token_type"), it.value().tokenType);
         at.insert(QStringLiteral("issued_at"), toMs(it.value().issuedAt));
         at.insert(QStringLiteral("expires_at"), toMs(it.value().expiresAt));
         at.insert(QStringLiteral("scopes"), toArray(it.value().scopes));
@@ -259,6 +263,8 @@ Error decodeAccessToken(const QByteArray &data, const QByteArray &generation, co
         return corrupt(QStringLiteral("access token item has no token"));
     SessionAccessToken t;
     t.token = value.toString().toUtf8();
+    if (!optString(o, QStringLiteral("token_type"), &t.tokenType))
+        return corrupt(QStringLiteral("access token type is not a string"));
     qint64 ms = 0;
     if (!optMs(o, QStringLiteral("issued_at"), &ms))
         return corrupt(QStringLiteral("issued_at is not a time"));

@@ -8,7 +8,7 @@ namespace Keyloop {
 bool SessionAccessToken::operator==(const SessionAccessToken &other) const
 {
     return token == other.token && issuedAt == other.issuedAt && expiresAt == other.expiresAt
-        && scopes == other.scopes;
+        && scopes == other.scopes && tokenType == other.tokenType;
 }
 
 class SessionRecordPrivate : public QSharedData
@@ -118,7 +118,8 @@ QDebug operator<<(QDebug debug, const SessionAccessToken &token)
 {
     QDebugStateSaver saver(debug);
     debug.nospace() << "SessionAccessToken(" << (token.isNull() ? "empty" : "<redacted>")
-                    << ", expiresAt=" << token.expiresAt << ", scopes=" << token.scopes << ')';
+                    << ", tokenType=" << token.tokenType << ", expiresAt=" << token.expiresAt
+                    << ", scopes=" << token.scopes << ')';
     return debug;
 }
 

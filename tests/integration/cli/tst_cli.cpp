@@ -8,14 +8,19 @@
 #include "testsupport.h"
 
 #include <QtCore/QDirIterator>
+#include <QtCore/QFileInfo>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonArray>
 #include <QtCore/QFile>
 #include <QtCore/QProcess>
+#include <QtCore/QScopeGuard>
+#include <QtCore/QStandardPaths>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QUrlQuery>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
+#include <QtNetwork/QSslKey>
+#include <QtNetwork/QSslServer>
 #include <QtNetwork/QTcpServer>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
@@ -50,6 +55,97 @@ struct Run
     bool crashed = false;
     QByteArray out;
     QByteArray err;
+};
+
+// The claims of a JWT, read without any check (the CLI's session validated it).
+QJsonObject jwtPayload(const QByteArray &jwt)
+{
+    const QList<QByteArray> parts = jwt.split('.');
+    if (parts.size() != 3)
+        return {};
+    return QJsonDocument::fromJson(QByteArray::fromBase64(parts.at(1), QByteArray::Base64UrlEncoding
+                                                                           | QByteArray::OmitTrailingEquals))
+        .object();
+}
+
+QJsonObject jsonLine(const QByteArray &out)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(out, &error);
+    return error.error == QJsonParseError::NoError ? doc.object() : QJsonObject();
+}
+
+// The region between two "# [name]" lines of a recipe file under examples/snippets/ — the text
+// docs/cli.md shows (check-doc-snippets.sh keeps the two identical).
+QString recipe(const QString &file, const QString &name)
+{
+    QFile f(sourcePath(QStringLiteral("examples/snippets/") + file));
+    if (!f.open(QIODevice::ReadOnly))
+        return QString();
+    const QString marker = QStringLiteral("# [%1]").arg(name);
+    QStringList lines;
+    bool inside = false;
+    int markers = 0;
+    for (const QString &line : QString::fromUtf8(f.readAll()).split(QLatin1Char('\n'))) {
+        if (line.trimmed() == marker) {
+            inside = !inside;
+            ++markers;
+            continue;
+        }
+        if (inside)
+            lines << line;
+    }
+    return markers == 2 ? lines.join(QLatin1Char('\n')) + QLatin1Char('\n') : QString();
+}
+
+// A stand-in for a Kubernetes API server: https on loopback with the devstack's leaf certificate,
+// answers every request with a small JSON body and remembers each Authorization header.
+class FakeKubeApi : public QObject
+{
+public:
+    bool listen(const QString &certFile, const QString &keyFile)
+    {
+        QFile cert(certFile);
+        QFile key(keyFile);
+        if (!cert.open(QIODevice::ReadOnly) || !key.open(QIODevice::ReadOnly))
+            return false;
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.setLocalCertificate(QSslCertificate(cert.readAll(), QSsl::Pem));
+        tls.setPrivateKey(QSslKey(key.readAll(), QSsl::Rsa, QSsl::Pem));
+        if (tls.privateKey().isNull()) {
+            key.seek(0);
+            tls.setPrivateKey(QSslKey(key.readAll(), QSsl::Ec, QSsl::Pem));
+        }
+        m_server.setSslConfiguration(tls);
+        connect(&m_server, &QTcpServer::pendingConnectionAvailable, this, [this] {
+            while (QTcpSocket *socket = m_server.nextPendingConnection())
+                serve(socket);
+        });
+        return !tls.privateKey().isNull() && m_server.listen(QHostAddress::LocalHost);
+    }
+    quint16 port() const { return m_server.serverPort(); }
+    QList<QByteArray> authorizations;
+
+private:
+    void serve(QTcpSocket *socket)
+    {
+        auto buffer = std::make_shared<QByteArray>();
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        connect(socket, &QIODevice::readyRead, socket, [this, socket, buffer] {
+            buffer->append(socket->readAll());
+            if (!buffer->contains("\r\n\r\n"))
+                return;
+            for (const QByteArray &line : buffer->split('\n')) {
+                if (line.toLower().startsWith("authorization:"))
+                    authorizations << line.mid(14).trimmed();
+            }
+            buffer->clear();
+            const QByteArray body = "{\"major\":\"1\",\"minor\":\"30\",\"gitVersion\":\"v1.30.0\"}";
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                          + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        });
+    }
+    QSslServer m_server;
 };
 
 } // namespace
@@ -95,6 +191,13 @@ private Q_SLOTS:
     void callReplaysOnceWhenTheApiRejectsTheToken();
     void callExitsSixOnHttpErrors();
     void callSendsTheTokenOnlyToSecureUrls();
+    void tokenOutputOptionsAreCheckedBeforeTheKeychain();
+    void tokenJsonDescribesTheTokenItPrints();
+    void execCredentialCarriesTheIdTokenForKubectl();
+    void execCredentialRefreshesAnIdTokenAboutToExpire();
+    void execCredentialRefusesKeyBoundSessions();
+    void kubectlSendsTheIdTokenOfTheExecCredential();
+    void recipesHandTheTokenOverOffTheCommandLine();
 
 private:
     QProcess *startCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment());
@@ -112,6 +215,11 @@ private:
     QString refreshError(const QByteArray &refreshToken);
     QString apiUrl(const QString &path) const;
     SessionRecord storedRecord(Error *error = nullptr);
+    bool writeStoredRecord(const SessionRecord &record);
+    // Environment for programs that run keyloop from PATH (recipes, kubectl): the built CLI first.
+    QProcessEnvironment toolEnvironment() const;
+    Run runTool(const QString &program, const QStringList &args, const QProcessEnvironment &env,
+                const QByteArray &input = QByteArray(), const QString &workingDirectory = QString());
 
     Devstack m_devstack;
     QString m_appId;
@@ -250,6 +358,41 @@ SessionRecord tst_Cli::storedRecord(Error *error)
     return record;
 }
 
+bool tst_Cli::writeStoredRecord(const SessionRecord &record)
+{
+    KeychainTokenStore store(m_appId);
+    TokenStoreJob *job = store.write(TokenStore::keyFor(m_devstack.issuer.toString(), m_devstack.publicClientId, QString()),
+                                     record);
+    QSignalSpy finished(job, &Job::finished);
+    Error e(Error::Code::Timeout, QStringLiteral("keychain write timed out"));
+    connect(job, &Job::finished, this, [&e, job] { e = job->error(); });
+    job->start();
+    return finished.wait(10000) && !e;
+}
+
+QProcessEnvironment tst_Cli::toolEnvironment() const
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KEYLOOP_APP_ID"), m_appId);
+    env.insert(QStringLiteral("PATH"), QFileInfo(QStringLiteral(KEYLOOP_CLI_PATH)).absolutePath() + QLatin1Char(':')
+                                           + env.value(QStringLiteral("PATH")));
+    return env;
+}
+
+Run tst_Cli::runTool(const QString &program, const QStringList &args, const QProcessEnvironment &env,
+                     const QByteArray &input, const QString &workingDirectory)
+{
+    auto *process = new QProcess(this);
+    process->setProcessEnvironment(env);
+    if (!workingDirectory.isEmpty())
+        process->setWorkingDirectory(workingDirectory);
+    process->start(program, args);
+    process->waitForStarted(10000);
+    process->write(input);
+    process->closeWriteChannel();
+    return finish(process);
+}
+
 void tst_Cli::helpDocumentsCommandsAndExitCodes()
 {
     const Run main = cli({QStringLiteral("--help")});
@@ -271,6 +414,10 @@ void tst_Cli::helpDocumentsCommandsAndExitCodes()
     for (const char *option : {"--end-session", "--redirect-host", "--port", "--browser-command", "--timeout",
                                "post_logout_redirect_uri"})
         QVERIFY2(logout.out.contains(option), option);
+    const Run token = cli({QStringLiteral("token"), QStringLiteral("--help")});
+    for (const char *text : {"--json", "--exec-credential", "token_type", "expires_at", "ExecCredential",
+                             "client.authentication.k8s.io/v1", "interactiveMode: Never", "DPoP"})
+        QVERIFY2(token.out.contains(text), text);
     const Run call = cli({QStringLiteral("call"), QStringLiteral("--help")});
     QVERIFY(call.out.startsWith("Usage: keyloop call [options] URL"));
     for (const char *option : {"-X", "-H", "-d", "@FILE", "--resource", "--account", "--allow-insecure-loopback"})
@@ -901,7 +1048,8 @@ void tst_Cli::clientSecretFileAuthenticatesTheRefresh()
     record.setClientId(clientId);
     record.setRefreshToken("rt-installed");
     record.setAccessToken(QString(), SessionAccessToken{"at-stale", QDateTime::currentDateTimeUtc().addSecs(-120),
-                                                        QDateTime::currentDateTimeUtc().addSecs(-60), {}});
+                                                        QDateTime::currentDateTimeUtc().addSecs(-60), {},
+                                                        QStringLiteral("Bearer")});
     record.setUpdatedAt(QDateTime::currentDateTimeUtc());
     KeychainTokenStore store(m_appId);
     TokenStoreJob *write = store.write(TokenStore::keyFor(issuer, clientId, QString()), record);
@@ -1103,6 +1251,289 @@ void tst_Cli::callSendsTheTokenOnlyToSecureUrls()
     const QByteArray requestLine = request.left(request.indexOf("\r\n"));
     QCOMPARE(requestLine, QByteArray("GET /api/echo?q=1 HTTP/1.1"));           // never in the URL
     QVERIFY(request.contains("\r\nAuthorization: Bearer " + token + "\r\n")); // only in the header
+}
+
+
+// ---- token --json and --exec-credential ---------------------------------------------------
+
+void tst_Cli::tokenOutputOptionsAreCheckedBeforeTheKeychain()
+{
+    const Run both = cli({QStringLiteral("token"), QStringLiteral("--json"), QStringLiteral("--exec-credential")});
+    QCOMPARE(both.exitCode, 2);
+    QVERIFY(both.out.isEmpty());
+    const Run resource = cli({QStringLiteral("token"), QStringLiteral("--exec-credential"), QStringLiteral("--resource"),
+                              m_devstack.apiResource});
+    QCOMPARE(resource.exitCode, 2);
+    QVERIFY2(resource.err.contains("--resource"), resource.err.constData());
+    // kubectl asks for the ExecCredential version its kubeconfig names; v1alpha1 left Kubernetes in 1.24.
+    QProcessEnvironment alpha;
+    alpha.insert(QStringLiteral("KUBERNETES_EXEC_INFO"),
+                 QStringLiteral("{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1alpha1\",\"spec\":{}}"));
+    const Run old = cli({QStringLiteral("token"), QStringLiteral("--exec-credential")}, alpha);
+    QCOMPARE(old.exitCode, 2);
+    QVERIFY(old.out.isEmpty());
+    QVERIFY2(old.err.contains("v1alpha1") && old.err.contains("client.authentication.k8s.io/v1beta1"), old.err.constData());
+    // No session: exit 3, as for a plain `keyloop token`.
+    for (const char *option : {"--json", "--exec-credential"}) {
+        const Run none = cli({QStringLiteral("token"), QString::fromLatin1(option)});
+        QCOMPARE(none.exitCode, 3);
+        QVERIFY(none.out.isEmpty());
+        QVERIFY(none.err.contains("keyloop login"));
+    }
+}
+
+void tst_Cli::tokenJsonDescribesTheTokenItPrints()
+{
+    Admin admin(m_devstack.admin);
+    login();
+    const Run run = cli({QStringLiteral("token"), QStringLiteral("--json")});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.err.isEmpty());
+    QCOMPARE(run.out.count('\n'), 1);
+    QVERIFY(run.out.endsWith('\n'));
+    const QJsonObject o = jsonLine(run.out);
+    QCOMPARE(o.keys(), (QStringList{QStringLiteral("access_token"), QStringLiteral("expires_at"), QStringLiteral("expires_in"),
+                                    QStringLiteral("resource"), QStringLiteral("token_type")}));
+    const QByteArray token = o.value(QStringLiteral("access_token")).toString().toLatin1();
+    QCOMPARE(apiStatus(token), 200);
+    // What the session holds about that token, as the provider issued it.
+    const SessionAccessToken held = storedRecord().accessToken(m_devstack.apiResource);
+    QVERIFY(held.token == token);
+    QCOMPARE(held.tokenType, QStringLiteral("Bearer"));
+    QCOMPARE(o.value(QStringLiteral("token_type")).toString(), QStringLiteral("Bearer"));
+    QCOMPARE(o.value(QStringLiteral("resource")).toString(), m_devstack.apiResource);
+    const QString expiresAt = o.value(QStringLiteral("expires_at")).toString();
+    QVERIFY2(expiresAt.endsWith(QLatin1Char('Z')), qPrintable(expiresAt)); // RFC 3339, UTC
+    QCOMPARE(QDateTime::fromString(expiresAt, Qt::ISODate).toSecsSinceEpoch(), held.expiresAt.toSecsSinceEpoch());
+    const qint64 expiresIn = o.value(QStringLiteral("expires_in")).toInteger(-1);
+    QVERIFY2(expiresIn >= 0 && expiresIn <= 2, qPrintable(QString::number(expiresIn))); // 2-second tokens here
+
+    // The refresh behaviour of `keyloop token`: a stale token is refreshed (and saved) first.
+    m_lastTokenAt = QDateTime::currentDateTimeUtc();
+    waitUntilAccessTokenIsStale();
+    const int refreshes = admin.counter(QStringLiteral("refresh"));
+    const Run again = cli({QStringLiteral("token"), QStringLiteral("--json")});
+    QVERIFY2(again.exitCode == 0, again.err.constData());
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1);
+    const QByteArray refreshed = jsonLine(again.out).value(QStringLiteral("access_token")).toString().toLatin1();
+    QVERIFY(!refreshed.isEmpty() && refreshed != token);
+    QCOMPARE(apiStatus(refreshed), 200);
+    QVERIFY(storedRecord().accessToken(m_devstack.apiResource).token == refreshed);
+    QVERIFY(again.err.isEmpty());
+}
+
+void tst_Cli::execCredentialCarriesTheIdTokenForKubectl()
+{
+    Admin admin(m_devstack.admin);
+    login();
+    const QByteArray idToken = storedRecord().idToken();
+    QVERIFY(!idToken.isEmpty());
+    const int tokens = admin.counter(QStringLiteral("token"));
+
+    const Run run = cli({QStringLiteral("token"), QStringLiteral("--exec-credential")});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.err.isEmpty());
+    QCOMPARE(run.out.count('\n'), 1);
+    const QJsonObject o = jsonLine(run.out);
+    QCOMPARE(o.keys(), (QStringList{QStringLiteral("apiVersion"), QStringLiteral("kind"), QStringLiteral("status")}));
+    QCOMPARE(o.value(QStringLiteral("apiVersion")).toString(), QStringLiteral("client.authentication.k8s.io/v1"));
+    QCOMPARE(o.value(QStringLiteral("kind")).toString(), QStringLiteral("ExecCredential"));
+    const QJsonObject status = o.value(QStringLiteral("status")).toObject();
+    const QByteArray token = status.value(QStringLiteral("token")).toString().toLatin1();
+    QVERIFY(token == idToken); // fresh (an hour): no refresh
+    QCOMPARE(admin.counter(QStringLiteral("token")), tokens);
+
+    // The ID token: a JWT for the client (what the API server's OIDC authenticator checks) whose exp
+    // is the credential's expiry.
+    const QJsonObject claims = jwtPayload(token);
+    const QJsonValue aud = claims.value(QStringLiteral("aud"));
+    QVERIFY(aud.toString() == m_devstack.publicClientId || aud.toArray().contains(m_devstack.publicClientId));
+    QCOMPARE(claims.value(QStringLiteral("iss")).toString(), m_devstack.issuer.toString());
+    QCOMPARE(claims.value(QStringLiteral("sub")).toString(), QStringLiteral("alice"));
+    const QString expiration = status.value(QStringLiteral("expirationTimestamp")).toString();
+    QVERIFY2(expiration.endsWith(QLatin1Char('Z')), qPrintable(expiration));
+    QCOMPARE(QDateTime::fromString(expiration, Qt::ISODate).toSecsSinceEpoch(), claims.value(QStringLiteral("exp")).toInteger());
+
+    // The version kubectl asks for in KUBERNETES_EXEC_INFO (kubectl accepts only that one).
+    QProcessEnvironment beta;
+    beta.insert(QStringLiteral("KUBERNETES_EXEC_INFO"),
+                QStringLiteral("{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+                               "\"spec\":{\"interactive\":false}}"));
+    const Run older = cli({QStringLiteral("token"), QStringLiteral("--exec-credential")}, beta);
+    QVERIFY2(older.exitCode == 0, older.err.constData());
+    QCOMPARE(jsonLine(older.out).value(QStringLiteral("apiVersion")).toString(),
+             QStringLiteral("client.authentication.k8s.io/v1beta1"));
+    QVERIFY(jsonLine(older.out).value(QStringLiteral("status")).toObject().value(QStringLiteral("token")).toString().toLatin1()
+            == idToken);
+}
+
+// With 6-second ID tokens the lead time is 3 s: past it, --exec-credential refreshes first (without a
+// resource), and the session validates and stores the new ID token before it is printed.
+void tst_Cli::execCredentialRefreshesAnIdTokenAboutToExpire()
+{
+    Admin admin(m_devstack.admin);
+    bool ok = false;
+    admin.post(QStringLiteral("/id-token-ttl"), QJsonObject{{QStringLiteral("seconds"), 6}}, &ok);
+    QVERIFY(ok);
+    const auto restore = qScopeGuard([&admin] { admin.post(QStringLiteral("/id-token-ttl"), QJsonObject{{QStringLiteral("seconds"), 3600}}); });
+    login();
+    const QByteArray first = storedRecord().idToken();
+    const QJsonObject firstClaims = jwtPayload(first);
+    const qint64 iat = firstClaims.value(QStringLiteral("iat")).toInteger();
+    QCOMPARE(firstClaims.value(QStringLiteral("exp")).toInteger() - iat, 6);
+    // Stale once no more than half its lifetime is left: wait for the wall clock, not a fixed sleep.
+    const QDateTime staleAt = QDateTime::fromSecsSinceEpoch(iat + 3, Qt::UTC).addMSecs(200);
+    QTRY_VERIFY_WITH_TIMEOUT(QDateTime::currentDateTimeUtc() >= staleAt, 10000);
+
+    const int refreshes = admin.counter(QStringLiteral("refresh"));
+    const Run run = cli({QStringLiteral("token"), QStringLiteral("--exec-credential")});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.err.isEmpty());
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1);
+    const QJsonObject status = jsonLine(run.out).value(QStringLiteral("status")).toObject();
+    const QByteArray token = status.value(QStringLiteral("token")).toString().toLatin1();
+    QVERIFY(!token.isEmpty() && token != first);
+    const QJsonObject claims = jwtPayload(token);
+    QCOMPARE(claims.value(QStringLiteral("sub")), firstClaims.value(QStringLiteral("sub")));
+    QCOMPARE(claims.value(QStringLiteral("aud")), firstClaims.value(QStringLiteral("aud")));
+    QVERIFY(claims.value(QStringLiteral("exp")).toInteger() > firstClaims.value(QStringLiteral("exp")).toInteger());
+    QCOMPARE(QDateTime::fromString(status.value(QStringLiteral("expirationTimestamp")).toString(), Qt::ISODate).toSecsSinceEpoch(),
+             claims.value(QStringLiteral("exp")).toInteger());
+    const SessionRecord stored = storedRecord();
+    QVERIFY(stored.idToken() == token);
+    QVERIFY(!stored.accessToken(QString()).isNull()); // the refresh asked for no resource: the provider's own token
+
+    // Fresh again: the next run refreshes nothing.
+    const Run again = cli({QStringLiteral("token"), QStringLiteral("--exec-credential")});
+    QVERIFY2(again.exitCode == 0, again.err.constData());
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1);
+    QVERIFY(jsonLine(again.out).value(QStringLiteral("status")).toObject().value(QStringLiteral("token")).toString().toLatin1()
+            == token);
+}
+
+// A session whose tokens are bound to a key (DPoP, RFC 9449; stored with token_type "DPoP" once the
+// SDK supports it): kubectl cannot prove possession, so --exec-credential refuses it, touching nothing.
+void tst_Cli::execCredentialRefusesKeyBoundSessions()
+{
+    Admin admin(m_devstack.admin);
+    login();
+    Error error;
+    SessionRecord record = storedRecord(&error);
+    QVERIFY2(!error, qPrintable(error.toString()));
+    SessionAccessToken api = record.accessToken(m_devstack.apiResource);
+    QCOMPARE(api.tokenType, QStringLiteral("Bearer"));
+    api.tokenType = QStringLiteral("dpop"); // token types compare case-insensitively (RFC 6749 §5.1)
+    record.setAccessToken(m_devstack.apiResource, api);
+    QVERIFY(writeStoredRecord(record));
+    const int tokens = admin.counter(QStringLiteral("token"));
+
+    const Run run = cli({QStringLiteral("token"), QStringLiteral("--exec-credential")});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(run.out.isEmpty());
+    QVERIFY2(run.err.contains("DPoP"), run.err.constData());
+    QVERIFY(!run.err.contains(record.idToken()) && !run.err.contains(record.refreshToken()) && !run.err.contains(api.token));
+    QCOMPARE(admin.counter(QStringLiteral("token")), tokens);
+    QVERIFY(storedRecord().refreshToken() == record.refreshToken());
+}
+
+// kubectl itself (when installed) runs `keyloop token --exec-credential` from the kubeconfig of
+// docs/cli.md and sends the ID token to the cluster — here a stand-in API server over https.
+void tst_Cli::kubectlSendsTheIdTokenOfTheExecCredential()
+{
+    const QString kubectl = QStandardPaths::findExecutable(QStringLiteral("kubectl"));
+    if (kubectl.isEmpty())
+        QSKIP("kubectl is not installed (no Debian 12 package is recent enough to matter); the ExecCredential is "
+              "checked by execCredentialCarriesTheIdTokenForKubectl");
+    const QString certFile = m_devstack.raw.value(QStringLiteral("certFile")).toString();
+    FakeKubeApi cluster;
+    QVERIFY(cluster.listen(certFile, QFileInfo(certFile).dir().filePath(QStringLiteral("leaf-key.pem"))));
+    login();
+    const QByteArray idToken = storedRecord().idToken();
+
+    QTemporaryDir dir;
+    const QString users = recipe(QStringLiteral("cli-recipes.kubeconfig.yaml"), QStringLiteral("kubeconfig"));
+    QVERIFY(!users.isEmpty());
+    QFile config(dir.filePath(QStringLiteral("kubeconfig")));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write(QStringLiteral("apiVersion: v1\nkind: Config\n"
+                                "clusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:%1\n"
+                                "    certificate-authority: %2\n"
+                                "contexts:\n- name: test\n  context: {cluster: test, user: me}\n"
+                                "current-context: test\n")
+                     .arg(cluster.port())
+                     .arg(m_devstack.caFile)
+                     .toUtf8()
+                 + users.toUtf8());
+    config.close();
+    QProcessEnvironment env = toolEnvironment();
+    env.insert(QStringLiteral("KUBECONFIG"), config.fileName());
+    const Run run = runTool(kubectl, {QStringLiteral("get"), QStringLiteral("--raw"), QStringLiteral("/version")}, env);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.out.contains("v1.30.0"));
+    QVERIFY2(cluster.authorizations.contains("Bearer " + idToken), "kubectl did not send the ID token");
+    QVERIFY(!run.err.contains(idToken));
+}
+
+// The recipes of docs/cli.md, as the guide shows them: curl reads the Authorization header from a
+// pipe, git gets the token from a credential helper; no token is ever an argument of a process.
+void tst_Cli::recipesHandTheTokenOverOffTheCommandLine()
+{
+    for (const char *tool : {"bash", "curl", "jq", "git", "sed"})
+        QVERIFY2(!QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty(),
+                 qPrintable(QStringLiteral("%1 is missing: scripts/lib/install-deps.sh --test").arg(QLatin1String(tool))));
+    // POST /api/items needs api:write.
+    const Run login = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                           QStringLiteral("--client-id"), m_devstack.publicClientId, QStringLiteral("--ca-file"), m_devstack.caFile,
+                           QStringLiteral("--scope"), QStringLiteral("openid offline_access api:read api:write"),
+                           QStringLiteral("--resource"), m_devstack.apiResource, QStringLiteral("--browser-command"), m_scripted});
+    QVERIFY2(login.exitCode == 0, login.err.constData());
+    QProcessEnvironment env = toolEnvironment();
+    env.insert(QStringLiteral("CURL_CA_BUNDLE"), m_devstack.caFile);
+    const auto onDevstack = [this](QString script) {
+        return script.replace(QStringLiteral("https://api.example.com"), m_devstack.api.toString(QUrl::StripTrailingSlash));
+    };
+
+    const QString curl = recipe(QStringLiteral("cli-recipes.sh"), QStringLiteral("curl"));
+    QVERIFY(curl.contains(QLatin1String("curl -H @-")));
+    const Run items = runTool(QStringLiteral("bash"), {QStringLiteral("-euo"), QStringLiteral("pipefail"), QStringLiteral("-c"), onDevstack(curl)}, env);
+    QVERIFY2(items.exitCode == 0, items.err.constData());
+    QVERIFY2(jsonLine(items.out).value(QStringLiteral("items")).toArray().size() == 3, items.out.constData());
+
+    const QString body = recipe(QStringLiteral("cli-recipes.sh"), QStringLiteral("curl-body"));
+    QVERIFY(body.contains(QLatin1String("token --json")));
+    const Run created = runTool(QStringLiteral("bash"), {QStringLiteral("-euo"), QStringLiteral("pipefail"), QStringLiteral("-c"), onDevstack(body)}, env);
+    QVERIFY2(created.exitCode == 0, created.err.constData());
+    QCOMPARE(jsonLine(created.out).value(QStringLiteral("created")).toBool(), true);
+
+    // git: the helper as the only git configuration, asked as git asks it before a request.
+    QTemporaryDir home;
+    QFile gitconfig(home.filePath(QStringLiteral(".gitconfig")));
+    QVERIFY(gitconfig.open(QIODevice::WriteOnly));
+    gitconfig.write(recipe(QStringLiteral("cli-recipes.gitconfig"), QStringLiteral("git-credential")).toUtf8());
+    gitconfig.close();
+    QProcessEnvironment gitEnv = env;
+    gitEnv.insert(QStringLiteral("GIT_CONFIG_GLOBAL"), gitconfig.fileName());
+    gitEnv.insert(QStringLiteral("GIT_CONFIG_NOSYSTEM"), QStringLiteral("1"));
+    gitEnv.insert(QStringLiteral("GIT_TERMINAL_PROMPT"), QStringLiteral("0"));
+    const Run fill = runTool(QStringLiteral("git"), {QStringLiteral("credential"), QStringLiteral("fill")}, gitEnv,
+                             "protocol=https\nhost=git.example.com\n\n", home.path());
+    QVERIFY2(fill.exitCode == 0, fill.err.constData());
+    const QList<QByteArray> lines = fill.out.trimmed().split('\n');
+    QVERIFY2(lines.contains("username=oauth2"), fill.out.constData());
+    QByteArray password;
+    for (const QByteArray &line : lines)
+        if (line.startsWith("password="))
+            password = line.mid(9);
+    QVERIFY(!password.isEmpty());
+    QCOMPARE(apiStatus(password), 200); // the session's access token
+    // git tells helpers about a credential that worked ("store"): this one stores nothing and says nothing.
+    const Run approve = runTool(QStringLiteral("git"), {QStringLiteral("credential"), QStringLiteral("approve")}, gitEnv,
+                                fill.out + "\n", home.path());
+    QCOMPARE(approve.exitCode, 0);
+    QVERIFY(approve.out.isEmpty());
+    QVERIFY(!QFile::exists(home.filePath(QStringLiteral(".git-credentials"))));
+    for (const Run &run : {items, created, fill})
+        QVERIFY(!run.err.contains(password));
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -230,6 +230,34 @@ class TestSessionRefresh : public QObject
         return r;
     }
 
+    static Result freshId(Session *s)
+    {
+        Result r;
+        QObject context;
+        s->freshIdToken(&context, [&r](const QByteArray &token, const Error &e) {
+            r.token = token;
+            r.error = e;
+            r.called = true;
+            ++r.calls;
+        });
+        if (!QTest::qWaitFor([&] { return r.called; }, 10000))
+            r.error = Error(Error::Code::Cancelled, QStringLiteral("freshIdToken never called back"));
+        return r;
+    }
+
+    // Asks for an ID token without waiting for it.
+    std::shared_ptr<Result> freshIdLater(Session *s)
+    {
+        auto r = std::make_shared<Result>();
+        s->freshIdToken(this, [r](const QByteArray &token, const Error &e) {
+            r->token = token;
+            r->error = e;
+            r->called = true;
+            ++r->calls;
+        });
+        return r;
+    }
+
     // Asks for a token without waiting for it.
     std::shared_ptr<Result> freshLater(Session *s, const QString &resource = QString())
     {
@@ -1314,6 +1342,166 @@ private Q_SLOTS:
         QVERIFY(later.token == "at-2");
         QVERIFY(m_server->requests("/token").at(1).field(QStringLiteral("refresh_token")) == "rt-1");
         QCOMPARE(signInRequired.count(), 0);
+    }
+
+    // ---- fresh ID tokens (Session::freshIdToken()) ------------------------------------
+
+    void freshIdTokenIsHandedOutWithoutRequest()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        const auto r = freshIdLater(s);
+        QVERIFY2(!r->called, "the callback must be queued, never called from inside freshIdToken()");
+        QTRY_VERIFY(r->called);
+        QVERIFY2(!r->error, qPrintable(r->error.toString()));
+        QVERIFY(r->token == s->record().idToken());
+        QCOMPARE(r->calls, 1);
+        QCOMPARE(m_server->count("/token"), 0);
+        QCOMPARE(m_store->reads, 0);
+    }
+
+    // The ID token expires within the lead time: one refresh, without a resource (the provider's
+    // own access token comes along), for every caller of either kind; the refreshed ID token is
+    // validated (the keys are fetched) and stored before anyone gets it.
+    void staleIdTokenIsRefreshedOnceForAllCallers()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s, 7200s)); // the access token outlives the ID token (3600 s)
+        const QByteArray original = s->record().idToken();
+        const QJsonObject claims = originalClaims();
+        QByteArray issued;
+        answerTokens(true, [&, this] { return issued = m_key->sign(refreshedClaims(claims)); });
+        m_clock.advance(3600s - 59s); // 59 s left: inside the 60 s lead time
+
+        QList<std::shared_ptr<Result>> ids;
+        for (int i = 0; i < 20; ++i)
+            ids << freshIdLater(s);
+        const auto access = freshLater(s);
+        QTRY_VERIFY(std::all_of(ids.cbegin(), ids.cend(), [](const auto &r) { return r->called; }));
+        QTRY_VERIFY(access->called);
+        QCOMPARE(m_server->count("/token"), 1);
+        const Request request = m_server->requests("/token").at(0);
+        QVERIFY(request.field(QStringLiteral("grant_type")) == "refresh_token");
+        QVERIFY(!request.hasField(QStringLiteral("resource")));
+        QCOMPARE(m_server->count("/jwks"), 1);
+        QVERIFY(!issued.isEmpty() && issued != original);
+        for (const auto &r : std::as_const(ids)) {
+            QVERIFY2(!r->error, qPrintable(r->error.toString()));
+            QVERIFY(r->token == issued);
+            QCOMPARE(r->calls, 1);
+        }
+        // The access token was still fresh: handed out at once, and replaced by the refresh.
+        QVERIFY(access->token == "at-0");
+        QVERIFY(s->record().accessToken(QString()).token == "at-1");
+        QVERIFY(stored(s).second.idToken() == issued);
+        QVERIFY(stored(s).second.refreshToken() == "rt-1");
+
+        // Fresh now: no second refresh.
+        const Result again = freshId(s);
+        QVERIFY(again.token == issued);
+        QCOMPARE(m_server->count("/token"), 1);
+    }
+
+    // A refresh already running for another resource is shared: its ID token answers too.
+    void idTokenCallersJoinARefreshForAnotherResource()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s, 7200s));
+        const QJsonObject claims = originalClaims();
+        QByteArray issued;
+        answerTokens(true, [&, this] { return issued = m_key->sign(refreshedClaims(claims)); });
+        m_clock.advance(3600s - 30s);
+        const auto api = freshLater(s, kApi); // no token for the API yet: a refresh with its resource
+        const auto id = freshIdLater(s);
+        QTRY_VERIFY(api->called && id->called);
+        QVERIFY2(!id->error, qPrintable(id->error.toString()));
+        QVERIFY(id->token == issued);
+        QVERIFY(api->token == "at-1");
+        QCOMPARE(m_server->count("/token"), 1);
+        QCOMPARE(m_server->requests("/token").at(0).form().allQueryItemValues(QStringLiteral("resource"), QUrl::FullyDecoded),
+                 QStringList{kApi});
+    }
+
+    // OIDC Core §12.2: the refresh response may omit the ID token. The callers get a typed error;
+    // the session, with its rotated refresh token and new access token, stays.
+    void refreshWithoutIdTokenFailsWithIdTokenNotReturned()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        answerTokens(true); // no id_token
+        m_clock.advance(3600s);
+        const Result r = freshId(s);
+        QCOMPARE(r.error.code(), Error::Code::IdTokenNotReturned);
+        QCOMPARE(r.error.domain(), Error::Domain::IdToken);
+        QVERIFY(!r.error.requiresSignIn());
+        QVERIFY(r.token.isEmpty());
+        QCOMPARE(m_server->count("/token"), 1);
+        QCOMPARE(signInRequired.count(), 0);
+        QVERIFY(s->isSignedIn());
+        QVERIFY(stored(s).second.refreshToken() == "rt-1");
+        const Result access = fresh(s);
+        QVERIFY(!access.error);
+        QVERIFY(access.token == "at-1");
+        QCOMPARE(m_server->count("/token"), 1);
+    }
+
+    // A session that lost its ID token (e.g. a store that kept it in memory only) refreshes for one.
+    void missingIdTokenIsRefreshed()
+    {
+        Session *s = newSession();
+        const QJsonObject claims = originalClaims();
+        TokenResponse response;
+        response.setAccessToken("at-0");
+        response.setTokenType(QStringLiteral("Bearer"));
+        response.setExpiresIn(7200s);
+        response.setReceivedAt(m_clock.dateTime());
+        response.setRefreshToken("rt-0");
+        QVERIFY(!runJob(s->adoptSignIn(response, claims)));
+        QVERIFY(s->record().idToken().isEmpty());
+        QByteArray issued;
+        answerTokens(true, [&, this] { return issued = m_key->sign(refreshedClaims(claims)); });
+        const Result r = freshId(s);
+        QVERIFY2(!r.error, qPrintable(r.error.toString()));
+        QVERIFY(!issued.isEmpty() && r.token == issued);
+    }
+
+    // Without a refresh token only a new sign-in brings a new ID token — but the access token is
+    // still good, so the session is not ended for that.
+    void staleIdTokenWithoutRefreshTokenAsksForSignInAndKeepsTheSession()
+    {
+        Session *s = newSession();
+        const QJsonObject claims = originalClaims();
+        TokenResponse response;
+        response.setAccessToken("at-0");
+        response.setTokenType(QStringLiteral("Bearer"));
+        response.setExpiresIn(7200s);
+        response.setReceivedAt(m_clock.dateTime());
+        response.setIdToken(m_key->sign(claims));
+        QVERIFY(!runJob(s->adoptSignIn(response, claims)));
+        QVERIFY(!s->isPersistent());
+        QSignalSpy signInRequired(s, &Session::signInRequired);
+        m_clock.advance(3600s);
+        const Result r = freshId(s);
+        QCOMPARE(r.error.code(), Error::Code::SignInRequired);
+        QCOMPARE(m_server->count("/token"), 0);
+        QCOMPARE(signInRequired.count(), 0);
+        QVERIFY(s->isSignedIn());
+        QVERIFY(fresh(s).token == "at-0");
+    }
+
+    // A rejected grant fails ID token callers like everyone else, and ends the session.
+    void rejectedGrantFailsIdTokenCallers()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        m_server->setHandler("/token", [](const Request &, QTcpSocket *socket) {
+            FakeServer::reply(socket, httpResponse(400, "{\"error\":\"invalid_grant\"}"));
+        });
+        m_clock.advance(3600s);
+        const Result r = freshId(s);
+        QVERIFY(r.error.requiresSignIn());
+        QVERIFY(!s->isSignedIn());
     }
 
     void appSharedJwksCacheIsUsed()

@@ -139,8 +139,8 @@ class TestSessionSignOut : public QObject
         r.setAccount(QStringLiteral("alice"));
         r.setSubject(QStringLiteral("alice"));
         r.setRefreshToken("rt-0");
-        r.setAccessToken(QString(), SessionAccessToken{"at-0", m_clock.dateTime(), m_clock.dateTime().addSecs(60), {}});
-        r.setAccessToken(kApi, SessionAccessToken{"at-api", m_clock.dateTime(), m_clock.dateTime().addSecs(60), {}});
+        r.setAccessToken(QString(), SessionAccessToken{"at-0", m_clock.dateTime(), m_clock.dateTime().addSecs(60), {}, QStringLiteral("Bearer")});
+        r.setAccessToken(kApi, SessionAccessToken{"at-api", m_clock.dateTime(), m_clock.dateTime().addSecs(60), {}, QStringLiteral("Bearer")});
         m_original = originalClaims();
         r.setOriginalClaims(m_original);
         r.setGrantId("grant-0");
@@ -270,7 +270,7 @@ private Q_SLOTS:
         QVERIFY(restoreSignedIn(s));
         SessionRecord theirs = s->record();
         theirs.setRefreshToken("rt-theirs");
-        theirs.setAccessToken(QString(), SessionAccessToken{"at-theirs", m_clock.dateTime(), m_clock.dateTime().addSecs(60), {}});
+        theirs.setAccessToken(QString(), SessionAccessToken{"at-theirs", m_clock.dateTime(), m_clock.dateTime().addSecs(60), {}, QStringLiteral("Bearer")});
         QVERIFY(writeStored(s, theirs));
         m_events.clear();
         QVERIFY(!runJob(s->signOut()));

@@ -64,6 +64,45 @@ private Q_SLOTS:
         t.issuedAt = QDateTime(); // lifetime unknown: the configured lead time
         QCOMPARE(Freshness::effectiveLeadTime(t, 60s).count(), 60000);
     }
+
+    // Session::freshIdToken(): an ID token's iat and exp (read from its payload) with the same
+    // lead-time rule; exp is REQUIRED (OIDC Core §2), so a token without one is never fresh.
+    void idTokenFreshness_data()
+    {
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<int>("elapsedS"); // now - 1700000000
+        QTest::addColumn<bool>("fresh");
+        const QByteArray hour = "{\"iat\":1700000000,\"exp\":1700003600}";
+        QTest::newRow("hour token, just issued") << hour << 0 << true;
+        QTest::newRow("hour token, 61 s left") << hour << 3539 << true;
+        QTest::newRow("hour token, 60 s left") << hour << 3540 << false;
+        QTest::newRow("hour token, expired") << hour << 3700 << false;
+        QTest::newRow("4 s token after 1 s (lead capped at 2 s)") << QByteArray("{\"iat\":1700000000,\"exp\":1700000004}") << 1 << true;
+        QTest::newRow("4 s token after 2 s") << QByteArray("{\"iat\":1700000000,\"exp\":1700000004}") << 2 << false;
+        QTest::newRow("no iat: the whole lead time") << QByteArray("{\"exp\":1700000100}") << 39 << true;
+        QTest::newRow("no iat, 60 s left") << QByteArray("{\"exp\":1700000100}") << 40 << false;
+        QTest::newRow("no exp") << QByteArray("{\"iat\":1700000000}") << 0 << false;
+        QTest::newRow("exp not a number") << QByteArray("{\"exp\":\"1700003600\"}") << 0 << false;
+        QTest::newRow("payload not JSON") << QByteArray("exp") << 0 << false;
+    }
+
+    void idTokenFreshness()
+    {
+        QFETCH(QByteArray, payload);
+        QFETCH(int, elapsedS);
+        QFETCH(bool, fresh);
+        const QByteArray jwt = "eyJhbGciOiJSUzI1NiJ9." + Crypto::base64UrlEncode(payload) + ".c2ln";
+        const QDateTime now = QDateTime::fromSecsSinceEpoch(1700000000 + elapsedS, Qt::UTC);
+        QCOMPARE(Freshness::isIdTokenFresh(jwt, now, 60s), fresh);
+    }
+
+    void idTokenThatIsNoJwsIsNeverFresh()
+    {
+        const QDateTime now = QDateTime::fromSecsSinceEpoch(1700000000, Qt::UTC);
+        QVERIFY(!Freshness::isIdTokenFresh(QByteArray(), now, 0s));
+        QVERIFY(!Freshness::isIdTokenFresh("a.b", now, 0s));
+        QVERIFY(!Freshness::isIdTokenFresh("a.!!!.c", now, 0s));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestFreshness)

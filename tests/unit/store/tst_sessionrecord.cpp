@@ -173,6 +173,30 @@ private Q_SLOTS:
         QVERIFY(back == r);
     }
 
+    // token_type (RFC 6749 §5.1) is kept per access token, as issued; an optional member of the
+    // version-3 access-token item, so items written before it existed (the version-1 items below
+    // compare equal to a record without types) read as an unknown type.
+    void tokenTypeRoundTrips()
+    {
+        SessionRecord r = sampleRecord();
+        SessionAccessToken provider = r.accessToken(QString());
+        provider.tokenType = QStringLiteral("Bearer");
+        r.setAccessToken(QString(), provider);
+        SessionAccessToken api = r.accessToken(QStringLiteral("https://api.example.com"));
+        api.tokenType = QStringLiteral("DPoP");
+        r.setAccessToken(QStringLiteral("https://api.example.com"), api);
+        const QString key = QStringLiteral("k");
+        const QList<RecordFormat::Item> items = RecordFormat::encode(key, r, "g");
+        QVERIFY(!items.first().data.contains("token_type")); // per token, not in the main item
+        QCOMPARE(QJsonDocument::fromJson(items.at(2).data).object().value(QStringLiteral("token_type")).toString(),
+                 QStringLiteral("DPoP"));
+        SessionRecord back;
+        QVERIFY(!decodeAll(key, items, &back));
+        QCOMPARE(back.accessToken(QString()).tokenType, QStringLiteral("Bearer"));
+        QCOMPARE(back.accessToken(QStringLiteral("https://api.example.com")).tokenType, QStringLiteral("DPoP"));
+        QVERIFY(back == r);
+    }
+
     // Items exactly as the version-2 build wrote them (no provider, no grant id): still read.
     void readsFormatVersion2Items()
     {

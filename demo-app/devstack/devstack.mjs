@@ -706,6 +706,7 @@ async function handleAdmin(req, res) {
       sendJson(res, 200, {
         counters,
         accessTokenTtl: settings.accessTokenTtl,
+        idTokenTtl: settings.idTokenTtl,
         kids: signingKeys.map((k) => k.kid),
         deviceFlow: deviceFlowSettings(),
         par: parSettings(),

@@ -6,6 +6,7 @@
 #include <QtCore/QFileInfo>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
+#include <QtCore/QProcess>
 #include <QtCore/QProcessEnvironment>
 
 namespace KeyloopTest {
@@ -117,5 +118,22 @@ bool Admin::setAccessTokenTtl(int seconds) const
 }
 bool Admin::reset() const { bool ok = false; post(QStringLiteral("/reset"), {}, &ok); return ok; }
 bool Admin::revokeAll() const { bool ok = false; post(QStringLiteral("/revoke-all"), {}, &ok); return ok; }
+
+bool runScriptedDevice(const QUrl &uri, const QString &userCode, const QByteArray &action)
+{
+    QProcess helper;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KEYLOOP_DEVICE_ACTION"), QString::fromLatin1(action));
+    helper.setProcessEnvironment(env);
+    helper.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    QStringList args{sourcePath(QStringLiteral("demo-app/devstack/scripted-device.mjs")), uri.toString(QUrl::FullyEncoded)};
+    if (!userCode.isEmpty())
+        args << userCode;
+    QSignalSpy done(&helper, &QProcess::finished);
+    helper.start(QStringLiteral("node"), args);
+    if (!done.wait(60000))
+        return false;
+    return helper.exitStatus() == QProcess::NormalExit && helper.exitCode() == 0;
+}
 
 } // namespace KeyloopTest

@@ -56,6 +56,15 @@ QString sourcePath(const QString &relative);
  */
 QString useChromiumLoginAsSystemBrowser();
 
+/*!
+ * Plays the user on "another device" of a device sign-in (RFC 8628): runs the devstack's
+ * scripted-device.mjs for \a uri (verification_uri with \a userCode, or verification_uri_complete
+ * when \a userCode is empty), which logs in as $KEYLOOP_TEST_USER and approves, or with \a action
+ * "deny" declines. Waits on the process's signal, so the caller's event loop (its polls) keeps
+ * running. True when the helper says the provider approved (or denied) the code.
+ */
+bool runScriptedDevice(const QUrl &uri, const QString &userCode, const QByteArray &action = "approve");
+
 } // namespace KeyloopTest
 
 namespace KeyloopTest {

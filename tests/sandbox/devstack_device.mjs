@@ -45,7 +45,7 @@ function assertQuiet(run, ...secrets) {
 
 test.before(async () => {
   assert.equal((await admin('/reset', {})).status, 200);
-  assert.deepEqual((await admin('/device-flow', { interval: 1 })).json, { interval: 1, codeTtl: 600 });
+  assert.deepEqual((await admin('/device-flow', { interval: 1 })).json, { interval: 1, codeTtl: 600, minInterval: 0 });
 });
 
 test.after(async () => { await admin('/reset', {}); });
@@ -152,7 +152,7 @@ test('device flow: Deny → access_denied; the code cannot be approved afterward
 });
 
 test('device flow: a short codeTtl → expired_token; the user is told the code expired', async () => {
-  assert.deepEqual((await admin('/device-flow', { codeTtl: 1 })).json, { interval: 1, codeTtl: 1 });
+  assert.deepEqual((await admin('/device-flow', { codeTtl: 1 })).json, { interval: 1, codeTtl: 1, minInterval: 0 });
   try {
     const da = await deviceAuthorization({ scope: 'openid' });
     assert.equal(da.expires_in, 1);
@@ -190,17 +190,32 @@ test('device flow: polling faster than the interval → slow_down, and 5 s more 
   assert.deepEqual(await pollLog(), []);
 });
 
+test('device flow: minInterval paces codes already issued (a provider under load)', async () => {
+  const da = await deviceAuthorization({ scope: 'openid' });
+  assert.equal(da.interval, 1);
+  assert.equal((await poll(da.device_code)).json.error, 'authorization_pending');
+  try {
+    await admin('/device-flow', { minInterval: 3 });
+    await delay(1200); // the 1 s this code was issued with, but not the 3 s asked for now
+    assert.equal((await poll(da.device_code)).json.error, 'slow_down');
+    await delay(6000); // the client's 1 s + 5 s (§3.5) is more than the 3 s: accepted
+    assert.equal((await poll(da.device_code)).json.error, 'authorization_pending');
+  } finally {
+    await admin('/device-flow', { minInterval: 0 });
+  }
+});
+
 test('admin: bad device-flow and PAR settings are refused; reset restores the defaults', async () => {
-  for (const body of [{}, { interval: 0 }, { interval: 1.5 }, { codeTtl: '5' }, { other: 1 }, 'x', [1]]) {
+  for (const body of [{}, { interval: 0 }, { interval: 1.5 }, { codeTtl: '5' }, { minInterval: -1 }, { other: 1 }, 'x', [1]]) {
     assert.equal((await admin('/device-flow', body)).status, 400, JSON.stringify(body));
   }
   for (const body of [{}, { required: 'yes' }, { requestUriTtl: 0 }, { other: true }]) {
     assert.equal((await admin('/par', body)).status, 400, JSON.stringify(body));
   }
-  await admin('/device-flow', { interval: 2, codeTtl: 30 });
+  await admin('/device-flow', { interval: 2, codeTtl: 30, minInterval: 9 });
   await admin('/par', { required: true, requestUriTtl: 5 });
   const reset = await admin('/reset', {});
-  assert.deepEqual(reset.json.deviceFlow, { interval: 5, codeTtl: 600 });
+  assert.deepEqual(reset.json.deviceFlow, { interval: 5, codeTtl: 600, minInterval: 0 });
   assert.deepEqual(reset.json.par, { required: false, requestUriTtl: 60 });
   assert.equal((await discovery()).require_pushed_authorization_requests, undefined);
   const da = await deviceAuthorization({ scope: 'openid' });

@@ -10,6 +10,7 @@
 
 #include "core/logging_p.h"
 #include "session/signinidtoken_p.h"
+#include "session/signinprovider_p.h"
 #include "token/clientauthentication_p.h"
 #include "token/deviceauthorizationresponse_p.h"
 #include "token/preparedformpost_p.h"
@@ -130,21 +131,12 @@ void DeviceSignInPrivate::begin()
         finish(e);
         return;
     }
-    if (client.hasProviderConfiguration()) {
-        onDiscovered(client.providerConfiguration());
-        return;
-    }
-    qCDebug(lcAuthorization) << "discovery started (device sign-in)";
-    discovery = new DiscoveryJob(nam, client.issuer(), client.transport(), q);
-    QObject::connect(discovery, &Job::finished, q, [this] {
-        if (!discovery)
-            return;
-        if (discovery->error())
-            finish(discovery->error());
+    discovery = resolveSignInProvider(client, nam, q, [this](const Error &e, const ProviderConfiguration &p) {
+        if (e)
+            finish(e);
         else
-            onDiscovered(discovery->configuration());
+            onDiscovered(p);
     });
-    discovery->start();
 }
 
 void DeviceSignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
@@ -152,10 +144,6 @@ void DeviceSignInPrivate::onDiscovered(const ProviderConfiguration &configuratio
     if (stage == Stage::Done)
         return;
     provider = configuration;
-    if (const Error e = provider.validate(client.transport())) {
-        finish(e);
-        return;
-    }
     if (provider.deviceAuthorizationEndpoint().isEmpty()) {
         finish(Error(Error::Code::DeviceFlowNotSupported,
                      QStringLiteral("the provider does not offer sign-in with a device code: its metadata has no "

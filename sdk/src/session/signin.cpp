@@ -15,6 +15,7 @@
 
 #include "core/logging_p.h"
 #include "session/signinidtoken_p.h"
+#include "session/signinprovider_p.h"
 
 #include <QtCore/QPointer>
 #include <QtCore/QTimer>
@@ -123,22 +124,12 @@ void SignInPrivate::begin()
         return;
     }
     overallTimer.start(std::chrono::duration_cast<std::chrono::milliseconds>(client.loginTimeout()));
-    if (client.hasProviderConfiguration()) {
-        // Endpoints set by hand, for providers without discovery.
-        onDiscovered(client.providerConfiguration());
-        return;
-    }
-    qCDebug(lcAuthorization) << "discovery started";
-    discovery = new DiscoveryJob(nam, client.issuer(), client.transport(), q);
-    QObject::connect(discovery, &Job::finished, q, [this] {
-        if (!discovery)
-            return;
-        if (discovery->error())
-            finish(discovery->error());
+    discovery = resolveSignInProvider(client, nam, q, [this](const Error &e, const ProviderConfiguration &p) {
+        if (e)
+            finish(e);
         else
-            onDiscovered(discovery->configuration());
+            onDiscovered(p);
     });
-    discovery->start();
 }
 
 void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
@@ -146,10 +137,6 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
     if (stage == Stage::Done)
         return;
     provider = configuration;
-    if (const Error e = provider.validate(client.transport())) {
-        finish(e);
-        return;
-    }
 
     // RFC 9126 §5: a provider with require_pushed_authorization_requests accepts nothing else;
     // otherwise PAR only when the app asked for it, so that sign-in with other providers sends

@@ -46,6 +46,18 @@ const char *grantName(TokenJob::Grant grant)
     return "";
 }
 
+// The grants that end a sign-in (code exchange, device code): the configured scopes were asked
+// for, and with openid among them the answer must carry an ID token (OIDC Core §3.1.3.3).
+TokenRequestContext signInContext(const ClientConfiguration &client, const ProviderConfiguration &provider)
+{
+    TokenRequestContext context;
+    context.requestedScopes = AuthorizationRequest::requestedScopes(client, provider);
+    context.idToken = context.requestedScopes.contains(QLatin1String("openid"))
+        ? TokenRequestContext::IdToken::Required
+        : TokenRequestContext::IdToken::Optional;
+    return context;
+}
+
 } // namespace
 
 // ---- TokenJob ----
@@ -156,13 +168,7 @@ TokenJob *TokenClient::exchangeCode(const ProviderConfiguration &provider, const
                                     const QByteArray &code, const QByteArray &codeVerifier,
                                     const QUrl &redirectUri, const QString &resource)
 {
-    TokenRequestContext context;
-    context.requestedScopes = AuthorizationRequest::requestedScopes(client, provider);
-    // OIDC Core §3.1.3.3: with openid requested, the code exchange must return an ID token.
-    context.idToken = context.requestedScopes.contains(QLatin1String("openid"))
-        ? TokenRequestContext::IdToken::Required
-        : TokenRequestContext::IdToken::Optional;
-
+    const TokenRequestContext context = signInContext(client, provider);
     // RFC 6749 §4.1.3, RFC 7636 §4.5.
     FormFields form{
         {QByteArrayLiteral("grant_type"), QByteArrayLiteral("authorization_code")},
@@ -236,13 +242,8 @@ TokenJob *TokenClient::clientCredentials(const ProviderConfiguration &provider, 
 TokenJob *TokenClient::deviceCode(const ProviderConfiguration &provider, const ClientConfiguration &client,
                                   const QByteArray &deviceCode, const QString &resource)
 {
-    TokenRequestContext context;
-    context.requestedScopes = AuthorizationRequest::requestedScopes(client, provider);
-    // OIDC Core §3.1.3.3 by analogy: with openid requested, the grant must return an ID token,
-    // which the caller validates like a code flow's (without a nonce: none was sent).
-    context.idToken = context.requestedScopes.contains(QLatin1String("openid"))
-        ? TokenRequestContext::IdToken::Required
-        : TokenRequestContext::IdToken::Optional;
+    // The caller validates the ID token like a code flow's (without a nonce: none was sent).
+    const TokenRequestContext context = signInContext(client, provider);
     // RFC 8628 §3.4
     FormFields form{
         {QByteArrayLiteral("grant_type"), QByteArrayLiteral("urn:ietf:params:oauth:grant-type:device_code")},

@@ -106,17 +106,7 @@ bool tst_CliDevice::waitForCode(QProcess *cli, QString *userCode, QUrl *uri, QUr
 
 bool tst_CliDevice::runDeviceHelper(const QUrl &uri, const QString &userCode, const QByteArray &action)
 {
-    QProcess helper;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KEYLOOP_DEVICE_ACTION"), QString::fromLatin1(action));
-    helper.setProcessEnvironment(env);
-    helper.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    QStringList args{sourcePath(QStringLiteral("demo-app/devstack/scripted-device.mjs")), uri.toString(QUrl::FullyEncoded)};
-    if (!userCode.isEmpty())
-        args << userCode; // else the URI is verification_uri_complete
-    helper.start(QStringLiteral("node"), args);
-    QSignalSpy done(&helper, &QProcess::finished);
-    return done.wait(60000) && helper.exitStatus() == QProcess::NormalExit && helper.exitCode() == 0;
+    return runScriptedDevice(uri, userCode, action);
 }
 
 int tst_CliDevice::finish(QProcess *cli, QByteArray *out, QByteArray *err)

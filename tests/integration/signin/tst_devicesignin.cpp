@@ -107,18 +107,7 @@ ClientConfiguration tst_DeviceSignIn::config() const
 
 bool tst_DeviceSignIn::approve(const QUrl &uri, const QString &userCode, const QByteArray &action)
 {
-    QProcess helper;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KEYLOOP_DEVICE_ACTION"), QString::fromLatin1(action));
-    helper.setProcessEnvironment(env);
-    helper.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    helper.start(QStringLiteral("node"), {sourcePath(QStringLiteral("demo-app/devstack/scripted-device.mjs")),
-                                          uri.toString(QUrl::FullyEncoded), userCode});
-    // The sign-in's own polls keep running in this event loop meanwhile (QProcess signals).
-    QSignalSpy done(&helper, &QProcess::finished);
-    if (!done.wait(60000))
-        return false;
-    return helper.exitStatus() == QProcess::NormalExit && helper.exitCode() == 0;
+    return runScriptedDevice(uri, userCode, action);
 }
 
 QJsonArray tst_DeviceSignIn::polls() const

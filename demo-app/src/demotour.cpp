@@ -9,6 +9,7 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
 #include <QtCore/QFileInfo>
+#include <QtCore/QProcess>
 #include <QtGui/QPixmap>
 #include <QtWidgets/QAbstractButton>
 
@@ -66,7 +67,7 @@ void DemoTour::afterRestore()
                         return m_window->client()->state() == Client::State::SignInRequired;
                     }, [this] {
                         show(QStringLiteral("signed out (tokens revoked at the provider, removed from the keychain)"));
-                        finish(0, QStringLiteral("every step worked"));
+                        signInWithDeviceCode();
                     });
                 });
             });
@@ -83,6 +84,46 @@ void DemoTour::afterRestore()
         if (!m_window->banner()->isHidden())
             return finish(1, QStringLiteral("the sign-in failed"));
         afterSignIn();
+    });
+}
+
+// RFC 8628: the code, the address and the QR code in the window; "the other device" is the
+// program named by KEYLOOP_DEMO_DEVICE_APPROVER (the devstack's scripted-device.mjs in
+// ./scripts/demo), run with the address and the code. Without it the tour ends here.
+void DemoTour::signInWithDeviceCode()
+{
+    const QStringList approver = QProcess::splitCommand(qEnvironmentVariable("KEYLOOP_DEMO_DEVICE_APPROVER"));
+    if (approver.isEmpty())
+        return finish(0, QStringLiteral("every step worked"));
+    click(QStringLiteral("deviceSignInButton"));
+    waitFor(QStringLiteral("the device code"), 30000, [this] {
+        return !m_window->client()->userCode().isEmpty() || !m_window->banner()->isHidden();
+    }, [this, approver] {
+        if (!m_window->banner()->isHidden())
+            return finish(1, QStringLiteral("the device sign-in failed"));
+        show(QStringLiteral("signing in with a code on another device"));
+        std::printf("[demo] approving the code on \"another device\" (%s)…\n",
+                    qPrintable(QFileInfo(approver.value(approver.size() > 1 ? 1 : 0)).fileName()));
+        std::fflush(stdout);
+        auto *device = new QProcess(this);
+        device->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        connect(device, &QProcess::finished, device, &QObject::deleteLater);
+        device->start(approver.first(), approver.mid(1) << m_window->client()->verificationUri().toString(QUrl::FullyEncoded)
+                                                        << m_window->client()->userCode());
+        waitFor(QStringLiteral("the device sign-in"), 60000, [this] {
+            return m_window->client()->state() == Client::State::SignedIn || !m_window->banner()->isHidden();
+        }, [this] {
+            if (!m_window->banner()->isHidden())
+                return finish(1, QStringLiteral("the device sign-in failed"));
+            show(QStringLiteral("signed in with the code"));
+            click(QStringLiteral("signOutButton"));
+            waitFor(QStringLiteral("sign-out"), 30000, [this] {
+                return m_window->client()->state() == Client::State::SignInRequired;
+            }, [this] {
+                show(QStringLiteral("signed out again"));
+                finish(0, QStringLiteral("every step worked"));
+            });
+        });
     });
 }
 

@@ -5,7 +5,9 @@
 // at each step and exits with 0 when every step worked.
 //
 //   full     restore; sign in (unless restored); call the API; wait for a background refresh;
-//            call again; screenshot; sign out
+//            call again; screenshot; sign out; then, with KEYLOOP_DEMO_DEVICE_APPROVER set (a
+//            command that approves a device code, given the address and the code), sign in
+//            with a code on another device (RFC 8628) and sign out again
 //   restore  restore only; exit 0 when signed in, 3 when sign-in is required, 1 on a banner
 #pragma once
 
@@ -42,6 +44,7 @@ private:
     void click(const QString &objectName);
     void finish(int code, const QString &why);
     void afterRestore();
+    void signInWithDeviceCode();
     void callApi(int endpoint, std::function<void()> then);
 
     MainWindow *m_window;

@@ -428,6 +428,8 @@ void MainWindow::connectClient()
     connect(c, &Client::signedOut, this, [this] {
         m_log->add(QStringLiteral("demo: signed out"));
         m_tokens->setSession(nullptr);
+        m_lastRefresh = QDateTime(); // the next session has not refreshed yet
+        m_tokens->setLastRefresh(m_lastRefresh);
         showAccounts();
     });
     connect(c, &Client::stepUpRequired, this, [this](const Keyloop::Error &challenge) {

@@ -37,7 +37,7 @@ public:
     QString name() const override { return QStringLiteral("login"); }
     QString summary() const override
     {
-        return QStringLiteral("Sign in in the system browser and store the session in the OS keychain");
+        return QStringLiteral("Sign in in the system browser (or with --device, on another device) and store the session in the OS keychain");
     }
 
     void addOptions(QCommandLineParser &p) override

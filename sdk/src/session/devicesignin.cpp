@@ -183,10 +183,8 @@ void DeviceSignInPrivate::onUserCode(HttpExchange *exchange)
     post.exchange = nullptr;
     if (stage != Stage::Authorization)
         return;
-    if (Error e = exchange->error()) {
-        if (e.code() == Error::Code::InvalidConfiguration || e.code() == Error::Code::InsecureEndpoint)
-            e = Error(e.code(), QStringLiteral("device_authorization_endpoint: ") + e.message());
-        finish(e);
+    if (const Error e = exchange->error()) {
+        finish(PreparedFormPost::transportFailure(e, "device_authorization_endpoint"));
         return;
     }
     Error e;

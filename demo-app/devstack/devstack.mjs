@@ -14,9 +14,17 @@
 // The provider also runs the device authorization grant (RFC 8628; client keyloop-demo, endpoint
 // /device/auth, user pages at /device) and pushed authorization requests (RFC 9126, /request).
 //
+// DPoP (RFC 9449): a token request with a DPoP proof gets token_type DPoP and a JWT access token
+// with cnf.jkt (RFC 9449 §6.1); a public client's refresh token is bound to the key too (§5). The
+// protected API takes `Authorization: DPoP <token>` with one `DPoP` proof header and checks it
+// (§4.3, §7.1: typ, alg ES256 | EdDSA, a public jwk, signature, htm, htu, iat ± 60 s, ath, the
+// token's cnf.jkt, jti never seen before); a DPoP-bound token sent as Bearer is refused (§7.2).
+// Refusals are 401 with `WWW-Authenticate: DPoP …, error="invalid_dpop_proof" | "invalid_token" |
+// "use_dpop_nonce", error_description="<reason>"`. GET /api/me also names token_type and jkt.
+//
 // The admin endpoint (always plain http on 127.0.0.1) serves JSON:
-//   GET  /counters                 per-endpoint request counts (deviceAuthorization, deviceToken and
-//                                  par among them)
+//   GET  /counters                 per-endpoint request counts (deviceAuthorization, deviceToken,
+//                                  par, apiDpop, apiDpopRejected and apiDpopNonceChallenges among them)
 //   POST /counters/reset           zero the counters
 //   POST /rotate-keys              new signing keys (new kids) in place; same issuer and port
 //   GET  /keys                     current {kids}
@@ -35,8 +43,13 @@
 //   GET|POST /par                  {"required": bool, "requestUriTtl": s}, either optional: require
 //                                  PAR for every authorization request; the request_uri lifetime
 //   POST /id-token-ttl             {"seconds": n}: the ID token lifetime (default 3600)
-//   POST /reset                    counters, access-token TTL, signing keys, device-flow and PAR
-//                                  settings back to their start values; empties the poll log
+//   GET|POST /dpop                 {"requireNonce": bool}: DPoP nonces (RFC 9449 §8, §9) required
+//                                  by both the token endpoint (400 use_dpop_nonce + DPoP-Nonce,
+//                                  oidc-provider's own) and the API (401 use_dpop_nonce +
+//                                  DPoP-Nonce); default false
+//   POST /reset                    counters, access-token TTL, signing keys, device-flow, PAR and
+//                                  DPoP settings back to their start values; empties the poll log
+//                                  and the API's DPoP jti replay cache
 //   GET  /                         the devstack.json content (without the client secret)
 //
 // Helpers for the user's side, all loopback-only: scripted-login.mjs AUTHORIZATION_URL and
@@ -56,6 +69,7 @@ import { fileURLToPath } from 'node:url';
 import {
   DEVICE_CODE_GRANT, DevicePolls, successSource, userCodeConfirmSource, userCodeInputSource,
 } from './lib/device.mjs';
+import { DPOP_ALGS, DpopError, DpopNonces, normaliseHtu, ReplayCache, verifyDpopProof } from './lib/dpop.mjs';
 import { Store } from './lib/store.mjs';
 import { ensureCertificates } from './lib/tls.mjs';
 
@@ -135,9 +149,12 @@ fs.rmSync(jsonPath, { force: true });
 // deviceAuthorization counts device authorization requests (RFC 8628 §3.1), deviceToken the token
 // requests with the device_code grant (also counted in token), par the pushed authorization
 // requests (RFC 9126 §2).
+// apiDpop counts API requests whose DPoP proof and binding passed (RFC 9449 §7.1), apiDpopRejected
+// those refused for DPoP (a bad proof or token with the DPoP scheme, a DPoP-bound token sent as
+// Bearer), apiDpopNonceChallenges the API's use_dpop_nonce answers (§9; not in apiDpopRejected).
 const COUNTER_NAMES = ['discovery', 'authorization', 'token', 'refresh', 'jwks', 'revocation',
   'introspection', 'userinfo', 'endSession', 'endSessionConfirmed', 'loginForm', 'api',
-  'deviceAuthorization', 'deviceToken', 'par'];
+  'deviceAuthorization', 'deviceToken', 'par', 'apiDpop', 'apiDpopRejected', 'apiDpopNonceChallenges'];
 const counters = {};
 function resetCounters() {
   for (const name of COUNTER_NAMES) counters[name] = 0;
@@ -153,6 +170,7 @@ const DEFAULT_SETTINGS = {
   deviceMinInterval: 0,
   parRequired: false,
   requestUriTtl: DEFAULT_REQUEST_URI_TTL,
+  dpopRequireNonce: false,
 };
 const settings = { ...DEFAULT_SETTINGS };
 const store = new Store();
@@ -161,6 +179,11 @@ const devicePolls = new DevicePolls();
 const currentRequest = new AsyncLocalStorage();
 const cookieKeys = [randomBytes(32).toString('base64url')];
 const serviceClientSecret = randomBytes(32).toString('base64url');
+// RFC 9449 §8: oidc-provider derives its DPoP nonces from this secret (HKDF, 60 s steps); the API's
+// nonces (§9) come from a secret of their own, so the two servers' nonces differ.
+const dpopNonceSecret = randomBytes(32);
+const apiDpopNonces = new DpopNonces(randomBytes(32));
+const dpopReplay = new ReplayCache();
 
 function generateSigningKeys() {
   const stamp = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -260,6 +283,9 @@ function providerConfiguration(keys) {
     ],
     jwks: { keys },
     cookies: { keys: cookieKeys },
+    // The proof algorithms the API accepts too, so discovery's dpop_signing_alg_values_supported
+    // and the API's algs agree (oidc-provider's default adds the fully-specified Ed25519).
+    enabledJWA: { dPoPSigningAlgValues: DPOP_ALGS },
     clockTolerance: 0,
     responseTypes: ['code'], // RFC 9700 §2.1.2: no implicit grant
     scopes: ['openid', 'offline_access', 'profile', 'email'],
@@ -305,6 +331,10 @@ function providerConfiguration(keys) {
       // RFC 8628. The interval and slow_down are the devstack's (see paceDevicePoll); the pages
       // carry data-device-result markers for scripted-device.mjs.
       deviceFlow: { enabled: true, userCodeInputSource, userCodeConfirmSource, successSource },
+      // RFC 9449, on by default in oidc-provider 9: proofs at the token endpoint (and userinfo,
+      // PAR), tokens bound with jkt, public clients' refresh tokens bound to the key (§5). Nonces
+      // (§8) only when the admin endpoint asks for them; replayed jti refused (allowReplay false).
+      dPoP: { enabled: true, nonceSecret: dpopNonceSecret, requireNonce: () => settings.dpopRequireNonce, allowReplay: false },
       // RFC 9126 (on by default in oidc-provider 9); "required" applies to every client and makes
       // discovery say require_pushed_authorization_requests.
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: settings.parRequired },
@@ -464,7 +494,7 @@ function setSigningKeys(keys) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Protected API (RFC 6750 bearer tokens, RFC 9068 JWT access tokens)
+// Protected API (RFC 6750 bearer tokens, RFC 9068 JWT access tokens, RFC 9449 DPoP)
 
 function sendJson(res, status, body, headers = {}) {
   const data = JSON.stringify(body);
@@ -486,17 +516,118 @@ function bearerChallenge(error, description, scope) {
   return value;
 }
 
+// RFC 9449 §7.1: the DPoP scheme's challenge. `algs` names the proof algorithms the API accepts; the
+// use_dpop_nonce challenge (§9) and the one for a bound token sent as Bearer (§7.2) go without it.
+function dpopChallenge(error, description, { algs = true, scope } = {}) {
+  const params = [];
+  if (algs) params.push(`algs="${DPOP_ALGS.join(' ')}"`);
+  params.push(`error="${error}"`);
+  if (description) params.push(`error_description="${description.replace(/["\\]/g, '')}"`);
+  if (scope) params.push(`scope="${scope}"`);
+  return `DPoP ${params.join(', ')}`;
+}
+
 const ITEMS = [
   { id: 1, name: 'Loopback redirect', spec: 'RFC 8252 §7.3' },
   { id: 2, name: 'PKCE S256', spec: 'RFC 7636 §4.2' },
   { id: 3, name: 'Refresh token rotation', spec: 'OAuth 2.0 Security BCP §4.14' },
 ];
 
+// token_type: how the token was presented ("DPoP" or "Bearer"); jkt: the token's cnf.jkt (RFC 9449
+// §6.1) or null.
 const API_ROUTES = {
-  'GET /api/me': { scope: 'api:read', handle: (claims, scopes) => ({ sub: claims.sub, client_id: claims.client_id, scopes, exp: claims.exp }) },
+  'GET /api/me': {
+    scope: 'api:read',
+    handle: (claims, scopes, tokenType) => ({
+      sub: claims.sub, client_id: claims.client_id, scopes, exp: claims.exp,
+      token_type: tokenType, jkt: typeof claims.cnf?.jkt === 'string' ? claims.cnf.jkt : null,
+    }),
+  },
   'GET /api/items': { scope: 'api:read', handle: () => ({ items: ITEMS }) },
   'POST /api/items': { scope: 'api:write', status: 201, handle: () => ({ created: true }) },
 };
+
+function verifyAccessToken(token) {
+  return jwtVerify(token, apiKeySet, {
+    issuer,
+    audience: API_RESOURCE,
+    typ: 'at+jwt', // RFC 9068 §4
+    algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+    clockTolerance: 0,
+    requiredClaims: ['exp', 'iat', 'sub', 'client_id'],
+  });
+}
+
+function scopesOf(claims) {
+  return typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+}
+
+const LOOPBACK_HOSTNAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+// RFC 9449 §4.3 check 9: the URI of this request without query and fragment. The authority is the
+// Host header when it names this API on a loopback name (a client may say localhost), else the
+// API's own; normalised as the proof's htu is.
+function requestHtu(req) {
+  let base = apiUrl;
+  try {
+    const named = new URL(`${scheme}://${req.headers.host}`);
+    if (LOOPBACK_HOSTNAMES.has(named.hostname) && Number(named.port) === apiPort) base = named.origin;
+  } catch { /* no or a bad Host header: the API's own authority */ }
+  const target = req.url.startsWith('/') ? req.url.split(/[?#]/)[0] : new URL(req.url, apiUrl).pathname;
+  return normaliseHtu(`${base}${target}`);
+}
+
+// Authorization: DPoP <token> with one DPoP header (RFC 9449 §7.1).
+async function handleDpopApiRequest(req, res, route, token) {
+  const refuse = (err) => {
+    const body = { error: err.error, error_description: err.description };
+    if (err.error === 'use_dpop_nonce') { // §9: the challenge carries a fresh nonce
+      counters.apiDpopNonceChallenges += 1;
+      sendJson(res, 401, body, { 'www-authenticate': dpopChallenge(err.error, err.description, { algs: false }), 'dpop-nonce': apiDpopNonces.current() });
+      return;
+    }
+    counters.apiDpopRejected += 1;
+    sendJson(res, 401, body, { 'www-authenticate': dpopChallenge(err.error, err.description) });
+  };
+  const proofs = req.headersDistinct.dpop ?? [];
+  if (proofs.length === 0) { refuse(new DpopError('invalid_dpop_proof', 'missing DPoP proof')); return; }
+  if (proofs.length > 1) { refuse(new DpopError('invalid_dpop_proof', 'more than one DPoP proof')); return; } // §4.3 check 1
+  let claims;
+  try {
+    ({ payload: claims } = await verifyAccessToken(token));
+  } catch (err) {
+    refuse(new DpopError('invalid_token', err?.code ?? 'token rejected'));
+    return;
+  }
+  if (typeof claims.cnf?.jkt !== 'string') { refuse(new DpopError('invalid_token', 'token is not DPoP-bound')); return; }
+  let proof;
+  try {
+    proof = await verifyDpopProof({
+      proof: proofs[0],
+      method: req.method,
+      htu: requestHtu(req),
+      accessToken: token,
+      boundJkt: claims.cnf.jkt,
+      nonces: settings.dpopRequireNonce ? apiDpopNonces : undefined,
+      replay: dpopReplay,
+    });
+  } catch (err) {
+    if (!(err instanceof DpopError)) throw err;
+    refuse(err);
+    return;
+  }
+  counters.apiDpop += 1;
+  // §9.1: a nonce that is still accepted but no longer the current one is renewed in passing.
+  const headers = proof.nonceStale ? { 'dpop-nonce': apiDpopNonces.current() } : {};
+  const scopes = scopesOf(claims);
+  if (!scopes.includes(route.scope)) {
+    sendJson(res, 403, { error: 'insufficient_scope' }, {
+      ...headers, 'www-authenticate': dpopChallenge('insufficient_scope', `requires ${route.scope}`, { scope: route.scope }),
+    });
+    return;
+  }
+  sendJson(res, route.status ?? 200, route.handle(claims, scopes, 'DPoP'), headers);
+}
 
 async function handleApi(req, res) {
   counters.api += 1;
@@ -508,6 +639,12 @@ async function handleApi(req, res) {
     return;
   }
   const authorization = req.headers.authorization ?? '';
+  // RFC 9110 §11.1: the scheme name is case-insensitive.
+  const dpop = /^DPoP ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization);
+  if (dpop) {
+    await handleDpopApiRequest(req, res, route, dpop[1]);
+    return;
+  }
   const match = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(authorization);
   if (!match) {
     // RFC 6750 §3.1: no error code when the request has no authentication information.
@@ -519,28 +656,30 @@ async function handleApi(req, res) {
   }
   let claims;
   try {
-    ({ payload: claims } = await jwtVerify(match[1], apiKeySet, {
-      issuer,
-      audience: API_RESOURCE,
-      typ: 'at+jwt', // RFC 9068 §4
-      algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-      clockTolerance: 0,
-      requiredClaims: ['exp', 'iat', 'sub', 'client_id'],
-    }));
+    ({ payload: claims } = await verifyAccessToken(match[1]));
   } catch (err) {
     sendJson(res, 401, { error: 'invalid_token' }, {
       'www-authenticate': bearerChallenge('invalid_token', err?.code ?? 'token rejected'),
     });
     return;
   }
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+  // RFC 9449 §7.2: a DPoP-bound token is no bearer token; only the DPoP scheme with a proof will do.
+  if (claims.cnf?.jkt !== undefined) {
+    const description = 'DPoP-bound token presented as Bearer';
+    counters.apiDpopRejected += 1;
+    sendJson(res, 401, { error: 'invalid_token', error_description: description }, {
+      'www-authenticate': dpopChallenge('invalid_token', description, { algs: false }),
+    });
+    return;
+  }
+  const scopes = scopesOf(claims);
   if (!scopes.includes(route.scope)) {
     sendJson(res, 403, { error: 'insufficient_scope' }, {
       'www-authenticate': bearerChallenge('insufficient_scope', `requires ${route.scope}`, route.scope),
     });
     return;
   }
-  sendJson(res, route.status ?? 200, route.handle(claims, scopes));
+  sendJson(res, route.status ?? 200, route.handle(claims, scopes, 'Bearer'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -585,7 +724,7 @@ function info(includeSecret) {
 
 const ADMIN_ROUTES = ['GET /', 'GET /counters', 'POST /counters/reset', 'POST /rotate-keys', 'GET /keys',
   'POST /access-token-ttl', 'POST /id-token-ttl', 'POST /revoke-all', 'GET /device-flow', 'POST /device-flow', 'GET /device-polls',
-  'POST /device-polls/reset', 'GET /par', 'POST /par', 'POST /reset'];
+  'POST /device-polls/reset', 'GET /par', 'POST /par', 'GET /dpop', 'POST /dpop', 'POST /reset'];
 
 function isPositiveInteger(value) {
   return Number.isInteger(value) && value >= 1;
@@ -615,6 +754,10 @@ function deviceFlowSettings() {
 
 function parSettings() {
   return { required: settings.parRequired, requestUriTtl: settings.requestUriTtl };
+}
+
+function dpopSettings() {
+  return { requireNonce: settings.dpopRequireNonce };
 }
 
 async function handleAdmin(req, res) {
@@ -695,9 +838,24 @@ async function handleAdmin(req, res) {
       sendJson(res, 200, parSettings());
       return;
     }
+    case 'GET /dpop':
+      sendJson(res, 200, dpopSettings());
+      return;
+    case 'POST /dpop': {
+      // Read per request by oidc-provider (features.dPoP.requireNonce) and by the API: no rebuild.
+      const request = parseSettings(body, { requireNonce: (v) => typeof v === 'boolean' });
+      if (!request) {
+        sendJson(res, 400, { error: 'expected {"requireNonce": boolean}' });
+        return;
+      }
+      settings.dpopRequireNonce = request.requireNonce;
+      sendJson(res, 200, dpopSettings());
+      return;
+    }
     case 'POST /reset': {
       resetCounters();
       devicePolls.resetLog();
+      dpopReplay.clear();
       const rebuild = settings.parRequired !== DEFAULT_SETTINGS.parRequired;
       Object.assign(settings, DEFAULT_SETTINGS);
       devicePolls.minIntervalMs = 0;
@@ -710,6 +868,7 @@ async function handleAdmin(req, res) {
         kids: signingKeys.map((k) => k.kid),
         deviceFlow: deviceFlowSettings(),
         par: parSettings(),
+        dpop: dpopSettings(),
       });
       return;
     }

@@ -46,7 +46,9 @@ public:
         return QStringLiteral(
             "Restores the stored session without a browser, sends the request with\n"
             "\"Authorization: Bearer <token>\" for the resource (--resource, default: the first given at\n"
-            "login) to URL only, and prints the response body on stdout. The token goes to URL's scheme,\n"
+            "login) to URL only, and prints the response body on stdout. A session signed in with --dpop\n"
+            "sends \"Authorization: DPoP <token>\" and a new DPoP proof of its key with every request, and\n"
+            "answers an API's nonce challenge once (RFC 9449). The token goes to URL's scheme,\n"
             "host, port and path (and below) and nowhere else: a redirect elsewhere is followed without it,\n"
             "never from https to http. A 401 gets one fresh token and one retry; a 429/503 with a short\n"
             "Retry-After one retry for GET, HEAD, PUT, DELETE and OPTIONS.\n"

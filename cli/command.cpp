@@ -77,6 +77,8 @@ QJsonObject RememberedSettings::toJson() const
     if (!caFile.isEmpty())
         o.insert(QStringLiteral("caFile"), caFile);
     o.insert(QStringLiteral("allowInsecureLoopback"), allowInsecureLoopback);
+    if (dpop)
+        o.insert(QStringLiteral("dpop"), true);
     if (!provider.isEmpty())
         o.insert(QStringLiteral("provider"), provider);
     return o;
@@ -93,6 +95,7 @@ RememberedSettings RememberedSettings::fromJson(const QJsonObject &o)
     s.resources = toStringList(o.value(QStringLiteral("resources")));
     s.caFile = o.value(QStringLiteral("caFile")).toString();
     s.allowInsecureLoopback = o.value(QStringLiteral("allowInsecureLoopback")).toBool();
+    s.dpop = o.value(QStringLiteral("dpop")).toBool();
     s.provider = o.value(QStringLiteral("provider")).toObject();
     return s;
 }
@@ -236,6 +239,9 @@ Keyloop::Error resolveSettings(const QCommandLineParser &parser, ClientCommand c
     s.caFile = setting(parser, QStringLiteral("ca-file"), "KEYLOOP_CA_FILE", stored.caFile);
     s.allowInsecureLoopback = flagSetting(parser, QStringLiteral("allow-insecure-loopback"),
                                           "KEYLOOP_ALLOW_INSECURE_LOOPBACK", stored.allowInsecureLoopback);
+    // DPoP is chosen at login; later commands use the key stored with the session (RFC 9449).
+    s.dpop = command == ClientCommand::Login ? flagSetting(parser, QStringLiteral("dpop"), "KEYLOOP_DPOP", stored.dpop)
+                                             : stored.dpop;
     // Remembered endpoints belong to the remembered issuer only (older versions remembered the
     // issuer as typed: compare canonical forms).
     if (s.issuer != canonicalIssuer(stored.issuer))
@@ -263,6 +269,7 @@ Keyloop::Error buildClientConfiguration(const RememberedSettings &s, Keyloop::Cl
     if (!s.scopes.isEmpty())
         c.setScopes(s.scopes);
     c.setResources(s.resources);
+    c.setDpopEnabled(s.dpop);
     Keyloop::TransportOptions transport = c.transport();
     transport.setAllowInsecureLoopbackForDevelopment(s.allowInsecureLoopback);
     if (!s.caFile.isEmpty()) {

@@ -95,6 +95,7 @@ struct RememberedSettings
     QStringList resources;
     QString caFile;
     bool allowInsecureLoopback = false;
+    bool dpop = false;             ///< tokens bound to a key in the keychain (RFC 9449), set by `login --dpop`
     QJsonObject provider;          ///< discovered endpoints, so that `token` needs no discovery
 
     QJsonObject toJson() const;

@@ -55,6 +55,11 @@ public:
         p.addOption({QStringLiteral("device"),
                      QStringLiteral("Sign in on another device with a code (RFC 8628 device flow), for SSH sessions, "
                                     "containers and machines without a browser. Needs a provider that offers it.")});
+        p.addOption({QStringLiteral("dpop"),
+                     QStringLiteral("Bind the tokens to a key pair kept in the OS keychain with the session (DPoP, "
+                                    "RFC 9449; KEYLOOP_DPOP=1): a copied token is useless without the key. Use "
+                                    "`keyloop call` for API requests; `keyloop token` still prints the token. Needs a "
+                                    "provider and APIs that support DPoP.")});
         p.addOption({QStringLiteral("par"),
                      QStringLiteral("Push the authorization request to the provider first (RFC 9126): the browser's "
                                     "URL then carries only client_id and a short-lived request_uri. Needs a provider "
@@ -73,6 +78,9 @@ public:
             "With --device, no browser is opened here: stderr shows an address and a code (and a QR code of\n"
             "the address with the code in it) to use on a phone or another computer; the command waits until\n"
             "the sign-in is approved there, declined (exit 3), or the code expires (exit 3).\n"
+            "With --dpop, the provider binds the tokens to a key made for this session; the private key is\n"
+            "stored in the same keychain item as the refresh token and deleted at logout, and `keyloop call`\n"
+            "sends a new proof with every request (`keyloop token --json` shows the token_type DPoP).\n"
             "The session, and the settings given here, are stored in the OS keychain under --app-id;\n"
             "`keyloop token`, `status` and `logout` then need nothing beyond --account.\n"
             "\nExample:\n"

@@ -188,6 +188,19 @@ public:
     /// Sets pushedAuthorizationRequests().
     void setPushedAuthorizationRequests(PushedAuthorizationRequests usage);
 
+    /*!
+     * Whether tokens are bound to this device with DPoP (RFC 9449). Default false. When true, each
+     * sign-in (browser or device code) creates a key pair for the account (DpopKey; ES256, or
+     * EdDSA when the provider accepts only that, §5.1), every token request carries a proof made
+     * with it, the provider must answer with DPoP tokens (§5), and the key is stored with the
+     * session's refresh token in the keychain. Later refreshes and SessionCredential's API
+     * requests use the stored key, whatever this setting says. ClientCredentialsCredential keeps
+     * a key of its own in memory.
+     */
+    bool isDpopEnabled() const;
+    /// Sets isDpopEnabled().
+    void setDpopEnabled(bool enabled);
+
     /// Overall time for the interactive login. Default 5 minutes.
     std::chrono::seconds loginTimeout() const;
     /// Sets loginTimeout().

@@ -79,6 +79,11 @@ public:
     void authorize(QObject *context, AuthorizeCallback callback) override;
     /// Drops the token if \a headerValue still carries the current one.
     void reject(const QByteArray &headerValue) override;
+    /// With ClientConfiguration::isDpopEnabled(): a DPoP proof for this request, made with the
+    /// credential's own key (created at the first token request, kept in memory only; RFC 9449 §7.1).
+    HeaderList requestHeaders(const QByteArray &method, const QUrl &url, const QByteArray &headerValue) override;
+    /// Remembers the API's `DPoP-Nonce` for the next proofs (RFC 9449 §9).
+    void responseReceived(const QUrl &url, const QByteArray &headerValue, const HeaderList &headers) override;
 
     /// A token is fresh while more than this is left (capped at half its lifetime). Default 60 s.
     std::chrono::seconds refreshLeadTime() const;

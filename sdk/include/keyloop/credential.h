@@ -5,7 +5,10 @@
 #include <keyloop/global.h>
 
 #include <QtCore/QByteArray>
+#include <QtCore/QList>
 #include <QtCore/QObject>
+#include <QtCore/QPair>
+#include <QtCore/QUrl>
 
 #include <functional>
 #include <memory>
@@ -20,8 +23,10 @@ class CredentialPrivate;
  *
  * HttpClient asks a credential for a header before each request it sends to one of the
  * credential's locations (HttpClient::addCredential()), and tells it when the API rejected the
- * value (a 401). Keyloop ships SessionCredential (a user's access token from a Session, sent as
- * `Authorization: Bearer …`, RFC 6750 §2.1), ApiKeyCredential (a static key from the keychain)
+ * value (a 401). A credential that binds its tokens to a key (DPoP, RFC 9449) also adds a proof
+ * to each request (requestHeaders()) and learns the server's nonces (responseReceived()).
+ * Keyloop ships SessionCredential (a user's access token from a Session, sent as
+ * `Authorization: Bearer …`, RFC 6750 §2.1, or `Authorization: DPoP …` with a proof, RFC 9449 §7.1), ApiKeyCredential (a static key from the keychain)
  * and ClientCredentialsCredential (the client's own token, RFC 6749 §4.4); implement your own
  * for other schemes.
  *
@@ -79,6 +84,27 @@ public:
      * finishes inside the call that made it; it saves the request an event-loop turn.
      */
     virtual bool currentHeader(QByteArray *headerName, QByteArray *headerValue) const;
+
+    /// Header fields (name, value) to send with one request.
+    using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
+    /*!
+     * Further headers bound to one request that carries \a headerValue: called right before each
+     * request leaves (a replay or a redirect within the locations included), with its \a method
+     * and \a url. SessionCredential and ClientCredentialsCredential add a DPoP proof here for a
+     * DPoP-bound token (RFC 9449 §7.1: a new proof for every request, with the request's method
+     * and URL and the token's hash). The values are secrets like the header. The default adds
+     * none. A malformed name or value fails the request with InvalidConfiguration.
+     */
+    virtual HeaderList requestHeaders(const QByteArray &method, const QUrl &url, const QByteArray &headerValue);
+
+    /*!
+     * The response to a request that carried \a headerValue arrived from \a url with
+     * \a headers: e.g. a `DPoP-Nonce` to use in the next proofs for that server (RFC 9449 §9).
+     * Called before HttpClient decides what to do with the response (a 401 asking for a DPoP
+     * nonce is replayed once). The default does nothing.
+     */
+    virtual void responseReceived(const QUrl &url, const QByteArray &headerValue, const HeaderList &headers);
 
 protected:
     /// For subclasses.

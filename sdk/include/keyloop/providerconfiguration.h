@@ -132,6 +132,11 @@ public:
     QStringList codeChallengeMethodsSupported() const;
     /// Sets codeChallengeMethodsSupported().
     void setCodeChallengeMethodsSupported(const QStringList &methods);
+    /// `dpop_signing_alg_values_supported` (RFC 9449 §5.1): the proof algorithms the provider
+    /// accepts; empty when not advertised.
+    QStringList dpopSigningAlgValuesSupported() const;
+    /// Sets dpopSigningAlgValuesSupported().
+    void setDpopSigningAlgValuesSupported(const QStringList &algorithms);
     /// `id_token_signing_alg_values_supported` (OIDC Discovery §3).
     QStringList idTokenSigningAlgValuesSupported() const;
     /// Sets idTokenSigningAlgValuesSupported().

@@ -176,6 +176,12 @@ public:
     bool isPersistent() const;
     /// A copy of the current state (secrets included; never log it unredacted).
     SessionRecord record() const;
+    /*!
+     * The key the session's tokens are bound to (DPoP, RFC 9449; SessionRecord::dpopKey()), read
+     * from the stored record — so a restored session, or another process, uses the key of the
+     * sign-in. Null when the tokens are Bearer tokens. SessionCredential makes its proofs with it.
+     */
+    DpopKey dpopKey() const;
     /// True while the store is being written: tokens of a refresh on their way to the keychain,
     /// a sign-in being saved, a sign-out deleting. A program about to exit (Ctrl-C) waits for
     /// savingChanged(false), bounded, so that a rotated refresh token is not lost.

@@ -17,7 +17,9 @@ class SessionCredentialPrivate;
 
 /*!
  * \brief A signed-in user's access token for one API: `Authorization: Bearer <token>`
- * (RFC 6750 §2.1), from a Session, for one resource indicator (RFC 8707).
+ * (RFC 6750 §2.1), from a Session, for one resource indicator (RFC 8707) — or, for a token bound
+ * to the session's key (DPoP, ClientConfiguration::setDpopEnabled()), `Authorization: DPoP
+ * <token>` with a new `DPoP` proof on every request (RFC 9449 §7.1).
  *
  * \code
  * auto *credential = new Keyloop::SessionCredential(session, QStringLiteral("https://api.example.com"), this);
@@ -60,6 +62,11 @@ public:
     /// The token when it is fresh (the session's lead-time rule) and the session is saved; the
     /// other cases (a refresh due, a save to retry) go through authorize().
     bool currentHeader(QByteArray *headerName, QByteArray *headerValue) const override;
+    /// For a DPoP-bound token (`Authorization: DPoP`), a new proof for this request made with
+    /// Session::dpopKey(): `htm`, `htu`, `ath` and the API's last nonce (RFC 9449 §7.1, §9).
+    HeaderList requestHeaders(const QByteArray &method, const QUrl &url, const QByteArray &headerValue) override;
+    /// Remembers the API's `DPoP-Nonce` for the next proofs (RFC 9449 §9).
+    void responseReceived(const QUrl &url, const QByteArray &headerValue, const HeaderList &headers) override;
 
     /// Default true.
     bool isProactiveRefreshEnabled() const;

@@ -48,7 +48,7 @@ class SessionRecordPrivate;
  * reads and writes.
  *
  * An implicitly shared value. It holds secrets (refresh token, access tokens, the raw ID
- * token); QDebug prints it redacted (only presence and non-secret metadata).
+ * token, a DPoP private key); QDebug prints it redacted (only presence and non-secret metadata).
  * The on-disk / keychain format is documented in docs/token-storage.md.
  *
  * The key that identifies a record in a store is derived from issuer, client id and
@@ -163,6 +163,16 @@ public:
     QJsonObject providerMetadata() const;
     /// Sets providerMetadata().
     void setProviderMetadata(const QJsonObject &metadata);
+
+    /*!
+     * The private key the session's tokens are bound to (DPoP, RFC 9449), as a private JWK
+     * (DpopKey::privateJwk()); empty when the tokens are not bound. Secret. It is stored in the
+     * main item, in the same write as the refresh token it is bound to (§5), and deleted with it.
+     * Read it with DpopKey::fromPrivateJwk(). Since format version 4.
+     */
+    QJsonObject dpopKey() const;
+    /// Sets dpopKey().
+    void setDpopKey(const QJsonObject &privateJwk);
 
     /// When the record was last written (UTC).
     QDateTime updatedAt() const;

@@ -55,6 +55,17 @@ public:
     Grant grant() const;
     /// The token response; null unless finished without error.
     TokenResponse response() const;
+
+    /*!
+     * Sends a DPoP proof made with \a key (RFC 9449 §4) with the request, so that the provider
+     * binds the tokens to it; call before start(). The response must then have `token_type`
+     * DPoP (§5; else UnsupportedTokenType), and carries the key (TokenResponse::dpopKey()). A
+     * `DPoP-Nonce` the provider sends is remembered in the key for the next proofs (§8.2); a 400
+     * `use_dpop_nonce` is retried once with it (§8). A null key (the default) sends no proof.
+     */
+    void setDpopKey(const DpopKey &key);
+    /// The key set with setDpopKey(); null when the request carries no proof.
+    DpopKey dpopKey() const;
     // error(): null on success; requiresSignIn() is true for invalid_grant.
 
 protected:
@@ -64,6 +75,7 @@ protected:
 private:
     friend class TokenClient;
     friend class TokenClientPrivate;
+    friend class TokenJobPrivate;
     explicit TokenJob(Grant grant, QObject *parent);
     std::unique_ptr<TokenJobPrivate> d;
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <keyloop/clock.h>
+#include <keyloop/dpopkey.h>
 #include <keyloop/error.h>
 #include <keyloop/global.h>
 
@@ -40,6 +41,8 @@ struct TokenRequestContext
     IdToken idToken = IdToken::Optional;
     /// Clock read at receipt to compute expiresAt(); nullptr means Clock::system().
     const Clock *clock = nullptr;
+    /// The request carried a DPoP proof (RFC 9449 §5): `token_type` must be DPoP, not Bearer.
+    bool dpop = false;
 };
 
 /*!
@@ -68,7 +71,8 @@ public:
      * - 200: the body must be one JSON object (duplicate members rejected → DuplicateParameter;
      *   not JSON / not an object → MalformedResponse). `access_token` and `token_type` are
      *   required strings (MissingParameter / MalformedResponse); `token_type` must be "Bearer",
-     *   compared case-insensitively (RFC 6749 §7.1, §5.1) → UnsupportedTokenType.
+     *   or "DPoP" when \a context says the request carried a DPoP proof (RFC 9449 §5), compared
+     *   case-insensitively (RFC 6749 §7.1, §5.1) → UnsupportedTokenType.
      *   `expires_in` must be a non-negative integer JSON number; a string is rejected as
      *   MalformedResponse (RFC 6749 §5.1 defines a number; lenient parsing would hide broken
      *   servers). `refresh_token`, `id_token`, `scope` must be strings when present.
@@ -91,7 +95,7 @@ public:
     QByteArray accessToken() const;
     /// Sets accessToken().
     void setAccessToken(const QByteArray &token);
-    /// `token_type`, as sent (always Bearer, case-insensitively, after parse()).
+    /// `token_type`, as sent (Bearer, or DPoP for a DPoP request, case-insensitively, after parse()).
     QString tokenType() const;
     /// Sets tokenType().
     void setTokenType(const QString &type);
@@ -121,6 +125,15 @@ public:
     void setIdToken(const QByteArray &token);
     /// True when an ID token is present.
     bool hasIdToken() const { return !idToken().isEmpty(); }
+
+    /*!
+     * The key the tokens are bound to (DPoP, RFC 9449): set by TokenJob when the request
+     * carried a proof (TokenJob::setDpopKey()); null for Bearer tokens. Session::adoptSignIn()
+     * stores it with the refresh token.
+     */
+    DpopKey dpopKey() const;
+    /// Sets dpopKey().
+    void setDpopKey(const DpopKey &key);
 
     /// True when every member is equal (receivedAt() included).
     bool operator==(const TokenResponse &other) const;

@@ -32,6 +32,7 @@ public:
     std::chrono::seconds loginTimeout{300};
     ClientConfiguration::PushedAuthorizationRequests pushedAuthorizationRequests =
         ClientConfiguration::PushedAuthorizationRequests::WhenRequired;
+    bool dpop = false;
     QUrl successRedirectUrl;
     QUrl failureRedirectUrl;
     QStringList idTokenAlgorithms{QStringLiteral("RS256"), QStringLiteral("RS384"), QStringLiteral("RS512"),
@@ -162,6 +163,8 @@ QStringList ClientConfiguration::acrValues() const { return d->acrValues; }
 void ClientConfiguration::setAcrValues(const QStringList &values) { d->acrValues = values; }
 QList<QPair<QString, QString>> ClientConfiguration::additionalParameters() const { return d->additionalParameters; }
 void ClientConfiguration::setAdditionalParameters(const QList<QPair<QString, QString>> &parameters) { d->additionalParameters = parameters; }
+bool ClientConfiguration::isDpopEnabled() const { return d->dpop; }
+void ClientConfiguration::setDpopEnabled(bool enabled) { d->dpop = enabled; }
 ClientConfiguration::PushedAuthorizationRequests ClientConfiguration::pushedAuthorizationRequests() const { return d->pushedAuthorizationRequests; }
 void ClientConfiguration::setPushedAuthorizationRequests(PushedAuthorizationRequests usage) { d->pushedAuthorizationRequests = usage; }
 std::chrono::seconds ClientConfiguration::loginTimeout() const { return d->loginTimeout; }
@@ -193,6 +196,7 @@ bool ClientConfiguration::operator==(const ClientConfiguration &other) const
         && a.prompt == b.prompt && a.loginHint == b.loginHint && a.maxAge == b.maxAge
         && a.acrValues == b.acrValues && a.additionalParameters == b.additionalParameters
         && a.loginTimeout == b.loginTimeout && a.pushedAuthorizationRequests == b.pushedAuthorizationRequests
+        && a.dpop == b.dpop
         && a.successRedirectUrl == b.successRedirectUrl
         && a.failureRedirectUrl == b.failureRedirectUrl && a.idTokenAlgorithms == b.idTokenAlgorithms
         && a.clockLeeway == b.clockLeeway;

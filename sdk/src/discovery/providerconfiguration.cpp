@@ -30,6 +30,7 @@ public:
     QStringList codeChallengeMethodsSupported;
     QStringList idTokenSigningAlgValuesSupported;
     QStringList tokenEndpointAuthMethodsSupported;
+    QStringList dpopSigningAlgValuesSupported;
     bool issParameterSupported = false;
     bool requirePushedAuthorizationRequests = false;
 
@@ -46,6 +47,7 @@ public:
             && codeChallengeMethodsSupported == o.codeChallengeMethodsSupported
             && idTokenSigningAlgValuesSupported == o.idTokenSigningAlgValuesSupported
             && tokenEndpointAuthMethodsSupported == o.tokenEndpointAuthMethodsSupported
+            && dpopSigningAlgValuesSupported == o.dpopSigningAlgValuesSupported
             && issParameterSupported == o.issParameterSupported
             && requirePushedAuthorizationRequests == o.requirePushedAuthorizationRequests;
     }
@@ -85,6 +87,7 @@ const ListMember kLists[] = {
     {"code_challenge_methods_supported", &ProviderConfigurationPrivate::codeChallengeMethodsSupported},
     {"id_token_signing_alg_values_supported", &ProviderConfigurationPrivate::idTokenSigningAlgValuesSupported},
     {"token_endpoint_auth_methods_supported", &ProviderConfigurationPrivate::tokenEndpointAuthMethodsSupported},
+    {"dpop_signing_alg_values_supported", &ProviderConfigurationPrivate::dpopSigningAlgValuesSupported}, // RFC 9449 §5.1
 };
 
 Error malformed(const QString &member, const char *expected)
@@ -272,6 +275,8 @@ QStringList ProviderConfiguration::responseTypesSupported() const { return d->re
 void ProviderConfiguration::setResponseTypesSupported(const QStringList &types) { d->responseTypesSupported = types; }
 QStringList ProviderConfiguration::grantTypesSupported() const { return d->grantTypesSupported; }
 void ProviderConfiguration::setGrantTypesSupported(const QStringList &types) { d->grantTypesSupported = types; }
+QStringList ProviderConfiguration::dpopSigningAlgValuesSupported() const { return d->dpopSigningAlgValuesSupported; }
+void ProviderConfiguration::setDpopSigningAlgValuesSupported(const QStringList &algorithms) { d->dpopSigningAlgValuesSupported = algorithms; }
 QStringList ProviderConfiguration::codeChallengeMethodsSupported() const { return d->codeChallengeMethodsSupported; }
 void ProviderConfiguration::setCodeChallengeMethodsSupported(const QStringList &methods) { d->codeChallengeMethodsSupported = methods; }
 QStringList ProviderConfiguration::idTokenSigningAlgValuesSupported() const { return d->idTokenSigningAlgValuesSupported; }

@@ -38,6 +38,7 @@ QByteArray ProviderConfiguration::toJson() const
     putList("code_challenge_methods_supported", codeChallengeMethodsSupported());
     putList("id_token_signing_alg_values_supported", idTokenSigningAlgValuesSupported());
     putList("token_endpoint_auth_methods_supported", tokenEndpointAuthMethodsSupported());
+    putList("dpop_signing_alg_values_supported", dpopSigningAlgValuesSupported());
     if (isAuthorizationResponseIssParameterSupported())
         o.insert(QStringLiteral("authorization_response_iss_parameter_supported"), true);
     if (requiresPushedAuthorizationRequests())

@@ -10,6 +10,7 @@
 #include <keyloop/tokenstore.h>
 
 #include "core/logging_p.h"
+#include "http/dpopauthorization_p.h"
 #include "http/credentialwaiters_p.h"
 #include "session/freshness_p.h"
 
@@ -22,7 +23,6 @@
 namespace Keyloop {
 
 namespace {
-const QByteArray kBearerPrefix = QByteArrayLiteral("Bearer ");
 constexpr std::chrono::milliseconds kMaxTimerStep{60 * 1000}; // re-read the wall clock at least this often
 } // namespace
 
@@ -55,7 +55,10 @@ public:
 
     explicit ClientCredentialsCredentialPrivate(ClientCredentialsCredential *credential) : q(credential) {}
 
+    DpopKey dpopKey; // RFC 9449, with ClientConfiguration::isDpopEnabled(): this credential's own, in memory
+
     QDateTime now() const { return tokens ? tokens->clock()->dateTime() : QDateTime::currentDateTimeUtc(); }
+    QByteArray headerValue() const { return DpopAuthorization::headerValue(token.tokenType, dpopKey, token.token); }
     bool isFresh() const { return Freshness::isFresh(token, now(), std::chrono::duration_cast<std::chrono::milliseconds>(leadTime)); }
     void fetch();
     void requestToken();
@@ -109,7 +112,23 @@ void ClientCredentialsCredentialPrivate::requestToken()
     ClientConfiguration config = client;
     config.setClientSecret(QString::fromUtf8(secret));
     qCDebug(lcHttp) << "client credentials: token request started";
+    if (client.isDpopEnabled() && dpopKey.isNull()) {
+        // RFC 9449: a key for this credential's lifetime; its tokens are useless elsewhere.
+        DpopKey::Algorithm algorithm = DpopKey::Algorithm::ES256;
+        Error e;
+        if (DpopKey::chooseAlgorithm(provider.dpopSigningAlgValuesSupported(), &algorithm))
+            dpopKey = DpopKey::generate(algorithm, &e);
+        else
+            e = Error(Error::Code::InvalidConfiguration,
+                      QStringLiteral("DPoP is enabled, but the provider accepts neither ES256 nor EdDSA proofs "
+                                     "(dpop_signing_alg_values_supported, RFC 9449 §5.1)"));
+        if (e) {
+            finish(e);
+            return;
+        }
+    }
     TokenJob *job = tokens->clientCredentials(provider, config, client.scopes(), resource);
+    job->setDpopKey(dpopKey);
     requesting = job;
     const quint64 startedAt = secretVersion;
     QObject::connect(job, &Job::finished, q, [this, job, startedAt] {
@@ -161,7 +180,7 @@ void ClientCredentialsCredentialPrivate::finish(const Error &error)
     retryAfter = std::chrono::milliseconds(0);
     if (!waiters.isEmpty()) {
         tokenUsed = true;
-        waiters.succeed(QByteArrayLiteral("Authorization"), kBearerPrefix + token.token);
+        waiters.succeed(QByteArrayLiteral("Authorization"), headerValue());
     }
     reschedule();
 }
@@ -264,7 +283,7 @@ void ClientCredentialsCredential::authorize(QObject *context, AuthorizeCallback 
         d->tokenUsed = true;
         if (!d->next.isValid())
             d->reschedule();
-        deliverLater(context, std::move(callback), QByteArrayLiteral("Authorization"), kBearerPrefix + d->token.token, Error());
+        deliverLater(context, std::move(callback), QByteArrayLiteral("Authorization"), d->headerValue(), Error());
         return;
     }
     d->waiters.add(context, std::move(callback));
@@ -274,11 +293,22 @@ void ClientCredentialsCredential::authorize(QObject *context, AuthorizeCallback 
 void ClientCredentialsCredential::reject(const QByteArray &headerValue)
 {
     // Only if it is still the current token: a replay after a newer token must keep that one.
-    if (d->token.isNull() || headerValue != kBearerPrefix + d->token.token)
+    if (d->token.isNull() || headerValue != d->headerValue())
         return;
     qCDebug(lcHttp) << "client credentials: token rejected, dropped";
     d->token = SessionAccessToken();
     d->reschedule();
+}
+
+Credential::HeaderList ClientCredentialsCredential::requestHeaders(const QByteArray &method, const QUrl &url,
+                                                                  const QByteArray &headerValue)
+{
+    return DpopAuthorization::proofHeaders(d->dpopKey, method, url, headerValue, d->now());
+}
+
+void ClientCredentialsCredential::responseReceived(const QUrl &url, const QByteArray &, const HeaderList &headers)
+{
+    DpopAuthorization::rememberNonce(d->dpopKey, url, headers);
 }
 
 std::chrono::seconds ClientCredentialsCredential::refreshLeadTime() const { return d->leadTime; }

@@ -15,6 +15,8 @@ Credential::~Credential() = default;
 
 void Credential::reject(const QByteArray &) {}
 bool Credential::currentHeader(QByteArray *, QByteArray *) const { return false; }
+Credential::HeaderList Credential::requestHeaders(const QByteArray &, const QUrl &, const QByteArray &) { return {}; }
+void Credential::responseReceived(const QUrl &, const QByteArray &, const HeaderList &) {}
 
 void Credential::deliverLater(QObject *context, AuthorizeCallback callback, const QByteArray &headerName,
                               const QByteArray &headerValue, const Error &error)

@@ -175,6 +175,15 @@ void HttpReplyPrivate::send(const QByteArray &headerName, const QByteArray &head
     }
     if (!headerName.isEmpty()) {
         r.setRawHeader(headerName, headerValue); // RFC 6750 §2.1: only ever in a header
+        if (credential) {
+            // RFC 9449 §7.1: a DPoP proof for this very request (method, URL, token hash).
+            for (const auto &[name, value] : credential->requestHeaders(method, url, headerValue)) {
+                if (!isToken(name) || value.isEmpty() || !isFieldValue(value))
+                    return finish(Error(Error::Code::InvalidConfiguration,
+                                        QStringLiteral("the credential gave a malformed request header (RFC 9110 §5.5)")));
+                r.setRawHeader(name, value);
+            }
+        }
         // A response to a request with a credential belongs to that user only: no cache.
         r.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
         r.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
@@ -224,6 +233,12 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
     responseBody = a->body();
     if (const Error e = a->error())
         return finishFromEventLoop(e);
+    if (credentialThisHop && credential)
+        credential->responseReceived(url, sentHeaderValue, headers); // e.g. a DPoP-Nonce (RFC 9449 §9)
+    // The challenge scheme answers the scheme the request used: Bearer (RFC 6750 §3) or DPoP
+    // (RFC 9449 §7.1), whose parameters are the same.
+    const QByteArrayView scheme =
+        credentialThisHop && sentHeaderValue.startsWith("DPoP ") ? QByteArrayView("dpop") : QByteArrayView("bearer");
 
     if (status >= 300 && status < 400) {
         const RedirectStep step = nextRedirect(status, a->header("Location"), url, method, redirects, options);
@@ -248,7 +263,15 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
     }
 
     if (status == 401) {
-        const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"));
+        const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"), scheme);
+        // RFC 9449 §9: the API wants a nonce it has just given (DPoP-Nonce, remembered by the
+        // credential above): once more, with a new proof carrying it; the token is fine.
+        if (challenge.error == QLatin1String("use_dpop_nonce") && credentialThisHop && credential && !replayedForNonce
+            && !a->header("DPoP-Nonce").isEmpty()) {
+            qCDebug(lcHttp) << "401: the API asked for a DPoP nonce; replaying once with it";
+            replayedForNonce = true;
+            return hop();
+        }
         // RFC 9470 §3: the token is fine, the authentication behind it is not strong or recent
         // enough. A new sign-in is needed; a refresh would bring the same authentication.
         if (challenge.error == QLatin1String("insufficient_user_authentication"))
@@ -265,7 +288,7 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
     }
 
     if (status == 403) {
-        const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"));
+        const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"), scheme);
         if (challenge.error == QLatin1String("insufficient_scope")) // RFC 6750 §3.1
             return finishFromEventLoop(Error::insufficientScope(challenge.scopes, challenge.description, status));
         return finishFromEventLoop(httpError(challenge.error, challenge.description));
@@ -289,7 +312,7 @@ void HttpReplyPrivate::onAttemptFinished(HttpAttempt *a)
     }
 
     if (status >= 400) {
-        const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"));
+        const BearerChallenge challenge = bearerChallenge(a->header("WWW-Authenticate"), scheme);
         return finishFromEventLoop(httpError(challenge.error, challenge.description));
     }
     finishFromEventLoop(Error());

@@ -42,6 +42,7 @@ public:
     QByteArray sentHeaderValue;      ///< what the credential gave for this hop (secret)
     int redirects = 0;
     bool replayedAfter401 = false;
+    bool replayedForNonce = false;   ///< a 401 use_dpop_nonce was replayed (RFC 9449 §9)
     bool retriedAfterDelay = false;
     quint64 generation = 0;          ///< callbacks of an older hop (or after cancel) are ignored
     QMetaObject::Connection credentialGone;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// SessionCredential: a Session's access token as "Authorization: Bearer" (RFC 6750 §2.1), and the
-// background timer that keeps it fresh (RefreshSchedule).
+// SessionCredential: a Session's access token as "Authorization: Bearer" (RFC 6750 §2.1) or, bound
+// to the session's key, "Authorization: DPoP" with a proof (RFC 9449 §7.1), and the background
+// timer that keeps it fresh (RefreshSchedule).
 #include <keyloop/sessioncredential.h>
 
 #include <keyloop/clock.h>
 #include <keyloop/session.h>
 
 #include "core/logging_p.h"
+#include "http/dpopauthorization_p.h"
 #include "session/freshness_p.h"
 
 #include <QtCore/QElapsedTimer>
@@ -19,7 +21,6 @@
 namespace Keyloop {
 
 namespace {
-const QByteArray kBearerPrefix = QByteArrayLiteral("Bearer ");
 // The timer is re-armed at least this often and the wall clock read again, so that a
 // suspended machine (monotonic timers stop, the wall clock does not) refreshes soon after resume.
 constexpr std::chrono::milliseconds kMaxTimerStep{60 * 1000};
@@ -160,11 +161,18 @@ void SessionCredential::authorize(QObject *context, AuthorizeCallback callback)
         return;
     }
     // Session::freshAccessToken keeps the contract: queued, once, never after context dies.
-    d->session->freshAccessToken(d->resource, context, [callback = std::move(callback)](const QByteArray &token, const Error &error) {
-        if (error)
+    QPointer<Session> session = d->session;
+    const QString resource = d->resource;
+    d->session->freshAccessToken(d->resource, context, [callback = std::move(callback), session, resource](const QByteArray &token, const Error &error) {
+        if (error) {
             callback(QByteArray(), QByteArray(), error);
-        else
-            callback(QByteArrayLiteral("Authorization"), kBearerPrefix + token, Error());
+            return;
+        }
+        // The type of the token just handed out (the record holds it by now).
+        const SessionAccessToken held = session ? session->record().accessToken(resource) : SessionAccessToken();
+        const QString type = held.token == token ? held.tokenType : QString();
+        callback(QByteArrayLiteral("Authorization"),
+                 DpopAuthorization::headerValue(type, session ? session->dpopKey() : DpopKey(), token), Error());
     });
 }
 
@@ -177,15 +185,30 @@ bool SessionCredential::currentHeader(QByteArray *headerName, QByteArray *header
     if (!Freshness::isFresh(token, s->clock()->dateTime(), s->refreshLeadTime()))
         return false;
     *headerName = QByteArrayLiteral("Authorization");
-    *headerValue = kBearerPrefix + token.token;
+    *headerValue = DpopAuthorization::headerValue(token.tokenType, s->dpopKey(), token.token);
     return true;
 }
 
 void SessionCredential::reject(const QByteArray &headerValue)
 {
-    if (!d->session || !headerValue.startsWith(kBearerPrefix))
+    const QByteArray token = DpopAuthorization::tokenOf(headerValue);
+    if (!d->session || token.isEmpty())
         return;
-    d->session->invalidateAccessToken(d->resource, headerValue.mid(kBearerPrefix.size()));
+    d->session->invalidateAccessToken(d->resource, token);
+}
+
+Credential::HeaderList SessionCredential::requestHeaders(const QByteArray &method, const QUrl &url,
+                                                        const QByteArray &headerValue)
+{
+    if (!d->session)
+        return {};
+    return DpopAuthorization::proofHeaders(d->session->dpopKey(), method, url, headerValue, d->now());
+}
+
+void SessionCredential::responseReceived(const QUrl &url, const QByteArray &, const HeaderList &headers)
+{
+    if (d->session)
+        DpopAuthorization::rememberNonce(d->session->dpopKey(), url, headers);
 }
 
 bool SessionCredential::isProactiveRefreshEnabled() const { return d->proactive; }

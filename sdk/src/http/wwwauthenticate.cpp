@@ -226,12 +226,12 @@ QList<AuthChallenge> parseWwwAuthenticate(QByteArrayView value)
     return out;
 }
 
-BearerChallenge bearerChallenge(QByteArrayView value)
+BearerChallenge bearerChallenge(QByteArrayView value, QByteArrayView scheme)
 {
     BearerChallenge bearer;
     const QList<AuthChallenge> challenges = parseWwwAuthenticate(value);
     for (const AuthChallenge &challenge : challenges) {
-        if (challenge.scheme != "bearer")
+        if (challenge.scheme != scheme)
             continue;
         bearer.present = true;
         // RFC 6750 §3: error = 1*( %x20-21 / %x23-5B / %x5D-7E ), like an OAuth error code.

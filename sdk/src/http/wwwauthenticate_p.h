@@ -45,7 +45,8 @@ struct BearerChallenge
     std::optional<std::chrono::seconds> maxAge; ///< `max_age` (RFC 9470 §3): non-negative digits only
 };
 
-/// The first Bearer challenge of \a value (a WWW-Authenticate field value).
-BearerChallenge bearerChallenge(QByteArrayView value);
+/// The first challenge of \a scheme (lower-case; "bearer", or "dpop" for RFC 9449 §7.1, whose
+/// parameters are the same) in \a value (a WWW-Authenticate field value).
+BearerChallenge bearerChallenge(QByteArrayView value, QByteArrayView scheme = "bearer");
 
 } // namespace Keyloop

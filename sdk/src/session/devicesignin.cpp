@@ -9,6 +9,7 @@
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
+#include "session/signindpop_p.h"
 #include "session/signinidtoken_p.h"
 #include "session/signinprovider_p.h"
 #include "token/clientauthentication_p.h"
@@ -60,6 +61,7 @@ public:
     PreparedFormPost post;
     QPointer<DiscoveryJob> discovery;
     QPointer<TokenJob> tokenJob;
+    DpopKey dpopKey; // RFC 9449: the same key for every poll
     QPointer<IdTokenValidationJob> validationJob;
 
     void begin();
@@ -236,8 +238,13 @@ void DeviceSignInPrivate::poll()
         tokenClient = new TokenClient(nam, client.transport(), q);
         tokenClient->setClock(clock);
     }
+    if (const Error e = ensureSignInDpopKey(client, provider, &dpopKey)) {
+        finish(e);
+        return;
+    }
     // RFC 8707 §2.2: the first configured resource, like the code exchange of SignIn.
     tokenJob = tokenClient->deviceCode(provider, client, authorization.deviceCode, q->resource());
+    tokenJob->setDpopKey(dpopKey);
     QObject::connect(tokenJob, &Job::finished, q, [this] { onPollAnswer(); });
     tokenJob->start();
 }

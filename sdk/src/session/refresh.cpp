@@ -121,6 +121,7 @@ void SessionPrivate::refresh(const OperationPtr &op, bool retriedAfterReread)
     const QByteArray usedToken = record.refreshToken();
     // RFC 6749 §6; RFC 8707 §2.2: one access token per resource, "" = without resource.
     TokenJob *job = tokenClient->refresh(provider, client, usedToken, QStringList(), op->resource);
+    job->setDpopKey(dpopKey()); // RFC 9449 §5: a bound refresh token needs a proof with its key
     op->tokenJob = job;
     op->phase = SessionOperation::Phase::Requesting;
     QObject::connect(job, &Job::finished, q, [this, op, job, usedToken, retriedAfterReread] {

@@ -108,6 +108,29 @@ bool Session::isSignedIn() const { return d->signedIn; }
 bool Session::isPersistent() const { return d->persistent; }
 SessionRecord Session::record() const { return d->record; }
 
+DpopKey Session::dpopKey() const { return d->dpopKey(); }
+
+DpopKey SessionPrivate::dpopKey() const
+{
+    const QJsonObject jwk = record.dpopKey();
+    if (jwk.isEmpty())
+        return {};
+    if (jwk != parsedDpopJwk) {
+        Error e;
+        parsedDpopKey = DpopKey::fromPrivateJwk(jwk, &e);
+        parsedDpopJwk = jwk;
+        if (e)
+            qCWarning(lcSession) << "the stored DPoP key cannot be read:" << e.code();
+    }
+    return parsedDpopKey;
+}
+
+void SessionPrivate::rememberDpopKey(const DpopKey &key) const
+{
+    parsedDpopKey = key;
+    parsedDpopJwk = key.privateJwk();
+}
+
 bool Session::isSaving() const { return d->current && d->current->saving; }
 
 SessionJob *Session::restore()
@@ -188,6 +211,12 @@ SessionJob *Session::adoptSignIn(const TokenResponse &response, const QJsonObjec
             }
         }
         r.setRefreshToken(response.refreshToken());
+        // RFC 9449 §5: the key the tokens are bound to goes into the same item (one write) as the
+        // refresh token.
+        if (!response.dpopKey().isNull()) {
+            r.setDpopKey(response.dpopKey().privateJwk());
+            d->rememberDpopKey(response.dpopKey());
+        }
         SessionAccessToken token;
         token.token = response.accessToken();
         token.tokenType = response.tokenType();

@@ -71,6 +71,10 @@ public:
     QPointer<JwksCache> sharedJwks;   // setJwksCache(); not owned
 
     SessionRecord record;
+    // The record's DPoP key, parsed once (and its server nonces kept) while the record's JWK is
+    // the same (dpopKey()).
+    mutable DpopKey parsedDpopKey;
+    mutable QJsonObject parsedDpopJwk;
     bool signedIn = false;
     bool persistent = false;
     bool stored = false;  // the store holds (or held) this session: restored or saved once
@@ -151,6 +155,11 @@ public:
     }
     QString key() const;
     QDateTime now() const { return clock->dateTime(); }
+    /// The key the record's tokens are bound to (RFC 9449); null when they are not, or when the
+    /// stored key cannot be read (then the requests go without proof and the provider refuses).
+    DpopKey dpopKey() const;
+    /// Makes \a key the parsed form of the record's JWK (a sign-in's key: its nonces are kept).
+    void rememberDpopKey(const DpopKey &key) const;
     JwksCache *jwks() const;
     static QByteArray newGrantId();
     // session.cpp: take over a record read from the store (restore()).

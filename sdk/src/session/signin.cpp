@@ -14,6 +14,7 @@
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
+#include "session/signindpop_p.h"
 #include "session/signinidtoken_p.h"
 #include "session/signinprovider_p.h"
 
@@ -37,6 +38,7 @@ public:
     Stage stage = Stage::Idle;
     ProviderConfiguration provider;
     AuthorizationRequest request;
+    DpopKey dpopKey; // RFC 9449: made once the provider is known; null without DPoP
     bool pushed = false; ///< RFC 9126: the request goes to the provider first
     QUrl browserUrl;     ///< what the browser is opened with
     QUrl displayUrl;     ///< what the app shows for copying (authorizationUrl())
@@ -153,6 +155,12 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
         return;
     }
 
+    // RFC 9449: the key is made (and the provider's algorithms checked) before any browser opens.
+    if (const Error e = ensureSignInDpopKey(client, provider, &dpopKey)) {
+        finish(e);
+        return;
+    }
+
     // RFC 8252 §7.3 / §8.3: bind the loopback listener before the browser is opened.
     receiver = new LoopbackReceiver(q);
     receiver->setRedirectHost(client.redirectHost());
@@ -167,7 +175,15 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
     }
 
     Error requestError;
-    request = AuthorizationRequest::create(client, provider, receiver->redirectUri(), &requestError);
+    ClientConfiguration requestClient = client;
+    if (!dpopKey.isNull()) {
+        // RFC 9449 §10: the authorization code is bound to the key's thumbprint, so a code
+        // caught on its way back is useless to a process without the key.
+        auto parameters = requestClient.additionalParameters();
+        parameters.append({QStringLiteral("dpop_jkt"), QString::fromLatin1(dpopKey.thumbprint())});
+        requestClient.setAdditionalParameters(parameters);
+    }
+    request = AuthorizationRequest::create(requestClient, provider, receiver->redirectUri(), &requestError);
     if (requestError) {
         finish(requestError);
         return;
@@ -286,6 +302,7 @@ void SignInPrivate::onCallback(const QByteArray &rawQuery)
     // a refresh right after signing in. Tokens for the other resources, and the provider's own
     // token (UserInfo), are obtained on demand with the refresh token.
     tokenJob = sharedTokenClient()->exchangeCode(provider, client, request, response.code(), q->resource());
+    tokenJob->setDpopKey(dpopKey); // RFC 9449 §5: the tokens are bound to the key
     QObject::connect(tokenJob, &Job::finished, q, [this] { onTokens(); });
     tokenJob->start();
 }

@@ -139,6 +139,10 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
         main.insert(QStringLiteral("grant_id"), QString::fromLatin1(record.grantId()));
     if (!record.providerMetadata().isEmpty())
         main.insert(QStringLiteral("provider"), record.providerMetadata());
+    // Version 4: the DPoP private key, in the same item (one write) as the refresh token bound
+    // to it (RFC 9449 §5).
+    if (!record.dpopKey().isEmpty())
+        main.insert(QStringLiteral("dpop_key"), record.dpopKey());
     main.insert(QStringLiteral("updated_at"), toMs(record.updatedAt()));
     items.append({mainKey, QJsonDocument(main).toJson(QJsonDocument::Compact)});
 
@@ -237,6 +241,11 @@ Error decodeMain(const QByteArray &data, SessionRecord *record, MainInfo *info)
     if (!provider.isUndefined() && !provider.isObject())
         return corrupt(QStringLiteral("provider is not an object"));
     r.setProviderMetadata(provider.toObject());
+
+    const QJsonValue dpopKey = o.value(QStringLiteral("dpop_key")); // since version 4
+    if (!dpopKey.isUndefined() && !dpopKey.isObject())
+        return corrupt(QStringLiteral("dpop_key is not an object"));
+    r.setDpopKey(dpopKey.toObject());
 
     qint64 ms = 0;
     if (!optMs(o, QStringLiteral("updated_at"), &ms))

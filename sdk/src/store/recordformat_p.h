@@ -13,8 +13,9 @@
 namespace Keyloop::RecordFormat {
 
 /// The format version this build writes (docs/token-storage.md). Version 2 added chunked
-/// items; version 3 the provider metadata remembered with the session and the grant id.
-constexpr int Version = 3;
+/// items; version 3 the provider metadata remembered with the session and the grant id;
+/// version 4 the DPoP private key (RFC 9449) in the main item.
+constexpr int Version = 4;
 /// The oldest version this build still reads: items written by older builds stay readable.
 constexpr int OldestReadableVersion = 1;
 

@@ -28,6 +28,7 @@ public:
     QJsonObject appData;
     QByteArray grantId;
     QJsonObject providerMetadata;
+    QJsonObject dpopKey;
     QDateTime updatedAt;
 };
 
@@ -98,6 +99,8 @@ QByteArray SessionRecord::grantId() const { return d->grantId; }
 void SessionRecord::setGrantId(const QByteArray &grantId) { d->grantId = grantId; }
 QJsonObject SessionRecord::providerMetadata() const { return d->providerMetadata; }
 void SessionRecord::setProviderMetadata(const QJsonObject &metadata) { d->providerMetadata = metadata; }
+QJsonObject SessionRecord::dpopKey() const { return d->dpopKey; }
+void SessionRecord::setDpopKey(const QJsonObject &privateJwk) { d->dpopKey = privateJwk; }
 QDateTime SessionRecord::updatedAt() const { return d->updatedAt; }
 void SessionRecord::setUpdatedAt(const QDateTime &when) { d->updatedAt = when.toUTC(); }
 
@@ -111,7 +114,7 @@ bool SessionRecord::operator==(const SessionRecord &other) const
         && d->idToken == other.d->idToken && d->originalClaims == other.d->originalClaims
         && d->scopes == other.d->scopes && d->resources == other.d->resources && d->appData == other.d->appData
         && d->grantId == other.d->grantId && d->providerMetadata == other.d->providerMetadata
-        && d->updatedAt == other.d->updatedAt;
+        && d->dpopKey == other.d->dpopKey && d->updatedAt == other.d->updatedAt;
 }
 
 QDebug operator<<(QDebug debug, const SessionAccessToken &token)
@@ -131,6 +134,7 @@ QDebug operator<<(QDebug debug, const SessionRecord &record)
                     << ", refreshToken=" << (record.refreshToken().isEmpty() ? "none" : "<redacted>")
                     << ", accessTokens=" << record.accessTokens().keys()
                     << ", idToken=" << (record.idToken().isEmpty() ? "none" : "<redacted>")
+                    << ", dpopKey=" << (record.dpopKey().isEmpty() ? "none" : "<redacted>")
                     << ", scopes=" << record.scopes() << ", updatedAt=" << record.updatedAt() << ')';
     return debug;
 }

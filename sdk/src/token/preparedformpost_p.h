@@ -50,11 +50,14 @@ struct PreparedFormPost
     }
 
     /// Posts the form (HttpExchange checks the endpoint, follows no redirect, applies the
-    /// timeout and size limit, and reports asynchronously), then wipes it.
-    HttpExchange *send(QObject *parent)
+    /// timeout and size limit, and reports asynchronously), then wipes it — unless
+    /// \a keepForRetry (a request that may have to be sent again, e.g. with a DPoP nonce): then
+    /// the owner wipes it when it is done.
+    HttpExchange *send(QObject *parent, const HttpHeaders &extraHeaders = {}, bool keepForRetry = false)
     {
-        exchange = HttpExchange::postForm(nam, endpoint, form, options, headers, parent);
-        wipe();
+        exchange = HttpExchange::postForm(nam, endpoint, form, options, headers + extraHeaders, parent);
+        if (!keepForRetry)
+            wipe();
         return exchange;
     }
 

@@ -20,6 +20,11 @@ public:
     TokenRequestContext context;
     TokenResponse response;
     PreparedFormPost post; // sent by doStart()
+    DpopKey dpopKey;       // RFC 9449: a proof with each request when set
+    bool nonceRetried = false;
+
+    void send(TokenJob *q);
+    void onFinished(TokenJob *q, HttpExchange *exchange);
 };
 
 class TokenClientPrivate
@@ -80,46 +85,89 @@ void TokenJob::doCancel()
     d->post.abort(this);
 }
 
+void TokenJob::setDpopKey(const DpopKey &key) { d->dpopKey = key; }
+DpopKey TokenJob::dpopKey() const { return d->dpopKey; }
+
 void TokenJob::doStart()
 {
     if (const Error e = d->post.takeImmediateError()) {
         emitResult(e);
         return;
     }
-    qCDebug(lcToken) << grantName(d->grant) << "request to" << d->post.endpoint.host() << d->post.endpoint.path();
-    HttpExchange *exchange = d->post.send(this);
-    connect(exchange, &HttpExchange::finished, this, [this, exchange] {
-        d->post.exchange = nullptr;
-        if (const Error transportError = exchange->error()) {
-            const Error e = PreparedFormPost::transportFailure(transportError, "token_endpoint");
-            qCDebug(lcToken) << "token request failed:" << e.code();
-            emitResult(e);
+    d->context.dpop = !d->dpopKey.isNull();
+    d->send(this);
+}
+
+void TokenJobPrivate::send(TokenJob *q)
+{
+    qCDebug(lcToken) << grantName(grant) << "request to" << post.endpoint.host() << post.endpoint.path()
+                     << (dpopKey.isNull() ? "" : "with a DPoP proof");
+    HttpHeaders proof;
+    if (!dpopKey.isNull()) {
+        // RFC 9449 §4.2: htm POST, htu the token endpoint, no ath (no access token is presented);
+        // the provider's last nonce, if it gave one (§8).
+        const QDateTime now = context.clock ? context.clock->dateTime() : QDateTime::currentDateTimeUtc();
+        const QByteArray jwt = dpopKey.createProof("POST", post.endpoint, now, QByteArray(), dpopKey.nonce(post.endpoint));
+        if (jwt.isEmpty()) {
+            post.wipe();
+            q->emitResult(Error(Error::Code::InvalidConfiguration,
+                                QStringLiteral("could not make a DPoP proof for the token endpoint")));
             return;
         }
-        Error e;
-        const int status = exchange->status();
-        const TokenResponse response = TokenResponse::parse(status, exchange->rawHeader("Content-Type"),
-                                                            exchange->body(), d->context, &e);
-        if (e && (status == 429 || status == 503)) {
-            // RFC 6585 §4, RFC 9110 §15.6.4: the server may say when to come back (§10.2.3).
-            const QDateTime now = d->context.clock ? d->context.clock->dateTime() : QDateTime::currentDateTimeUtc();
-            if (const auto delay = retryAfterDelay(exchange->rawHeader("Retry-After"), now))
-                e.setRetryAfter(*delay);
-        }
-        if (e.code() == Error::Code::OAuthError
-            && (e.oauthError() == QLatin1String("invalid_client") || e.oauthError() == QLatin1String("unauthorized_client"))) {
-            // RFC 6749 §5.2: the client, not the grant, was refused (a stale secret, a client
-            // not allowed this grant). Only the app's configuration can fix it.
-            e = e.reclassified(Error::Code::ClientAuthenticationFailed,
-                               QStringLiteral("the token endpoint refused this client (OAuth error \"%1\"): check the "
-                                              "client id, the client secret and the client's allowed grants")
-                                   .arg(e.oauthError()));
-        }
-        qCDebug(lcToken) << "token request finished:" << (e ? e.code() : Error::Code::NoError);
-        if (!e)
-            d->response = response;
-        emitResult(e);
-    });
+        proof.append({QByteArrayLiteral("DPoP"), jwt});
+    }
+    HttpExchange *exchange = post.send(q, proof, !dpopKey.isNull());
+    QObject::connect(exchange, &HttpExchange::finished, q, [this, q, exchange] { onFinished(q, exchange); });
+}
+
+void TokenJobPrivate::onFinished(TokenJob *q, HttpExchange *exchange)
+{
+    post.exchange = nullptr;
+    if (const Error transportError = exchange->error()) {
+        post.wipe();
+        const Error e = PreparedFormPost::transportFailure(transportError, "token_endpoint");
+        qCDebug(lcToken) << "token request failed:" << e.code();
+        q->emitResult(e);
+        return;
+    }
+    // RFC 9449 §8.2: the provider may give a (new) nonce with any response; it goes into the
+    // next proofs.
+    const QByteArray serverNonce = exchange->rawHeader("DPoP-Nonce");
+    const bool newNonce = !dpopKey.isNull() && !serverNonce.isEmpty() && dpopKey.setNonce(post.endpoint, serverNonce);
+    Error e;
+    const int status = exchange->status();
+    TokenResponse parsed = TokenResponse::parse(status, exchange->rawHeader("Content-Type"), exchange->body(), context, &e);
+    if (e.code() == Error::Code::OAuthError && e.oauthError() == QLatin1String("use_dpop_nonce") && newNonce
+        && !nonceRetried) {
+        // RFC 9449 §8: the provider requires a nonce it has just given: once more with it.
+        qCDebug(lcToken) << "the token endpoint asked for a DPoP nonce; sending the request once more with it";
+        nonceRetried = true;
+        send(q);
+        return;
+    }
+    post.wipe();
+    if (e && (status == 429 || status == 503)) {
+        // RFC 6585 §4, RFC 9110 §15.6.4: the server may say when to come back (§10.2.3).
+        const QDateTime now = context.clock ? context.clock->dateTime() : QDateTime::currentDateTimeUtc();
+        if (const auto delay = retryAfterDelay(exchange->rawHeader("Retry-After"), now))
+            e.setRetryAfter(*delay);
+    }
+    if (e.code() == Error::Code::OAuthError
+        && (e.oauthError() == QLatin1String("invalid_client") || e.oauthError() == QLatin1String("unauthorized_client"))) {
+        // RFC 6749 §5.2: the client, not the grant, was refused (a stale secret, a client
+        // not allowed this grant). Only the app's configuration can fix it.
+        e = e.reclassified(Error::Code::ClientAuthenticationFailed,
+                           QStringLiteral("the token endpoint refused this client (OAuth error \"%1\"): check the "
+                                          "client id, the client secret and the client's allowed grants")
+                               .arg(e.oauthError()));
+    }
+    qCDebug(lcToken) << "token request finished:" << (e ? e.code() : Error::Code::NoError);
+    if (!e) {
+        if (!dpopKey.isNull())
+            parsed.setDpopKey(dpopKey);
+        response = parsed;
+    }
+    q->emitResult(e);
 }
 
 // ---- TokenClient ----

@@ -23,6 +23,7 @@ public:
     QByteArray refreshToken;
     QStringList scopes;
     QByteArray idToken;
+    DpopKey dpopKey;
 };
 
 namespace {
@@ -131,8 +132,8 @@ TokenResponse TokenResponse::parse(int httpStatus, const QByteArray &contentType
     }
     p->accessToken = accessToken.toString().toUtf8();
 
-    // RFC 6749 §5.1: token_type REQUIRED, case-insensitive (§7.1); only Bearer (RFC 6750)
-    // is supported.
+    // RFC 6749 §5.1: token_type REQUIRED, case-insensitive (§7.1): Bearer (RFC 6750), or DPoP
+    // when the request carried a proof (RFC 9449 §5) — then nothing else.
     const QJsonValue tokenType = object.value(QLatin1String("token_type"));
     if (tokenType.isUndefined()) {
         err = Error(Error::Code::MissingParameter, QStringLiteral("the token response has no token_type (RFC 6749 §5.1)"));
@@ -142,7 +143,13 @@ TokenResponse TokenResponse::parse(int httpStatus, const QByteArray &contentType
         err = malformed("token_type", "a string");
         return {};
     }
-    if (tokenType.toString().compare(QLatin1String("Bearer"), Qt::CaseInsensitive) != 0) {
+    if (context.dpop && tokenType.toString().compare(QLatin1String("DPoP"), Qt::CaseInsensitive) != 0) {
+        err = Error(Error::Code::UnsupportedTokenType,
+                    QStringLiteral("the token type is not DPoP although the request carried a DPoP proof: the provider "
+                                   "did not bind the token to this device's key (RFC 9449 §5)"));
+        return {};
+    }
+    if (!context.dpop && tokenType.toString().compare(QLatin1String("Bearer"), Qt::CaseInsensitive) != 0) {
         err = Error(Error::Code::UnsupportedTokenType,
                     QStringLiteral("the token type is not Bearer (RFC 6749 §7.1, RFC 6750)"));
         return {};
@@ -193,6 +200,8 @@ bool TokenResponse::isNull() const { return d->accessToken.isEmpty(); }
 QByteArray TokenResponse::accessToken() const { return d->accessToken; }
 void TokenResponse::setAccessToken(const QByteArray &token) { d->accessToken = token; }
 QString TokenResponse::tokenType() const { return d->tokenType; }
+DpopKey TokenResponse::dpopKey() const { return d->dpopKey; }
+void TokenResponse::setDpopKey(const DpopKey &key) { d->dpopKey = key; }
 void TokenResponse::setTokenType(const QString &type) { d->tokenType = type; }
 std::optional<std::chrono::seconds> TokenResponse::expiresIn() const { return d->expiresIn; }
 void TokenResponse::setExpiresIn(std::optional<std::chrono::seconds> expiresIn) { d->expiresIn = expiresIn; }
@@ -219,7 +228,7 @@ bool TokenResponse::operator==(const TokenResponse &other) const
         || (d->accessToken == other.d->accessToken && d->tokenType == other.d->tokenType
             && d->expiresIn == other.d->expiresIn && d->receivedAt == other.d->receivedAt
             && d->refreshToken == other.d->refreshToken && d->scopes == other.d->scopes
-            && d->idToken == other.d->idToken);
+            && d->idToken == other.d->idToken && d->dpopKey == other.d->dpopKey);
 }
 
 QDebug operator<<(QDebug debug, const TokenResponse &response)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SessionRecord value semantics, the versioned storage format, key derivation and the
 // QtKeychain error mapping.
+#include <keyloop/dpopkey.h>
 #include <keyloop/sessionrecord.h>
 #include <keyloop/tokenstore.h>
 
@@ -149,11 +150,62 @@ private Q_SLOTS:
         QVERIFY(back == r);
     }
 
-    void writesFormatVersion3()
+    void writesFormatVersion4()
     {
         const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), sampleRecord(), "g");
         for (const RecordFormat::Item &item : items)
-            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(), 3);
+            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(), 4);
+    }
+
+    // Version 4: the DPoP private key (RFC 9449 §5) is in the main item, with the refresh token
+    // bound to it — one write — and in no other item.
+    void dpopKeyIsInTheMainItemWithTheRefreshToken()
+    {
+        SessionRecord r = sampleRecord();
+        const DpopKey key = DpopKey::generate();
+        QVERIFY(!key.isNull());
+        r.setDpopKey(key.privateJwk());
+        const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), r, "g");
+        const QByteArray d = key.privateJwk().value(QStringLiteral("d")).toString().toLatin1();
+        QVERIFY(items.first().data.contains(d));
+        QVERIFY(items.first().data.contains("rt-secret-value"));
+        for (qsizetype i = 1; i < items.size(); ++i)
+            QVERIFY(!items.at(i).data.contains(d));
+        SessionRecord back;
+        QVERIFY(!decodeAll(QStringLiteral("k"), items, &back));
+        QVERIFY(back == r);
+        QCOMPARE(DpopKey::fromPrivateJwk(back.dpopKey()), key);
+        // Redacted like the tokens.
+        QString text;
+        QDebug(&text) << back;
+        QVERIFY(text.contains(QStringLiteral("dpopKey=<redacted>")));
+        QVERIFY(!text.contains(QString::fromLatin1(d)));
+
+        SessionRecord damaged;
+        RecordFormat::MainInfo info;
+        QCOMPARE(RecordFormat::decodeMain(j("{'format':'keyloop.session','version':4,'generation':'g','issuer':'i',"
+                                            "'client_id':'c','dpop_key':'x'}"),
+                                          &damaged, &info)
+                     .code(),
+                 Error::Code::StorageCorrupt);
+    }
+
+    // Items exactly as the version-3 build wrote them (no DPoP key): still read, unbound.
+    void readsFormatVersion3Items()
+    {
+        const QByteArray main = j(
+            "{'format':'keyloop.session','version':3,'generation':'g3','issuer':'https://i','client_id':'c',"
+            "'account':'','refresh_token':'rt-3','scopes':['openid'],'resources':[],'access_token_expiry':{'':1700003600000},"
+            "'has_id_token':false,'grant_id':'abcd','provider':{'issuer':'https://i'},'updated_at':1700000001000}");
+        const QByteArray at = j(
+            "{'format':'keyloop.access_token','version':3,'generation':'g3','resource':'','access_token':'at-3',"
+            "'token_type':'Bearer','issued_at':1700000000000,'expires_at':1700003600000,'scopes':['openid']}");
+        SessionRecord back;
+        QVERIFY(!decodeAll(QStringLiteral("k"), {{QStringLiteral("k"), main}, {RecordFormat::accessTokenKey(QStringLiteral("k"), QString()), at}}, &back));
+        QVERIFY(back.refreshToken() == "rt-3");
+        QVERIFY(back.accessToken(QString()).token == "at-3");
+        QVERIFY(back.grantId() == "abcd");
+        QVERIFY(back.dpopKey().isEmpty());
     }
 
     // Version 3: the provider metadata and the grant id are kept with the session.
@@ -262,7 +314,7 @@ private Q_SLOTS:
         QTest::newRow("truncated") << j("{'format':'keyloop.session','version':1,'gen");
         QTest::newRow("array") << QByteArray("[1,2]");
         QTest::newRow("wrong tag") << j("{'format':'other','version':1,'generation':'g','issuer':'i','client_id':'c'}");
-        QTest::newRow("unknown version") << j("{'format':'keyloop.session','version':4,'generation':'g','issuer':'i','client_id':'c'}");
+        QTest::newRow("unknown version") << j("{'format':'keyloop.session','version':5,'generation':'g','issuer':'i','client_id':'c'}");
         QTest::newRow("provider not an object") << j("{'format':'keyloop.session','version':3,'generation':'g','issuer':'i','client_id':'c','provider':'x'}");
         QTest::newRow("version 0") << j("{'format':'keyloop.session','version':0,'generation':'g','issuer':'i','client_id':'c'}");
         QTest::newRow("version as string") << j("{'format':'keyloop.session','version':'1','generation':'g','issuer':'i','client_id':'c'}");

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+// The DPoP key of a sign-in (RFC 9449): one per sign-in, made before its first token request.
+// Shared by SignIn and DeviceSignIn. Private to the SDK.
+#pragma once
+
+#include <keyloop/clientconfiguration.h>
+#include <keyloop/dpopkey.h>
+#include <keyloop/error.h>
+#include <keyloop/providerconfiguration.h>
+
+namespace Keyloop {
+
+/*!
+ * Makes \a key when \a client asks for DPoP and \a key is still null: the algorithm the provider
+ * accepts (§5.1: ES256 unless it lists only EdDSA). A provider that lists neither fails with
+ * InvalidConfiguration; with DPoP off \a key stays null.
+ */
+Error ensureSignInDpopKey(const ClientConfiguration &client, const ProviderConfiguration &provider, DpopKey *key);
+
+} // namespace Keyloop

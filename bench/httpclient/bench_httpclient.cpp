@@ -115,7 +115,7 @@ public:
     QUrl url(const QString &path) const { return QUrl(m_base + path); }
 
     // A session restored from memory with an access token that is fresh or already expired.
-    std::unique_ptr<Session> session(bool fresh, MemoryTokenStore *store)
+    std::unique_ptr<Session> session(bool fresh, MemoryTokenStore *store, bool dpop = false)
     {
         SessionRecord r;
         r.setIssuer(m_base);
@@ -126,6 +126,11 @@ public:
         at.token = kToken;
         at.issuedAt = QDateTime::currentDateTimeUtc().addSecs(fresh ? 0 : -7200);
         at.expiresAt = at.issuedAt.addSecs(3600);
+        if (dpop) {
+            // Bound to a key (RFC 9449): every request gets a new ES256 proof with ath.
+            at.tokenType = QStringLiteral("DPoP");
+            r.setDpopKey(DpopKey::generate().privateJwk());
+        }
         r.setAccessToken(QString(), at);
         r.setIdToken(QByteArray(800, 'i'));
         const QString key = TokenStore::keyFor(r.issuer(), r.clientId(), QString());
@@ -229,6 +234,48 @@ public:
         std::printf("client.overhead_peer qtnetworkauth=%.1fus qnam=%.1fus ratio=%.3f\n", pm, qm, pm / qm);
     }
 
+    // The same N sequential GETs with a DPoP-bound token (a new ES256 proof per request, RFC 9449
+    // §7.1) against the bare manager with its fixed Bearer header: what binding costs a caller.
+    void overheadDpop(int n, int rounds)
+    {
+        MemoryTokenStore store(QStringLiteral("org.keyloop.bench.dpop"));
+        std::unique_ptr<Session> s = session(true, &store, true);
+        SessionCredential credential(s.get(), QString());
+        credential.setProactiveRefreshEnabled(false);
+        HttpClient http(&m_nam, m_transport);
+        if (http.addCredential(&credential, {url(QStringLiteral("/api"))}))
+            std::fprintf(stderr, "bench_httpclient: addCredential failed\n");
+        const QUrl api = url(QStringLiteral("/api/items"));
+        const QByteArray authorization = "Bearer " + kToken;
+        const One keyloop = [&](std::function<void()> next) {
+            HttpReply *reply = http.get(QNetworkRequest(api));
+            QObject::connect(reply, &Job::finished, reply, [reply, next] {
+                if (reply->error())
+                    std::fprintf(stderr, "bench_httpclient: keyloop DPoP request failed\n");
+                next();
+            });
+        };
+        const One qnam = [&](std::function<void()> next) {
+            QNetworkRequest request(api);
+            request.setRawHeader("Authorization", authorization);
+            QNetworkReply *reply = m_nam.get(request);
+            QObject::connect(reply, &QNetworkReply::finished, reply, [reply, next] {
+                reply->readAll();
+                reply->deleteLater();
+                next();
+            });
+        };
+        alternating(50, {keyloop, qnam});
+        std::vector<double> k, q;
+        for (int round = 0; round < rounds; ++round) {
+            const auto l = alternating(n, {keyloop, qnam});
+            k.insert(k.end(), l[0].begin(), l[0].end());
+            q.insert(q.end(), l[1].begin(), l[1].end());
+        }
+        const double km = median(k), qm = median(q);
+        std::printf("client.overhead_dpop keyloop=%.1fus qnam=%.1fus ratio=%.3f\n", km, qm, km / qm);
+    }
+
     // 1,000 concurrent GETs; ms until the last finished. Returns the token requests it cost.
     double burst(bool fresh, int n, int *refreshes)
     {
@@ -324,6 +371,7 @@ int main(int argc, char **argv)
     {
         Bench bench(port, server);
         bench.overhead(n, rounds);
+        bench.overheadDpop(n, rounds);
         bench.refreshStorm(1000, rounds);
     }
     QMetaObject::invokeMethod(server, [server] { delete server; }, Qt::BlockingQueuedConnection);

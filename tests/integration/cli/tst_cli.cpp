@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The keyloop CLI against the real devstack (2 s access tokens) and the sandbox's gnome-keyring.
 // Every process is a real `keyloop`; several of them run at once for the cross-process cases.
+#include <keyloop/dpopkey.h>
 #include <keyloop/keychaintokenstore.h>
 #include <keyloop/tokenstore.h>
 
@@ -198,12 +199,13 @@ private Q_SLOTS:
     void execCredentialRefusesKeyBoundSessions();
     void kubectlSendsTheIdTokenOfTheExecCredential();
     void recipesHandTheTokenOverOffTheCommandLine();
+    void dpopLoginBindsTheTokensToOneKeyAcrossProcesses();
 
 private:
     QProcess *startCli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment());
     Run finish(QProcess *process, int timeoutMs = 60000);
     Run cli(const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment(), int timeoutMs = 60000);
-    void login();
+    void login(const QStringList &extra = {});
     // Signs in, then starts `keyloop token` once the access token is stale, paused after the
     // refresh response (holding the account lock, nothing saved yet); deleting \a pauseFile
     // lets it go on. Null if it never got there.
@@ -279,14 +281,15 @@ Run tst_Cli::cli(const QStringList &args, const QProcessEnvironment &env, int ti
     return finish(startCli(args, env), timeoutMs);
 }
 
-void tst_Cli::login()
+void tst_Cli::login(const QStringList &extra)
 {
-    const Run run = cli({QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
-                         QStringLiteral("--client-id"), m_devstack.publicClientId,
-                         QStringLiteral("--ca-file"), m_devstack.caFile,
-                         QStringLiteral("--scope"), QStringLiteral("openid profile email offline_access api:read"),
-                         QStringLiteral("--resource"), m_devstack.apiResource,
-                         QStringLiteral("--browser-command"), m_scripted});
+    const Run run = cli(QStringList{QStringLiteral("login"), QStringLiteral("--issuer"), m_devstack.issuer.toString(),
+                                    QStringLiteral("--client-id"), m_devstack.publicClientId,
+                                    QStringLiteral("--ca-file"), m_devstack.caFile,
+                                    QStringLiteral("--scope"), QStringLiteral("openid profile email offline_access api:read"),
+                                    QStringLiteral("--resource"), m_devstack.apiResource,
+                                    QStringLiteral("--browser-command"), m_scripted}
+                        + extra);
     QVERIFY2(run.exitCode == 0, run.err.constData());
     // With the API's resource at the code exchange, oidc-provider puts the profile claims in the
     // ID token (the access token is not for its UserInfo): "Alice Example (sub alice)".
@@ -1534,6 +1537,57 @@ void tst_Cli::recipesHandTheTokenOverOffTheCommandLine()
     QVERIFY(!QFile::exists(home.filePath(QStringLiteral(".git-credentials"))));
     for (const Run &run : {items, created, fill})
         QVERIFY(!run.err.contains(password));
+}
+
+// login --dpop (RFC 9449): the key is made at login and stored with the session; every later
+// process — a call, a refresh by `token`, another call — proves the same key, and the provider's
+// rotated tokens stay bound to it. The token alone (as Bearer) is refused; logout deletes the key.
+void tst_Cli::dpopLoginBindsTheTokensToOneKeyAcrossProcesses()
+{
+    Admin admin(m_devstack.admin);
+    login({QStringLiteral("--dpop")});
+    Error error;
+    const SessionRecord record = storedRecord(&error);
+    QVERIFY2(!error, qPrintable(error.toString()));
+    const DpopKey key = DpopKey::fromPrivateJwk(record.dpopKey(), &error);
+    QVERIFY2(!key.isNull(), qPrintable(error.toString()));
+    const QByteArray token = record.accessToken(m_devstack.apiResource).token;
+    QCOMPARE(record.accessToken(m_devstack.apiResource).tokenType, QStringLiteral("DPoP"));
+
+    const Run json = cli({QStringLiteral("token"), QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 0, json.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(json.out).object().value(QStringLiteral("token_type")).toString(), QStringLiteral("DPoP"));
+    QCOMPARE(apiStatus(token), 401); // useless without the key (RFC 9449 §7.2)
+
+    const Run first = cli({QStringLiteral("call"), apiUrl(QStringLiteral("/api/me"))});
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    const QJsonObject me = QJsonDocument::fromJson(first.out).object();
+    QCOMPARE(me.value(QStringLiteral("token_type")).toString(), QStringLiteral("DPoP"));
+    QCOMPARE(me.value(QStringLiteral("jkt")).toString().toLatin1(), key.thumbprint());
+
+    // A refresh in another process: the bound refresh token needs the key's proof (§5).
+    waitUntilAccessTokenIsStale();
+    const int refreshes = admin.counter(QStringLiteral("refresh"));
+    const Run refreshed = cli({QStringLiteral("token")});
+    QVERIFY2(refreshed.exitCode == 0, refreshed.err.constData());
+    QCOMPARE(admin.counter(QStringLiteral("refresh")), refreshes + 1);
+    const SessionRecord after = storedRecord();
+    QVERIFY(after.accessToken(m_devstack.apiResource).token != token);
+    QVERIFY(after.refreshToken() != record.refreshToken()); // rotated, saved
+    QCOMPARE(after.dpopKey(), record.dpopKey());
+
+    const Run second = cli({QStringLiteral("call"), apiUrl(QStringLiteral("/api/me"))});
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(second.out).object().value(QStringLiteral("jkt")).toString().toLatin1(), key.thumbprint());
+
+    const QByteArray d = record.dpopKey().value(QStringLiteral("d")).toString().toLatin1();
+    for (const Run *run : {&json, &first, &refreshed, &second})
+        QVERIFY2(!run->out.contains(d) && !run->err.contains(d), "the private key was printed");
+
+    const Run out = cli({QStringLiteral("logout")});
+    QVERIFY2(out.exitCode == 0, out.err.constData());
+    storedRecord(&error);
+    QCOMPARE(error.code(), Error::Code::NotFound);
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

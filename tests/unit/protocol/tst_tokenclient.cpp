@@ -3,6 +3,8 @@
 
 #include "testhttpserver.h"
 
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtCore/QLocale>
 #include <QtTest/QtTest>
 #include <QtCore/QUrlQuery>
@@ -75,6 +77,22 @@ HttpResponse json(int status, const QByteArray &body)
 }
 
 const QByteArray kTokens = R"({"access_token":"AT","token_type":"Bearer","expires_in":60,"refresh_token":"RT2","id_token":"a.b.c"})";
+const QByteArray kDpopTokens = R"({"access_token":"AT","token_type":"DPoP","expires_in":60,"refresh_token":"RT2"})";
+
+std::shared_ptr<Outcome> observeWithKey(TokenJob *job, const DpopKey &key)
+{
+    job->setDpopKey(key);
+    return observe(job);
+}
+
+// The claims of a DPoP proof (the signature is tst_dpopkey's business).
+QJsonObject proofClaims(const QByteArray &jwt)
+{
+    const QList<QByteArray> parts = jwt.split('.');
+    if (parts.size() != 3)
+        return {};
+    return QJsonDocument::fromJson(QByteArray::fromBase64(parts.at(1), QByteArray::Base64UrlEncoding)).object();
+}
 
 } // namespace
 
@@ -323,6 +341,91 @@ private Q_SLOTS:
         QCOMPARE(outcome->error.code(), Error::Code::InsecureEndpoint);
         QTRY_VERIFY(guard.isNull());
         QCOMPARE(outcome->count, 1);
+    }
+
+    // RFC 9449 §5: a proof on the token request; the answer must be a DPoP token.
+    void dpopProofOnTheTokenRequest()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        server.setHandler([](const HttpRequest &) { return json(200, kDpopTokens); });
+        QNetworkAccessManager nam;
+        TokenClient tokens(&nam, loopbackOptions());
+        const DpopKey key = DpopKey::generate();
+        auto outcome = observeWithKey(tokens.refresh(provider(server), client(), "RT"), key);
+        QTRY_VERIFY(outcome->done);
+        QVERIFY2(!outcome->error, qPrintable(outcome->error.toString()));
+        QCOMPARE(outcome->response.tokenType(), QStringLiteral("DPoP"));
+        QCOMPARE(outcome->response.dpopKey(), key);
+        QCOMPARE(server.requests().size(), 1);
+        const QJsonObject claims = proofClaims(server.requests().first().header("DPoP"));
+        QCOMPARE(claims.value(QStringLiteral("htm")).toString(), QStringLiteral("POST"));
+        QCOMPARE(claims.value(QStringLiteral("htu")).toString(), server.url(QStringLiteral("/token")));
+        QVERIFY(!claims.contains(QStringLiteral("ath"))); // no access token is presented (§4.2)
+        QVERIFY(!claims.contains(QStringLiteral("nonce")));
+    }
+
+    void bearerAnswerToADpopRequestIsAnError()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        server.setHandler([](const HttpRequest &) { return json(200, kTokens); });
+        QNetworkAccessManager nam;
+        TokenClient tokens(&nam, loopbackOptions());
+        auto outcome = observeWithKey(tokens.refresh(provider(server), client(), "RT"), DpopKey::generate());
+        QTRY_VERIFY(outcome->done);
+        QCOMPARE(outcome->error.code(), Error::Code::UnsupportedTokenType);
+        QVERIFY(outcome->error.message().contains(QStringLiteral("DPoP")));
+        QVERIFY(outcome->response.isNull());
+        // And the other way round: a DPoP token for a request without a proof.
+        server.setHandler([](const HttpRequest &) { return json(200, kDpopTokens); });
+        auto plain = observe(tokens.refresh(provider(server), client(), "RT"));
+        QTRY_VERIFY(plain->done);
+        QCOMPARE(plain->error.code(), Error::Code::UnsupportedTokenType);
+        QVERIFY(!server.requests().last().hasHeader("DPoP"));
+    }
+
+    // RFC 9449 §8: use_dpop_nonce with a DPoP-Nonce is retried once, with the nonce, and the
+    // same form; the nonce is kept for the next proofs (§8.2).
+    void useDpopNonceIsRetriedOnce()
+    {
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        server.setHandler([](const HttpRequest &request) {
+            if (proofClaims(request.header("DPoP")).value(QStringLiteral("nonce")).toString() == QLatin1String("n1"))
+                return HttpResponse{200, kDpopTokens, {{"Content-Type", "application/json"}, {"DPoP-Nonce", "n2"}}, false, false};
+            return HttpResponse{400, R"({"error":"use_dpop_nonce"})", {{"Content-Type", "application/json"}, {"DPoP-Nonce", "n1"}}, false, false};
+        });
+        QNetworkAccessManager nam;
+        TokenClient tokens(&nam, loopbackOptions());
+        const DpopKey key = DpopKey::generate();
+        auto outcome = observeWithKey(tokens.refresh(provider(server), client(), "RT-secret"), key);
+        QTRY_VERIFY(outcome->done);
+        QVERIFY2(!outcome->error, qPrintable(outcome->error.toString()));
+        QCOMPARE(outcome->count, 1);
+        QCOMPARE(server.requests().size(), 2);
+        QCOMPARE(server.requests().at(1).body, server.requests().at(0).body);
+        QVERIFY(form(server.requests().at(1).body).value("refresh_token") == "RT-secret");
+        QVERIFY(proofClaims(server.requests().at(0).header("DPoP")).value(QStringLiteral("jti"))
+                != proofClaims(server.requests().at(1).header("DPoP")).value(QStringLiteral("jti")));
+        QCOMPARE(key.nonce(QUrl(server.url(QStringLiteral("/token")))), QByteArrayLiteral("n2"));
+
+        // Only once: a provider that keeps asking gets its error back.
+        server.setHandler([](const HttpRequest &) {
+            return HttpResponse{400, R"({"error":"use_dpop_nonce"})", {{"Content-Type", "application/json"}, {"DPoP-Nonce", "n3"}}, false, false};
+        });
+        auto again = observeWithKey(tokens.refresh(provider(server), client(), "RT"), key);
+        QTRY_VERIFY(again->done);
+        QCOMPARE(again->error.code(), Error::Code::OAuthError);
+        QCOMPARE(again->error.oauthError(), QStringLiteral("use_dpop_nonce"));
+        QCOMPARE(server.requests().size(), 4);
+        QCOMPARE(proofClaims(server.requests().at(2).header("DPoP")).value(QStringLiteral("nonce")).toString(), QStringLiteral("n2"));
+        // Without a new nonce there is nothing to retry with.
+        server.setHandler([](const HttpRequest &) { return json(400, R"({"error":"use_dpop_nonce"})"); });
+        auto noNonce = observeWithKey(tokens.refresh(provider(server), client(), "RT"), DpopKey::generate());
+        QTRY_VERIFY(noNonce->done);
+        QCOMPARE(noNonce->error.oauthError(), QStringLiteral("use_dpop_nonce"));
+        QCOMPARE(server.requests().size(), 5);
     }
 
     void missingSecretFailsAsynchronously()

@@ -5,7 +5,9 @@
 
 #include <keyloop/apikeycredential.h>
 #include <keyloop/clientcredentialscredential.h>
+#include <keyloop/clock.h>
 #include <keyloop/credential.h>
+#include <keyloop/dpopkey.h>
 #include <keyloop/error.h>
 #include <keyloop/httpclient.h>
 #include <keyloop/httpreply.h>
@@ -18,6 +20,7 @@
 #include <QtCore/QFile>
 #include <QtCore/QJsonObject>
 #include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
 #include <QtNetwork/QNetworkRequest>
 
 namespace KeyloopDocSnippets {
@@ -155,6 +158,38 @@ void proactive(Keyloop::SessionCredential *api)
     });
     // api->setProactiveRefreshEnabled(false);                  // e.g. a one-shot command-line tool
     //! [proactive]
+}
+
+void ownTransport(Keyloop::Session *session, QNetworkAccessManager *nam, QObject *context)
+{
+    //! [dpop-own-transport]
+    // Without HttpClient: a DPoP-bound token goes as "DPoP <token>", with a new proof of the
+    // session's key for every request (RFC 9449 §7.1); a Bearer token as before.
+    const QUrl url(QStringLiteral("https://api.example.com/v1/items"));
+    session->freshAccessToken(QStringLiteral("https://api.example.com"), context,
+                              [session, nam, url](const QByteArray &token, const Keyloop::Error &error) {
+        if (error)
+            return;
+        QNetworkRequest request(url);
+        const Keyloop::DpopKey key = session->dpopKey(); // null: the session's tokens are Bearer tokens
+        if (key.isNull()) {
+            request.setRawHeader(QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer ") + token);
+        } else {
+            request.setRawHeader(QByteArrayLiteral("Authorization"), QByteArrayLiteral("DPoP ") + token);
+            request.setRawHeader(QByteArrayLiteral("DPoP"), key.createProof(QByteArrayLiteral("GET"), url,
+                                                                            session->clock()->dateTime(), token,
+                                                                            key.nonce(url)));
+        }
+        QNetworkReply *reply = nam->get(request);
+        QObject::connect(reply, &QNetworkReply::finished, reply, [key, url, reply] {
+            // The API's nonce, for the next proof to this origin (§9). A 401 use_dpop_nonce
+            // answer is yours to send again, with a new proof.
+            if (!key.isNull() && reply->hasRawHeader(QByteArrayLiteral("DPoP-Nonce")))
+                key.setNonce(url, reply->rawHeader(QByteArrayLiteral("DPoP-Nonce")));
+            reply->deleteLater();
+        });
+    });
+    //! [dpop-own-transport]
 }
 
 } // namespace KeyloopDocSnippets

@@ -145,6 +145,15 @@ void pushedAuthorization(Keyloop::ClientConfiguration &client)
     //! [pushed-authorization]
 }
 
+void dpop(Keyloop::ClientConfiguration &client)
+{
+    //! [dpop]
+    // RFC 9449: bind the tokens to a key pair made at sign-in and kept in the keychain with the
+    // refresh token. Needs a provider that issues DPoP tokens and APIs that check the proofs.
+    client.setDpopEnabled(true);
+    //! [dpop]
+}
+
 void devstack(Keyloop::ClientConfiguration &client, const QString &issuer, const QString &caFile)
 {
     //! [devstack]

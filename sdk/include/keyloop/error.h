@@ -78,7 +78,7 @@ public:
         MissingParameter,       ///< a required parameter or member is absent
         DuplicateParameter,     ///< a parameter or JSON member occurs more than once
         StateMismatch,          ///< the redirect's state is not this login's (RFC 6749 §10.12)
-        UnsupportedTokenType,   ///< token_type is not Bearer (RFC 6749 §7.1)
+        UnsupportedTokenType,   ///< token_type is not Bearer (RFC 6749 §7.1), or not DPoP for a request with a DPoP proof (RFC 9449 §5)
         UnexpectedRedirect,     ///< a server answered with an HTTP redirect, which is never followed
 
         // OAuth: oauthError() carries the error code, oauthErrorDescription() its text

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <keyloop/dpopkey.h>
 #include <keyloop/error.h>
 #include <keyloop/global.h>
 #include <keyloop/idtokenclaims.h>
@@ -11,6 +12,7 @@
 #include <QtCore/QJsonObject>
 #include <QtCore/QObject>
 
+#include <functional>
 #include <memory>
 
 QT_BEGIN_NAMESPACE
@@ -51,11 +53,19 @@ public:
     /// The UserInfo claims; empty unless finished without error.
     QJsonObject claims() const;
 
+    /*!
+     * For an access token bound to \a key (DPoP, RFC 9449; Session::dpopKey()): the token goes as
+     * `Authorization: DPoP` with a proof of the key (§7.1), and a 401 `use_dpop_nonce` is retried
+     * once with the provider's nonce (§9). Call before start(). Null (the default): Bearer.
+     */
+    void setDpopKey(const DpopKey &key);
+
 protected:
     void doStart() override;
     void doCancel() override;
 
 private:
+    void send(const QUrl &endpoint, const std::function<void(const Error &, const QJsonObject &)> &finish);
     std::unique_ptr<UserInfoJobPrivate> d;
 };
 

@@ -103,7 +103,8 @@ void TokenJobPrivate::send(TokenJob *q)
     qCDebug(lcToken) << grantName(grant) << "request to" << post.endpoint.host() << post.endpoint.path()
                      << (dpopKey.isNull() ? "" : "with a DPoP proof");
     HttpHeaders proof;
-    if (!dpopKey.isNull()) {
+    // A malformed endpoint gets no proof: the exchange reports what is wrong with it.
+    if (!dpopKey.isNull() && post.endpoint.isValid() && !post.endpoint.host().isEmpty()) {
         // RFC 9449 §4.2: htm POST, htu the token endpoint, no ath (no access token is presented);
         // the provider's last nonce, if it gave one (§8).
         const QDateTime now = context.clock ? context.clock->dateTime() : QDateTime::currentDateTimeUtc();

@@ -60,6 +60,12 @@ private Q_SLOTS:
         QCOMPARE(p.apis.value(0).endpoints.value(0).method, QByteArray("POST"));
         QCOMPARE(p.apis.value(0).endpoints.value(0).body, QByteArray("{\"name\":\"x\"}"));
         QVERIFY(!p.client.validate());
+        QVERIFY(!p.client.isDpopEnabled()); // off unless the profile says so
+
+        QJsonObject bound = json;
+        bound.insert(QStringLiteral("dpop"), true);
+        QVERIFY(DemoProfile::fromJson(bound, QString(), &error).client.isDpopEnabled());
+        QVERIFY2(!error, qPrintable(error.message()));
     }
 
     void badProfilesAreRefusedInWords()

@@ -70,6 +70,11 @@ int main(int argc, char **argv)
         }
         options.profiles.append(p);
         options.initialProfile = p.name;
+        // The same provider and API with tokens bound to this device's key (DPoP, RFC 9449).
+        DemoProfile bound = p;
+        bound.name = QStringLiteral("Local devstack, tokens bound to this device (DPoP)");
+        bound.client.setDpopEnabled(true);
+        options.profiles.append(bound);
     }
     QString profilesFile = parser.value(profiles);
     if (profilesFile.isEmpty()) {

@@ -155,6 +155,7 @@ DemoProfile DemoProfile::fromJson(const QJsonObject &json, const QString &baseDi
     const QStringList scopes = strings(json.value(QLatin1String("scopes")));
     if (!scopes.isEmpty())
         p.client.setScopes(scopes);
+    p.client.setDpopEnabled(json.value(QLatin1String("dpop")).toBool(false)); // RFC 9449
     if (json.value(QLatin1String("offlineAccess")).toBool(true) == false)
         p.client.setOfflineAccess(Keyloop::ClientConfiguration::OfflineAccess::DoNotRequest);
     QList<QPair<QString, QString>> extra;

@@ -44,6 +44,7 @@ void TokenPanel::reload()
 {
     // A copy with secrets: only lengths, hashes, scopes and times leave this function.
     m_record = m_session ? m_session->record() : Keyloop::SessionRecord();
+    m_dpopThumbprint = m_session ? m_session->dpopKey().thumbprint() : QByteArray(); // public, not secret
     if (m_record.isNull())
         m_timer->stop();
     else
@@ -68,6 +69,11 @@ void TokenPanel::tick()
         lines.append(QStringLiteral("Access token for %1").arg(resource));
         const QStringList scopes = t.scopes.isEmpty() ? m_record.scopes() : t.scopes;
         lines.append(QStringLiteral("  scopes: %1").arg(scopes.join(QLatin1Char(' '))));
+        if (t.tokenType.compare(QLatin1String("DPoP"), Qt::CaseInsensitive) == 0 && !m_dpopThumbprint.isEmpty())
+            lines.append(QStringLiteral("  type: DPoP, bound to this device's key (thumbprint %1…)")
+                             .arg(QString::fromLatin1(m_dpopThumbprint.left(12))));
+        else if (!t.tokenType.isEmpty())
+            lines.append(QStringLiteral("  type: %1").arg(t.tokenType));
         if (t.expiresAt.isValid()) {
             const qint64 left = now.secsTo(t.expiresAt);
             lines.append(left > 0 ? QStringLiteral("  expires in %1 s (%2)").arg(left).arg(t.expiresAt.toLocalTime().toString(QStringLiteral("HH:mm:ss")))

@@ -29,6 +29,7 @@ private:
     void tick();
 
     QPointer<Keyloop::Session> m_session;
+    QByteArray m_dpopThumbprint; // RFC 7638 thumbprint of the session's DPoP key, empty without one
     Keyloop::SessionRecord m_record;
     QDateTime m_lastRefresh;
     QLabel *m_label;

@@ -11,6 +11,7 @@
 
 #include "core/logging_p.h"
 #include "http/dpopauthorization_p.h"
+#include "session/dpopkeyfor_p.h"
 #include "http/credentialwaiters_p.h"
 #include "session/freshness_p.h"
 
@@ -112,20 +113,10 @@ void ClientCredentialsCredentialPrivate::requestToken()
     ClientConfiguration config = client;
     config.setClientSecret(QString::fromUtf8(secret));
     qCDebug(lcHttp) << "client credentials: token request started";
-    if (client.isDpopEnabled() && dpopKey.isNull()) {
-        // RFC 9449: a key for this credential's lifetime; its tokens are useless elsewhere.
-        DpopKey::Algorithm algorithm = DpopKey::Algorithm::ES256;
-        Error e;
-        if (DpopKey::chooseAlgorithm(provider.dpopSigningAlgValuesSupported(), &algorithm))
-            dpopKey = DpopKey::generate(algorithm, &e);
-        else
-            e = Error(Error::Code::InvalidConfiguration,
-                      QStringLiteral("DPoP is enabled, but the provider accepts neither ES256 nor EdDSA proofs "
-                                     "(dpop_signing_alg_values_supported, RFC 9449 §5.1)"));
-        if (e) {
-            finish(e);
-            return;
-        }
+    // RFC 9449: a key for this credential's lifetime, in memory; its tokens are useless elsewhere.
+    if (const Error e = ensureDpopKey(client, provider, &dpopKey)) {
+        finish(e);
+        return;
     }
     TokenJob *job = tokens->clientCredentials(provider, config, client.scopes(), resource);
     job->setDpopKey(dpopKey);

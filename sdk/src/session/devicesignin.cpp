@@ -9,7 +9,7 @@
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
-#include "session/signindpop_p.h"
+#include "session/dpopkeyfor_p.h"
 #include "session/signinidtoken_p.h"
 #include "session/signinprovider_p.h"
 #include "token/clientauthentication_p.h"
@@ -238,7 +238,7 @@ void DeviceSignInPrivate::poll()
         tokenClient = new TokenClient(nam, client.transport(), q);
         tokenClient->setClock(clock);
     }
-    if (const Error e = ensureSignInDpopKey(client, provider, &dpopKey)) {
+    if (const Error e = ensureDpopKey(client, provider, &dpopKey)) {
         finish(e);
         return;
     }

@@ -14,7 +14,7 @@
 #include <keyloop/tokenclient.h>
 
 #include "core/logging_p.h"
-#include "session/signindpop_p.h"
+#include "session/dpopkeyfor_p.h"
 #include "session/signinidtoken_p.h"
 #include "session/signinprovider_p.h"
 
@@ -156,7 +156,7 @@ void SignInPrivate::onDiscovered(const ProviderConfiguration &configuration)
     }
 
     // RFC 9449: the key is made (and the provider's algorithms checked) before any browser opens.
-    if (const Error e = ensureSignInDpopKey(client, provider, &dpopKey)) {
+    if (const Error e = ensureDpopKey(client, provider, &dpopKey)) {
         finish(e);
         return;
     }

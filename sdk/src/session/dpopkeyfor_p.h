@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The DPoP key of a sign-in (RFC 9449): one per sign-in, made before its first token request.
-// Shared by SignIn and DeviceSignIn. Private to the SDK.
+// The DPoP key of a sign-in or a client credentials credential (RFC 9449): made before the first
+// token request, in the algorithm the provider accepts. Shared by SignIn, DeviceSignIn and
+// ClientCredentialsCredential. Private to the SDK.
 #pragma once
 
 #include <keyloop/clientconfiguration.h>
@@ -15,6 +16,6 @@ namespace Keyloop {
  * accepts (§5.1: ES256 unless it lists only EdDSA). A provider that lists neither fails with
  * InvalidConfiguration; with DPoP off \a key stays null.
  */
-Error ensureSignInDpopKey(const ClientConfiguration &client, const ProviderConfiguration &provider, DpopKey *key);
+Error ensureDpopKey(const ClientConfiguration &client, const ProviderConfiguration &provider, DpopKey *key);
 
 } // namespace Keyloop

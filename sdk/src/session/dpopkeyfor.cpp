@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "session/signindpop_p.h"
+#include "session/dpopkeyfor_p.h"
 
 #include "core/logging_p.h"
 
 namespace Keyloop {
 
-Error ensureSignInDpopKey(const ClientConfiguration &client, const ProviderConfiguration &provider, DpopKey *key)
+Error ensureDpopKey(const ClientConfiguration &client, const ProviderConfiguration &provider, DpopKey *key)
 {
     if (!client.isDpopEnabled() || !key->isNull())
         return {};
@@ -17,7 +17,7 @@ Error ensureSignInDpopKey(const ClientConfiguration &client, const ProviderConfi
     Error e;
     *key = DpopKey::generate(algorithm, &e);
     if (!e)
-        qCDebug(lcToken) << "created a DPoP key for this sign-in:" << key->algorithmName();
+        qCDebug(lcToken) << "created a DPoP key:" << key->algorithmName();
     return e;
 }
 

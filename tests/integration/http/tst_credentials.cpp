@@ -325,6 +325,33 @@ private Q_SLOTS:
         QVERIFY(run(service.removeClientSecret(), &error));
     }
 
+    // RFC 9449 with the client credentials grant: the credential's own key (in memory) is proved
+    // on the token request and on every API request; the API sees a DPoP-bound token.
+    void clientCredentialsWithDpop()
+    {
+        ClientConfiguration config = serviceClient();
+        config.setDpopEnabled(true);
+        TokenClient tokens(&m_nam, config.transport());
+        ClientCredentialsCredential service(m_service, &tokens, m_provider, config, m_devstack.apiResource);
+        Error error;
+        QVERIFY(run(service.storeClientSecret(m_devstack.serviceClientSecret.toUtf8()), &error));
+        QVERIFY2(!error, qPrintable(error.toString()));
+        HttpClient http(&m_nam, config.transport());
+        QVERIFY(!http.addCredential(&service, {devstackApi("/api")}));
+        QVERIFY(m_admin->post(QStringLiteral("/counters/reset")).contains(QStringLiteral("api")));
+
+        const Outcome me = wait(http.get(QNetworkRequest(devstackApi("/api/me"))));
+        QVERIFY2(!me.error, qPrintable(me.error.toString()));
+        QCOMPARE(me.json.toObject().value(QStringLiteral("token_type")).toString(), QStringLiteral("DPoP"));
+        const QString jkt = me.json.toObject().value(QStringLiteral("jkt")).toString();
+        QVERIFY(!jkt.isEmpty());
+        QVERIFY(!wait(http.get(QNetworkRequest(devstackApi("/api/items")))).error);
+        QCOMPARE(counter("token"), 1);
+        QCOMPARE(counter("apiDpop"), 2);
+        QCOMPARE(counter("apiDpopRejected"), 0);
+        QVERIFY(run(service.removeClientSecret(), &error));
+    }
+
     void manyWaitingRequestsShareOneTokenRequest()
     {
         TokenClient tokens(&m_nam, serviceClient().transport());

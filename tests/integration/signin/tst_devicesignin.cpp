@@ -13,7 +13,10 @@
 #include <QtCore/QLoggingCategory>
 #include <QtCore/QProcess>
 #include <QtCore/QUrlQuery>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtNetwork/QNetworkAccessManager>
+#include <QtNetwork/QNetworkReply>
 #include <QtTest/QSignalSpy>
 #include <QtTest/QTest>
 
@@ -58,6 +61,7 @@ private Q_SLOTS:
     void providerWithoutTheGrantIsATypedError();
     void cancelEndsTheSignIn();
     void clientOffersTheDeviceFlowWhenNoBrowserOpens();
+    void dpopBindsTheDeviceSignInsTokens();
 
 private:
     ClientConfiguration config() const;
@@ -352,6 +356,45 @@ void tst_DeviceSignIn::clientOffersTheDeviceFlowWhenNoBrowserOpens()
     QSignalSpy signedOut(&client, &Client::signedOut);
     client.signOut();
     QVERIFY(signedOut.wait(20000));
+}
+
+// RFC 9449 with the device flow: every poll carries a proof of the sign-in's key, and the tokens
+// come back bound to it (the API reports the key's thumbprint).
+void tst_DeviceSignIn::dpopBindsTheDeviceSignInsTokens()
+{
+    ClientConfiguration c = config();
+    c.setScopes({QStringLiteral("openid"), QStringLiteral("offline_access"), QStringLiteral("api:read")});
+    c.setResources({m_devstack.apiResource});
+    c.setDpopEnabled(true);
+    DeviceSignIn signIn(c, &m_nam);
+    signIn.setAutoDelete(false);
+    QSignalSpy finished(&signIn, &Job::finished);
+    bool approved = false;
+    connect(&signIn, &DeviceSignIn::userCodeReady, this,
+            [&](const QString &code, const QUrl &uri, const QUrl &) { approved = approve(uri, code); });
+    signIn.start();
+    QVERIFY(finished.wait(60000));
+    QVERIFY(approved);
+    QVERIFY2(!signIn.error(), qPrintable(signIn.error().toString()));
+    const TokenResponse tokens = signIn.tokenResponse();
+    QCOMPARE(tokens.tokenType(), QStringLiteral("DPoP"));
+    const DpopKey key = tokens.dpopKey();
+    QVERIFY(!key.isNull());
+
+    QUrl me = m_devstack.api;
+    me.setPath(QStringLiteral("/api/me"));
+    QNetworkRequest request(me);
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.addCaCertificates(m_devstack.caCertificates());
+    request.setSslConfiguration(tls);
+    request.setRawHeader("Authorization", "DPoP " + tokens.accessToken());
+    request.setRawHeader("DPoP", key.createProof("GET", me, QDateTime::currentDateTimeUtc(), tokens.accessToken()));
+    std::unique_ptr<QNetworkReply> reply(m_nam.get(request));
+    QSignalSpy done(reply.get(), &QNetworkReply::finished);
+    QVERIFY(reply->isFinished() || done.wait(10000));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QCOMPARE(QJsonDocument::fromJson(reply->readAll()).object().value(QStringLiteral("jkt")).toString().toLatin1(),
+             key.thumbprint());
 }
 
 QTEST_MAIN(tst_DeviceSignIn)

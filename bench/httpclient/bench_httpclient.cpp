@@ -180,6 +180,34 @@ public:
         return latencies;
     }
 
+    // One GET through \a http (Keyloop's side of an overhead figure).
+    static One keyloopGet(HttpClient *http, const QUrl &api, const char *what)
+    {
+        return [http, api, what](std::function<void()> next) {
+            HttpReply *reply = http->get(QNetworkRequest(api));
+            QObject::connect(reply, &Job::finished, reply, [reply, next, what] {
+                if (reply->error())
+                    std::fprintf(stderr, "bench_httpclient: %s request failed\n", what);
+                next();
+            });
+        };
+    }
+
+    // One GET through the bare manager with a fixed Authorization header (the baseline).
+    One qnamGet(const QUrl &api, const QByteArray &authorization)
+    {
+        return [this, api, authorization](std::function<void()> next) {
+            QNetworkRequest request(api);
+            request.setRawHeader("Authorization", authorization);
+            QNetworkReply *reply = m_nam.get(request);
+            QObject::connect(reply, &QNetworkReply::finished, reply, [reply, next] {
+                reply->readAll();
+                reply->deleteLater();
+                next();
+            });
+        };
+    }
+
     void overhead(int n, int rounds)
     {
         MemoryTokenStore store(QStringLiteral("org.keyloop.bench"));
@@ -194,24 +222,8 @@ public:
         const QUrl api = url(QStringLiteral("/api/items"));
         const QByteArray authorization = "Bearer " + kToken;
 
-        const One keyloop = [&](std::function<void()> next) {
-            HttpReply *reply = http.get(QNetworkRequest(api));
-            QObject::connect(reply, &Job::finished, reply, [reply, next] {
-                if (reply->error())
-                    std::fprintf(stderr, "bench_httpclient: keyloop request failed\n");
-                next();
-            });
-        };
-        const One qnam = [&](std::function<void()> next) {
-            QNetworkRequest request(api);
-            request.setRawHeader("Authorization", authorization);
-            QNetworkReply *reply = m_nam.get(request);
-            QObject::connect(reply, &QNetworkReply::finished, reply, [reply, next] {
-                reply->readAll();
-                reply->deleteLater();
-                next();
-            });
-        };
+        const One keyloop = keyloopGet(&http, api, "keyloop");
+        const One qnam = qnamGet(api, authorization);
         const One networkAuth = [&](std::function<void()> next) {
             QNetworkReply *reply = peer.get(api);
             QObject::connect(reply, &QNetworkReply::finished, reply, [reply, next] {
@@ -247,24 +259,8 @@ public:
             std::fprintf(stderr, "bench_httpclient: addCredential failed\n");
         const QUrl api = url(QStringLiteral("/api/items"));
         const QByteArray authorization = "Bearer " + kToken;
-        const One keyloop = [&](std::function<void()> next) {
-            HttpReply *reply = http.get(QNetworkRequest(api));
-            QObject::connect(reply, &Job::finished, reply, [reply, next] {
-                if (reply->error())
-                    std::fprintf(stderr, "bench_httpclient: keyloop DPoP request failed\n");
-                next();
-            });
-        };
-        const One qnam = [&](std::function<void()> next) {
-            QNetworkRequest request(api);
-            request.setRawHeader("Authorization", authorization);
-            QNetworkReply *reply = m_nam.get(request);
-            QObject::connect(reply, &QNetworkReply::finished, reply, [reply, next] {
-                reply->readAll();
-                reply->deleteLater();
-                next();
-            });
-        };
+        const One keyloop = keyloopGet(&http, api, "keyloop DPoP");
+        const One qnam = qnamGet(api, authorization);
         alternating(50, {keyloop, qnam});
         std::vector<double> k, q;
         for (int round = 0; round < rounds; ++round) {

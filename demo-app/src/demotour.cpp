@@ -121,7 +121,51 @@ void DemoTour::signInWithDeviceCode()
                 return m_window->client()->state() == Client::State::SignInRequired;
             }, [this] {
                 show(QStringLiteral("signed out again"));
-                finish(0, QStringLiteral("every step worked"));
+                signInBoundToTheDevice();
+            });
+        });
+    });
+}
+
+// RFC 9449: the same provider and API with a profile that binds the tokens to a key made for the
+// session (kept with it in the keychain); every API call carries a proof. Only when the window
+// has such a profile (the devstack's second one).
+void DemoTour::signInBoundToTheDevice()
+{
+    const QList<DemoProfile> profiles = m_window->profiles();
+    int bound = -1;
+    for (int i = 0; i < profiles.size() && bound < 0; ++i) {
+        if (profiles.at(i).client.isDpopEnabled() && profiles.at(i).missing().isEmpty())
+            bound = i;
+    }
+    if (bound < 0)
+        return finish(0, QStringLiteral("every step worked"));
+    m_window->useProfile(bound);
+    waitFor(QStringLiteral("the DPoP profile"), 30000, [this] {
+        const Client *c = m_window->client();
+        return (c && (c->state() == Client::State::SignInRequired || c->state() == Client::State::SignedIn))
+            || !m_window->banner()->isHidden();
+    }, [this] {
+        if (!m_window->banner()->isHidden())
+            return finish(1, QStringLiteral("the DPoP profile shows an error"));
+        std::printf("[demo] signing in again, with tokens bound to this device's key (DPoP)…\n");
+        std::fflush(stdout);
+        if (m_window->client()->state() != Client::State::SignedIn)
+            click(QStringLiteral("signInButton"));
+        waitFor(QStringLiteral("the DPoP sign-in"), 120000, [this] {
+            return m_window->client()->state() == Client::State::SignedIn || !m_window->banner()->isHidden();
+        }, [this] {
+            if (!m_window->banner()->isHidden())
+                return finish(1, QStringLiteral("the DPoP sign-in failed"));
+            callApi(0, [this] {
+                show(QStringLiteral("signed in with DPoP: the API saw a proof of this device's key"));
+                click(QStringLiteral("signOutButton"));
+                waitFor(QStringLiteral("sign-out"), 30000, [this] {
+                    return m_window->client()->state() == Client::State::SignInRequired;
+                }, [this] {
+                    show(QStringLiteral("signed out (the key was deleted with the session)"));
+                    finish(0, QStringLiteral("every step worked"));
+                });
             });
         });
     });

@@ -45,6 +45,7 @@ private:
     void finish(int code, const QString &why);
     void afterRestore();
     void signInWithDeviceCode();
+    void signInBoundToTheDevice();
     void callApi(int endpoint, std::function<void()> then);
 
     MainWindow *m_window;

@@ -61,6 +61,8 @@ public:
 
     /// Starts using profile \a index: a new Keyloop::Client, restored from the keychain.
     void useProfile(int index);
+    /// The profiles the window offers.
+    QList<DemoProfile> profiles() const { return m_options.profiles; }
 
 Q_SIGNALS:
     void pageChanged(const QString &page);

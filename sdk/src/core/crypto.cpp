@@ -28,6 +28,36 @@ QByteArray randomToken(int bytes)
     return base64UrlEncode(randomBytes(bytes));
 }
 
+const EVP_MD *fetchedDigest(int hashSize)
+{
+    static const EVP_MD *sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    static const EVP_MD *sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
+    static const EVP_MD *sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
+    switch (hashSize) {
+    case 32: return sha256;
+    case 48: return sha384;
+    case 64: return sha512;
+    default: return nullptr;
+    }
+}
+
+namespace {
+struct MdCtx
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ~MdCtx() { EVP_MD_CTX_free(ctx); }
+};
+} // namespace
+
+EVP_MD_CTX *threadDigestContext()
+{
+    // Reset before every use: reset frees the previous EVP_PKEY_CTX, so a context never carries
+    // one key's state into another operation.
+    thread_local MdCtx holder;
+    EVP_MD_CTX_reset(holder.ctx);
+    return holder.ctx;
+}
+
 static QByteArray digest(const EVP_MD *md, QByteArrayView data)
 {
     unsigned char out[EVP_MAX_MD_SIZE];
@@ -37,9 +67,9 @@ static QByteArray digest(const EVP_MD *md, QByteArrayView data)
     return QByteArray(reinterpret_cast<const char *>(out), int(len));
 }
 
-QByteArray sha256(QByteArrayView data) { return digest(EVP_sha256(), data); }
-QByteArray sha384(QByteArrayView data) { return digest(EVP_sha384(), data); }
-QByteArray sha512(QByteArrayView data) { return digest(EVP_sha512(), data); }
+QByteArray sha256(QByteArrayView data) { return digest(fetchedDigest(32), data); }
+QByteArray sha384(QByteArrayView data) { return digest(fetchedDigest(48), data); }
+QByteArray sha512(QByteArrayView data) { return digest(fetchedDigest(64), data); }
 
 bool constantTimeEquals(QByteArrayView a, QByteArrayView b)
 {

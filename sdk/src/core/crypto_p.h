@@ -7,7 +7,19 @@
 
 #include <optional>
 
+typedef struct evp_md_st EVP_MD;
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+
 namespace Keyloop::Crypto {
+
+/// SHA-256/384/512 by digest size in bytes (32, 48, 64), fetched from the provider once:
+/// EVP_sha256() & co. would trigger an implicit fetch on every use. nullptr for other sizes.
+const EVP_MD *fetchedDigest(int hashSize);
+
+/// This thread's EVP_MD_CTX, reset (so it carries no key's state from an earlier use): one
+/// allocation per thread instead of one per signature or verification. Do not keep it across
+/// calls that may use it too.
+EVP_MD_CTX *threadDigestContext();
 
 /// \a size bytes from OpenSSL's CSPRNG (RAND_bytes). Aborts the process if the CSPRNG
 /// fails: continuing with predictable state/nonce/verifier values would be worse.

@@ -25,7 +25,6 @@ namespace {
 
 struct PkeyDeleter { void operator()(EVP_PKEY *p) const { EVP_PKEY_free(p); } };
 struct PkeyCtxDeleter { void operator()(EVP_PKEY_CTX *p) const { EVP_PKEY_CTX_free(p); } };
-struct MdCtxDeleter { void operator()(EVP_MD_CTX *p) const { EVP_MD_CTX_free(p); } };
 struct BnDeleter { void operator()(BIGNUM *p) const { BN_clear_free(p); } };
 struct BldDeleter { void operator()(OSSL_PARAM_BLD *p) const { OSSL_PARAM_BLD_free(p); } };
 struct ParamDeleter { void operator()(OSSL_PARAM *p) const { OSSL_PARAM_free(p); } };
@@ -162,17 +161,16 @@ bool DpopKeyPrivate::finish(Error *error)
 
 QByteArray DpopKeyPrivate::sign(QByteArrayView input) const
 {
-    std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
+    EVP_MD_CTX *ctx = Crypto::threadDigestContext();
     const bool ec = algorithm == DpopKey::Algorithm::ES256;
     // Ed25519 hashes internally (RFC 8032): no digest is named.
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, ec ? EVP_sha256() : nullptr, nullptr, pkey.get()) != 1)
+    if (!ctx || EVP_DigestSignInit(ctx, nullptr, ec ? Crypto::fetchedDigest(32) : nullptr, nullptr, pkey.get()) != 1)
         return {};
-    size_t len = 0;
-    const auto *in = reinterpret_cast<const unsigned char *>(input.data());
-    if (EVP_DigestSign(ctx.get(), nullptr, &len, in, size_t(input.size())) != 1)
-        return {};
+    // The largest signature: a DER ECDSA P-256 signature is at most 72 bytes, Ed25519's 64.
+    size_t len = 80;
     QByteArray sig(qsizetype(len), Qt::Uninitialized);
-    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(sig.data()), &len, in, size_t(input.size())) != 1)
+    const auto *in = reinterpret_cast<const unsigned char *>(input.data());
+    if (EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len, in, size_t(input.size())) != 1)
         return {};
     sig.truncate(qsizetype(len));
     if (!ec)
@@ -335,9 +333,7 @@ QByteArray DpopKey::createProof(const QByteArray &method, const QUrl &url, const
         return {};
     // §4.2: htu is the target URI without query and fragment. A fully encoded URL has no
     // quote, backslash or control character: it needs no JSON escaping.
-    const QByteArray htu = url.adjusted(QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo)
-                               .toString(QUrl::FullyEncoded)
-                               .toUtf8();
+    const QByteArray htu = url.toEncoded(QUrl::RemoveQuery | QUrl::RemoveFragment | QUrl::RemoveUserInfo);
     if (htu.contains('"') || htu.contains('\\'))
         return {};
     QByteArray payload;

@@ -256,34 +256,9 @@ QJsonObject JwsCompact::header() const
 
 namespace {
 
-const EVP_MD *fetchedDigest(int hashSize)
-{
-    // Fetched once: EVP_sha256() & co. would trigger an implicit provider fetch on every init.
-    static const EVP_MD *sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    static const EVP_MD *sha384 = EVP_MD_fetch(nullptr, "SHA384", nullptr);
-    static const EVP_MD *sha512 = EVP_MD_fetch(nullptr, "SHA512", nullptr);
-    switch (hashSize) {
-    case 32: return sha256;
-    case 48: return sha384;
-    case 64: return sha512;
-    default: return nullptr;
-    }
-}
+using Crypto::fetchedDigest;
 
-struct MdCtx
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    ~MdCtx() { EVP_MD_CTX_free(ctx); }
-};
-
-// One EVP_MD_CTX per thread, reset before every use (reset frees the previous EVP_PKEY_CTX,
-// so a context never carries one key's state into another verification).
-EVP_MD_CTX *threadContext()
-{
-    thread_local MdCtx holder;
-    EVP_MD_CTX_reset(holder.ctx);
-    return holder.ctx;
-}
+EVP_MD_CTX *threadContext() { return Crypto::threadDigestContext(); }
 
 // Leaves no OpenSSL errors behind on this thread, and builds the Error only if asked.
 bool invalidSignature(Error *error, const char *what)

@@ -132,6 +132,20 @@ class tst_DpopDevstack : public QObject
         return ok && answer.value(QStringLiteral("requireNonce")).toBool() == on;
     }
 
+    // A restarted app's HTTP side: a credential (no proactive refresh) and a client for the API.
+    struct Restarted
+    {
+        Restarted(tst_DpopDevstack *test, Session *session)
+            : credential(session, test->m_devstack.apiResource), http(&test->m_nam, test->client().transport())
+        {
+            credential.setProactiveRefreshEnabled(false);
+            ready = !http.addCredential(&credential, {test->api("/api")});
+        }
+        SessionCredential credential;
+        HttpClient http;
+        bool ready = false;
+    };
+
     std::unique_ptr<Session> restoredSession()
     {
         auto session = std::make_unique<Session>(client(), m_provider, m_store.get(), &m_nam);
@@ -240,18 +254,16 @@ private Q_SLOTS:
         QVERIFY(setRequireNonce(true));
         std::unique_ptr<Session> restarted = restoredSession();
         QVERIFY(restarted);
-        SessionCredential credential(restarted.get(), m_devstack.apiResource);
-        credential.setProactiveRefreshEnabled(false);
-        HttpClient http(&m_nam, client().transport());
-        QVERIFY(!http.addCredential(&credential, {api("/api")}));
+        Restarted app(this, restarted.get());
+        QVERIFY(app.ready);
         waitForExpiry();
-        const Outcome me = wait(http.get(QNetworkRequest(api("/api/me"))));
+        const Outcome me = wait(app.http.get(QNetworkRequest(api("/api/me"))));
         QVERIFY2(!me.error, qPrintable(me.error.toString()));
         QCOMPARE(counter("refresh"), 2); // the refresh, then the same one with the provider's nonce
         QCOMPARE(counter("apiDpopNonceChallenges"), 1);
         QCOMPARE(counter("apiDpop"), 1);
         // Each server's nonce is remembered: the next requests need no second challenge.
-        QVERIFY(!wait(http.get(QNetworkRequest(api("/api/items")))).error);
+        QVERIFY(!wait(app.http.get(QNetworkRequest(api("/api/items")))).error);
         QCOMPARE(counter("apiDpopNonceChallenges"), 1);
         QCOMPARE(counter("apiDpop"), 2);
     }
@@ -345,12 +357,10 @@ private Q_SLOTS:
         std::unique_ptr<Session> restarted = restoredSession();
         QVERIFY(restarted);
         QCOMPARE(restarted->dpopKey().thumbprint(), thumbprint);
-        SessionCredential credential(restarted.get(), m_devstack.apiResource);
-        credential.setProactiveRefreshEnabled(false);
-        HttpClient http(&m_nam, client().transport());
-        QVERIFY(!http.addCredential(&credential, {api("/api")}));
+        Restarted app(this, restarted.get());
+        QVERIFY(app.ready);
         waitForExpiry();
-        const Outcome me = wait(http.get(QNetworkRequest(api("/api/me"))));
+        const Outcome me = wait(app.http.get(QNetworkRequest(api("/api/me"))));
         QVERIFY2(!me.error, qPrintable(me.error.toString()));
         QCOMPARE(counter("refresh"), 1);
         QCOMPARE(me.json.value(QStringLiteral("jkt")).toString().toLatin1(), thumbprint);

@@ -312,6 +312,21 @@ void Session::freshAccessToken(const QString &resource, QObject *context, TokenC
     d->pump();
 }
 
+void Session::accessTokenValidFor(const QString &resource, std::chrono::milliseconds minValidity, QObject *context,
+                                  TokenCallback callback)
+{
+    SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback),
+                             std::max(minValidity, std::chrono::milliseconds(0))};
+    d->maybeRetrySave();
+    const SessionAccessToken token = d->record.accessToken(resource);
+    if (d->signedIn && Freshness::isFresh(token, d->now(), d->leadFor(w))) {
+        SessionPrivate::deliver(w, token.token, Error());
+        return;
+    }
+    d->waiting[resource].append(w);
+    d->pump();
+}
+
 void Session::freshIdToken(QObject *context, IdTokenCallback callback)
 {
     SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback)};

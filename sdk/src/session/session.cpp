@@ -11,6 +11,7 @@
 
 #include "core/logging_p.h"
 #include "session/freshness_p.h"
+#include "session/providercache_p.h"
 #include "session/session_p.h"
 
 
@@ -158,6 +159,10 @@ void SessionPrivate::adoptRestored(const SessionRecord &r)
 {
     record = r;
     rememberStored(r);
+    // The keys remembered with the session, while fresh: a refreshed ID token is then verified
+    // without fetching the JWKS (an unknown kid still refetches once, rate-limited).
+    if (ProviderCache::seedKeys(r.providerCache(), provider, jwks()))
+        qCDebug(lcSession) << "provider keys restored from the session";
     signedIn = true;
     stored = true;
     pendingSave = false;

@@ -6,6 +6,7 @@
 #include <keyloop/tokenstore.h>
 
 #include "core/logging_p.h"
+#include "session/providercache_p.h"
 
 #include <QtCore/QTimer>
 
@@ -36,7 +37,11 @@ void SessionPrivate::writeStore(const SessionRecord &r, int attempt, std::functi
         then(Error(Error::Code::StorageUnavailable, QStringLiteral("no token store")));
         return;
     }
-    TokenStoreJob *job = store->write(key(), r);
+    // The provider cache goes along with every save (not secret): a restarted app then fetches
+    // neither the discovery document nor the keys while they are fresh.
+    SessionRecord stamped = r;
+    stamped.setProviderCache(ProviderCache::encode(provider, jwks()));
+    TokenStoreJob *job = store->write(key(), stamped);
     QObject::connect(job, &Job::finished, q, [this, r, attempt, then, job] {
         const Error e = job->error();
         if (!e || attempt + 1 >= kSaveAttempts || e.code() == Error::Code::StorageUnavailable) {

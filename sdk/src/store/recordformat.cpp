@@ -139,6 +139,8 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
         main.insert(QStringLiteral("grant_id"), QString::fromLatin1(record.grantId()));
     if (!record.providerMetadata().isEmpty())
         main.insert(QStringLiteral("provider"), record.providerMetadata());
+    if (!record.providerCache().isEmpty()) // optional, no version bump: older readers ignore it
+        main.insert(QStringLiteral("provider_cache"), record.providerCache());
     main.insert(QStringLiteral("updated_at"), toMs(record.updatedAt()));
     items.append({mainKey, QJsonDocument(main).toJson(QJsonDocument::Compact)});
 
@@ -237,6 +239,8 @@ Error decodeMain(const QByteArray &data, SessionRecord *record, MainInfo *info)
     if (!provider.isUndefined() && !provider.isObject())
         return corrupt(QStringLiteral("provider is not an object"));
     r.setProviderMetadata(provider.toObject());
+    // Only a cache: one that is not an object is dropped, never a reason to lose the session.
+    r.setProviderCache(o.value(QStringLiteral("provider_cache")).toObject());
 
     qint64 ms = 0;
     if (!optMs(o, QStringLiteral("updated_at"), &ms))

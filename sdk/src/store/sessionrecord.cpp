@@ -28,6 +28,7 @@ public:
     QJsonObject appData;
     QByteArray grantId;
     QJsonObject providerMetadata;
+    QJsonObject providerCache;
     QDateTime updatedAt;
 };
 
@@ -98,6 +99,8 @@ QByteArray SessionRecord::grantId() const { return d->grantId; }
 void SessionRecord::setGrantId(const QByteArray &grantId) { d->grantId = grantId; }
 QJsonObject SessionRecord::providerMetadata() const { return d->providerMetadata; }
 void SessionRecord::setProviderMetadata(const QJsonObject &metadata) { d->providerMetadata = metadata; }
+QJsonObject SessionRecord::providerCache() const { return d->providerCache; }
+void SessionRecord::setProviderCache(const QJsonObject &cache) { d->providerCache = cache; }
 QDateTime SessionRecord::updatedAt() const { return d->updatedAt; }
 void SessionRecord::setUpdatedAt(const QDateTime &when) { d->updatedAt = when.toUTC(); }
 
@@ -111,6 +114,7 @@ bool SessionRecord::operator==(const SessionRecord &other) const
         && d->idToken == other.d->idToken && d->originalClaims == other.d->originalClaims
         && d->scopes == other.d->scopes && d->resources == other.d->resources && d->appData == other.d->appData
         && d->grantId == other.d->grantId && d->providerMetadata == other.d->providerMetadata
+        && d->providerCache == other.d->providerCache
         && d->updatedAt == other.d->updatedAt;
 }
 

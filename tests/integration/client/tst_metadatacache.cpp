@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The provider's discovery document and keys remembered with the session (issue 16), observed
 // from the devstack's side (its /counters): a restarted app fetches neither while they are fresh
-// — not even to verify a refreshed ID token — and a token signed with a key the remembered set
-// lacks (after POST /rotate-keys) fetches the JWKS exactly once.
+// (not even to verify a refreshed ID token), discovers again once the document is stale, and a
+// token signed with a key the remembered set lacks (after POST /rotate-keys) fetches the JWKS
+// exactly once.
 #include <keyloop/browserlauncher.h>
 #include <keyloop/client.h>
 #include <keyloop/session.h>
@@ -149,6 +150,25 @@ private Q_SLOTS:
         QVERIFY(!refreshWithIdToken(third->session()));
         QCOMPARE(admin.counter(QStringLiteral("discovery")), before.value(QStringLiteral("discovery")).toInt());
         QCOMPARE(admin.counter(QStringLiteral("jwks")), before.value(QStringLiteral("jwks")).toInt());
+    }
+
+    void aRestartAfterTheDiscoveryDocumentWentStaleDiscoversAgain()
+    {
+        // oidc-provider sends no caching headers: the document is fresh for the default hour.
+        Admin admin(m_devstack.admin);
+        QVERIFY(firstRun());
+        const int discoveries = admin.counter(QStringLiteral("discovery"));
+        m_clock.offset = std::chrono::minutes(59);
+        {
+            auto client = newClient();
+            QVERIFY(signInOrRestore(client.get(), false));
+            QCOMPARE(admin.counter(QStringLiteral("discovery")), discoveries);
+        }
+        m_clock.offset = std::chrono::minutes(61);
+        auto client = newClient();
+        QVERIFY(signInOrRestore(client.get(), false));
+        QCOMPARE(admin.counter(QStringLiteral("discovery")), discoveries + 1);
+        QVERIFY(client->isSignedIn());
     }
 
     void anUnknownKidAfterKeyRotationFetchesTheKeysOnce()

@@ -148,7 +148,7 @@ void proactive(Keyloop::SessionCredential *api)
 {
     //! [proactive]
     Keyloop::RefreshSchedule schedule;
-    schedule.setJitterFraction(0.5);                            // refresh in the first half of the lead window
+    schedule.setJitterFraction(0.5);                            // only the last half of the window: fewer refreshes, less spread
     schedule.setInitialBackoff(std::chrono::seconds(2));        // then 2 s, 4 s, 8 s … (with jitter)
     schedule.setMaximumBackoff(std::chrono::minutes(5));
     api->setRefreshSchedule(schedule);

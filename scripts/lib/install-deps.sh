@@ -40,6 +40,7 @@ KEYLOOP_TEST_PACKAGES=("${KEYLOOP_BUILD_PACKAGES[@]}" gnome-keyring libsecret-to
     git jq  # tst_cli runs the curl and git recipes of docs/cli.md (jq in one of them, git credential fill)
     qt6-declarative-dev qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript  # QML binding test of Keyloop::Client
     qt6-networkauth-dev  # qt6-networkauth-dev: benchmark-only peer (bench_httpclient), never the SDK or tests
+    gnuplot-nox  # ./scripts/bench plots the fleet simulation's series (bench/fleet/plot.gp); never the SDK or tests
     zbar-tools  # zbarimg decodes the QR codes back in the qrcode_* tests
     doxygen)  # the API reference and its ctest api_reference (scripts/docs)
 

@@ -43,8 +43,10 @@ class TokenClient;
  * - **Cached and single-flight.** A fresh token costs no I/O. When there is none (or it is
  *   within the lead time of its expiry, the rule Session uses), one token request serves every
  *   waiting request.
- * - **Refreshed before expiry** in the background, at a time drawn by refreshSchedule() in the
- *   lead window (jitter, backoff after transient failures, Retry-After honoured) — but only
+ * - **Refreshed before expiry** in the background, at a time drawn by refreshSchedule() from
+ *   the second half of the token's lifetime, before the lead time (jitter, backoff after
+ *   transient failures, Retry-After honoured), so that a fleet of services does not refresh in
+ *   step — but only
  *   while the token is used: an idle credential makes no requests.
  * - reject() (a 401) drops the token only if it is still the current one.
  * - Errors: NotFound (no secret provisioned), the keychain's (StorageUnavailable, StorageFailed),

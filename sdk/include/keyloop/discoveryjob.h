@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <keyloop/clock.h>
 #include <keyloop/error.h>
 #include <keyloop/global.h>
 #include <keyloop/job.h>
@@ -32,6 +33,10 @@ class DiscoveryJobPrivate;
  * error is final, the fallback is not tried). Network failures (TLS, timeout, refused) are
  * final too. Redirects are never followed.
  *
+ * The document's freshness (RFC 9111: `Cache-Control: max-age`, else `Expires`, else 1 hour;
+ * bounded to [5 min, 24 h]) becomes the configuration's ProviderConfiguration::expiresAt(), so
+ * that a copy remembered with a session (Session) is used without a fetch while it is fresh.
+ *
  * A Job: start() queues the work, finished() comes exactly once, then the job deletes itself
  * unless setAutoDelete(false); cancel() stops it.
  * \code
@@ -54,8 +59,14 @@ public:
 
     /// The issuer given to the constructor.
     QUrl issuer() const;
-    /// The validated configuration; null until finished without error.
+    /// The validated configuration; null until finished without error. Its expiresAt() says
+    /// until when the document is fresh.
     ProviderConfiguration configuration() const;
+
+    /// The clock for expiresAt() (not owned). Default Clock::system().
+    const Clock *clock() const;
+    /// Sets clock(); nullptr: Clock::system(). Before start().
+    void setClock(const Clock *clock);
 protected:
     void doStart() override;
     void doCancel() override;

@@ -6,6 +6,7 @@
 #include <keyloop/jsonwebkeyset.h>
 #include <keyloop/transportoptions.h>
 
+#include <QtCore/QDateTime>
 #include <QtCore/QObject>
 #include <QtCore/QUrl>
 
@@ -71,6 +72,14 @@ public:
     /// Called once, queued, with the answer of keys() or refreshForUnknownKey().
     using KeysCallback = std::function<void(const KeysResult &result)>;
 
+    /// A cached set as it can be kept elsewhere (Session remembers it with the stored session,
+    /// not secret): the JWKS document as fetched, and when it stops being fresh.
+    struct CachedSet
+    {
+        QByteArray document; ///< the JWKS document (JSON), as the jwks_uri served it
+        QDateTime expiresAt; ///< when the set stops being fresh (UTC)
+    };
+
     /// Fetches with HTTPS GET through \a nam (not owned) under \a options.
     JwksCache(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent = nullptr);
     /// Fetches through \a fetcher (tests, or an app's own transport).
@@ -107,6 +116,16 @@ public:
 
     /// The cached set if present and fresh.
     std::optional<JsonWebKeySet> cachedKeys(const QUrl &jwksUri) const;
+    /// The cached set of \a jwksUri as fetched, if present and fresh (for keeping it elsewhere).
+    std::optional<CachedSet> cachedSet(const QUrl &jwksUri) const;
+    /*!
+     * Seeds the cache for \a jwksUri with a set kept elsewhere (cachedSet() of an earlier run),
+     * so that a restarted app verifies tokens without fetching the keys. Ignored (returns false)
+     * when the set has expired, expires later than maximumLifetime() from now (a tampered copy
+     * cannot pin keys), does not parse, or the cache already holds a set as fresh. A kid the set
+     * lacks still triggers refreshForUnknownKey()'s one rate-limited refetch.
+     */
+    bool insertCachedSet(const QUrl &jwksUri, const CachedSet &set);
     /// Number of fetches started since construction (diagnostics, tests).
     int fetchCount() const;
     /// Forgets every cached set (in-flight fetches still complete).

@@ -6,6 +6,7 @@
 #include <keyloop/transportoptions.h>
 
 #include <QtCore/QByteArrayView>
+#include <QtCore/QDateTime>
 #include <QtCore/QMetaType>
 #include <QtCore/QSharedDataPointer>
 #include <QtCore/QStringList>
@@ -172,7 +173,20 @@ public:
     /// `openid`. (For a configuration set by hand, set those members.)
     bool isOpenIdProvider() const;
 
-    /// True when every member is equal.
+    /*!
+     * Until when this copy of a discovered document is fresh (RFC 9111 §4.2: the discovery
+     * response's `Cache-Control: max-age`, else `Expires`, else 1 hour; bounded to
+     * [5 min, 24 h]), set by DiscoveryJob and remembered with a session, so that a restarted
+     * app uses it without discovery while it is fresh. Invalid for a configuration set by hand
+     * (never stale). Not part of the document (toJson()) and not compared by operator==().
+     */
+    QDateTime expiresAt() const;
+    /// Sets expiresAt().
+    void setExpiresAt(const QDateTime &expiresAt);
+    /// True when expiresAt() is valid and not after \a now.
+    bool isStale(const QDateTime &now) const;
+
+    /// True when every member of the document is equal (expiresAt() is not compared).
     bool operator==(const ProviderConfiguration &other) const;
     /// The opposite of operator==().
     bool operator!=(const ProviderConfiguration &other) const { return !(*this == other); }

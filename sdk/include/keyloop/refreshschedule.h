@@ -20,16 +20,29 @@ class RefreshSchedulePrivate;
  * that it can be tested, tuned and reused. next() has no side effects and reads no clock and no
  * random source: both are passed in.
  *
- * - **A fresh token** (no failure so far): a time drawn uniformly from the first
- *   jitterFraction() of the refresh window. The window is the one Session uses: it starts when
- *   the token has no more than the lead time left, the lead time being capped at half the
- *   token's lifetime (Session::refreshLeadTime()). So with the default 60 s lead time and
- *   fraction 0.5, an hour-long token is refreshed between 60 s and 30 s before it expires; a
- *   2-second token between 1 s and 0.5 s before.
+ * The **refresh window** of a token ends when the session stops handing it out: when no more
+ * than the lead time is left, the lead time being capped at half the token's lifetime
+ * (Session::refreshLeadTime()). It starts at half the lifetime: SessionCredential refreshes
+ * early with Session::accessTokenValidFor(), which never refreshes a token with more than half
+ * of its lifetime left.
+ *
+ * - **A fresh token** (no failure so far): a time drawn uniformly from the last jitterFraction()
+ *   of the window. With the defaults (fraction 1, 60 s lead time) an hour-long token is
+ *   refreshed between 30 minutes and 60 s before it expires; a 2-second token 1 s before. The
+ *   window is this wide so that a fleet that got its tokens at the same instant (a mass start at
+ *   9 a.m., the end of an outage) stops refreshing in step within a few token lifetimes
+ *   (docs/fleet-refresh.md); the price is that tokens are used for about 3/4 of
+ *   their lifetime on average, not all of it. Without an issue time the lifetime is unknown and
+ *   the window is the lead time before the lead time.
  * - **After a failure** (a transient one: network, 5xx, 429): exponential backoff with "equal
- *   jitter" — the n-th retry waits between half and all of min(maximumBackoff(),
- *   initialBackoff() × 2^(n−1)) — and never less than the server's Retry-After
- *   (RFC 9110 §10.2.3).
+ *   jitter" — the n-th retry waits between half and all of a step of
+ *   min(maximumBackoff(), initialBackoff() × 2^(n−1)). A Retry-After (RFC 9110 §10.2.3) is a
+ *   floor: the steps then start at twice it and their cap is at least twice it, so the first
+ *   retry comes between Retry-After and twice that, the next between twice and four times, …
+ *   — a fleet that heard the same Retry-After does not come back in one second. While the
+ *   token's refresh window has not ended, the retry is drawn from after the backoff's floor up
+ *   to the window's end instead: the token is still good, and clients that an outage held back
+ *   are spread over their windows when it ends.
  *
  * \code
  * const Keyloop::RefreshSchedule schedule;
@@ -40,7 +53,7 @@ class RefreshSchedulePrivate;
 class KEYLOOP_EXPORT RefreshSchedule
 {
 public:
-    /// The defaults: jitter fraction 0.5, backoff from 2 s up to 5 minutes.
+    /// The defaults: jitter fraction 1, backoff from 2 s up to 5 minutes.
     RefreshSchedule();
     /// Copies are cheap: they share the data (implicit sharing). A moved-from object may only
     /// be assigned to or destroyed.
@@ -52,8 +65,9 @@ public:
     ///@}
     ~RefreshSchedule();
 
-    /// The share of the refresh window the refresh time is drawn from, in [0, 1]. Default 0.5:
-    /// a token is always refreshed with at least half of the lead time left.
+    /// The share of the refresh window the refresh time is drawn from, counted back from the
+    /// window's end, in [0, 1]. Default 1: the whole window. 0: no jitter, every token is
+    /// refreshed when the session would stop handing it out.
     double jitterFraction() const;
     /// Sets jitterFraction(), clamped to [0, 1] (NaN: 0).
     void setJitterFraction(double fraction);

@@ -253,6 +253,29 @@ public:
     void freshAccessToken(const QString &resource, QObject *context, TokenCallback callback);
 
     /*!
+     * Like freshAccessToken(), but the token must have more than \a minValidity left instead of
+     * refreshLeadTime() (whichever is longer; capped, like the lead time, at half the token's
+     * lifetime): a token with less left is refreshed first (RFC 6749 §6). For a caller that
+     * needs its token to last (a long upload), and for the background refresh of
+     * SessionCredential, which refreshes a token that is still fresh at a random point of the
+     * second half of its lifetime (RefreshSchedule) so that a fleet of clients started together
+     * does not refresh together.
+     *
+     * It is the same refresh: one at a time per account, shared with the freshAccessToken()
+     * callers waiting for \a resource, under the cross-process lock, with the store re-read
+     * first — a token another process refreshed meanwhile that has more than \a minValidity
+     * left is handed out without a request. Errors, and the callback contract: those of
+     * freshAccessToken().
+     *
+     * \code
+     * // At least 10 minutes left, for a long upload:
+     * session->accessTokenValidFor(resource, std::chrono::minutes(10), this, [](const QByteArray &token, const Keyloop::Error &e) { ... });
+     * \endcode
+     */
+    void accessTokenValidFor(const QString &resource, std::chrono::milliseconds minValidity, QObject *context,
+                             TokenCallback callback);
+
+    /*!
      * Calls \a callback on \a context with a fresh ID token (OIDC Core §2: the raw JWS, whose
      * `aud` holds the client id), refreshing first when needed — for a program that hands the ID
      * token itself to a relying service, such as the Kubernetes API server's OIDC authenticator

@@ -31,8 +31,9 @@ class SessionCredentialPrivate;
  * - reject() (a 401 from the API) calls Session::invalidateAccessToken(): the token is dropped
  *   only if it is still the current one, so the next authorize() refreshes.
  * - **Proactive refresh** (on by default): a timer refreshes the token in the background
- *   shortly before it goes stale, at a time drawn by refreshSchedule() (jitter, and backoff
- *   with jitter after transient failures; Retry-After is honoured), so that requests rarely
+ *   before it goes stale, at a time drawn by refreshSchedule() from the second half of its
+ *   lifetime (jitter, and backoff with jitter after transient failures; Retry-After is
+ *   honoured) through Session::accessTokenValidFor(), so that requests rarely
  *   wait for a refresh. Freshness is still checked at each use: the timer is an optimisation,
  *   never a promise. It uses the session's Clock (Session::setClock()) and lead time; after a
  *   refresh that says the user must sign in again it stops until the session's tokens change.

@@ -174,6 +174,19 @@ public:
     /// Sets dpopKey().
     void setDpopKey(const QJsonObject &privateJwk);
 
+    /*!
+     * How fresh the remembered provider metadata is, and the provider's keys: written by Session
+     * with each save, read at restore, so that a restarted app fetches neither the discovery
+     * document nor the JWKS while they are fresh (RFC 9111 §4.2, bounded to [5 min, 24 h]). Not
+     * secret. Members, all optional: `discovery_expires_at` (ms since the epoch, UTC:
+     * ProviderConfiguration::expiresAt()), `jwks_uri`, `jwks` (the JWKS document as fetched)
+     * and `jwks_expires_at` (ms; JwksCache::CachedSet). Empty for sessions stored before it
+     * existed (main item member `provider_cache`; readers that do not know it ignore it).
+     */
+    QJsonObject providerCache() const;
+    /// Sets providerCache().
+    void setProviderCache(const QJsonObject &cache);
+
     /// When the record was last written (UTC).
     QDateTime updatedAt() const;
     /// Sets updatedAt().

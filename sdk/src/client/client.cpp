@@ -19,6 +19,7 @@
 
 #include "client/userclaims_p.h"
 #include "core/logging_p.h"
+#include "session/providercache_p.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QJsonDocument>
@@ -293,9 +294,12 @@ void ClientPrivate::onRecordRead(const SessionRecord &record)
         const ProviderConfiguration parsed = ProviderConfiguration::fromJson(
             QJsonDocument(record.providerMetadata()).toJson(QJsonDocument::Compact), configuration.issuer(),
             configuration.transport(), &parseError);
-        if (!parseError)
+        if (!parseError) {
             remembered = parsed;
-        else
+            // Fresh until the discovery response's caching said (bounded); a session stored
+            // before that was remembered has no expiry and is used as it is.
+            remembered.setExpiresAt(ProviderCache::discoveryExpiresAt(record.providerCache()));
+        } else
             qCDebug(lcSession) << "client: the remembered provider metadata is unusable; discovering:" << parseError.code();
     }
     const auto restoreWith = [this, record](Session *s) {
@@ -330,12 +334,20 @@ void ClientPrivate::startSession(const ProviderConfiguration &known, std::functi
         s->setJwksCache(jwksCache());
         then(s);
     };
-    if (!known.isNull()) {
+    if (!known.isNull() && !known.isStale(clock->dateTime())) {
         create(known);
         return;
     }
+    // Nothing remembered, or the remembered document is stale (RFC 9111 §4.2): discover again —
+    // but a remembered copy is still better than no session when discovery fails.
     auto *discovery = new DiscoveryJob(networkAccessManager(), configuration.issuer(), configuration.transport(), q);
-    QObject::connect(discovery, &Job::finished, q, [this, discovery, create] {
+    discovery->setClock(clock);
+    QObject::connect(discovery, &Job::finished, q, [this, discovery, create, known] {
+        if (const Error e = discovery->error(); e && !known.isNull()) {
+            qCDebug(lcSession) << "client: discovery failed; using the remembered provider metadata:" << e.code();
+            create(known);
+            return;
+        }
         if (const Error e = discovery->error()) {
             fail(e, Client::State::Idle);
             if (e.isTransient())

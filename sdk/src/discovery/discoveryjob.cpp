@@ -4,6 +4,7 @@
 #include "core/logging_p.h"
 
 #include "network/httpexchange_p.h"
+#include "network/httpfreshness_p.h"
 
 #include <QtCore/QMetaObject>
 #include <QtCore/QPointer>
@@ -24,6 +25,7 @@ public:
     QPointer<QNetworkAccessManager> nam;
     QUrl issuer;
     TransportOptions options;
+    const Clock *clock = Clock::system();
     ProviderConfiguration configuration;
     Error firstError;
     QList<QUrl> candidates;
@@ -131,6 +133,19 @@ void DiscoveryJobPrivate::onExchangeFinished(HttpExchange *ex)
                     .setHttpStatus(status);
         } else {
             configuration = ProviderConfiguration::fromJson(ex->body(), issuer, options, &e);
+            if (!e) {
+                // RFC 9111 §4.2, bounded (network/httpfreshness_p.h). no-store: fresh for no time,
+                // so a remembered copy is used only when discovery fails.
+                bool noStore = false;
+                const auto now = clock->now();
+                const std::chrono::seconds lifetime = HttpFreshness::lifetime(
+                    ex->rawHeader(QByteArrayLiteral("Cache-Control")), ex->rawHeader(QByteArrayLiteral("Expires")), now,
+                    HttpFreshness::kDefaultLifetime, HttpFreshness::kMinimumLifetime, HttpFreshness::kMaximumLifetime,
+                    &noStore);
+                const qint64 nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+                configuration.setExpiresAt(QDateTime::fromMSecsSinceEpoch(
+                    nowMs + (noStore ? 0 : std::chrono::duration_cast<std::chrono::milliseconds>(lifetime).count()), Qt::UTC));
+            }
         }
     }
     if (e && allowsFallback(e) && !candidates.isEmpty()) {
@@ -171,6 +186,8 @@ void DiscoveryJob::doCancel()
 }
 
 QUrl DiscoveryJob::issuer() const { return d->issuer; }
+const Clock *DiscoveryJob::clock() const { return d->clock; }
+void DiscoveryJob::setClock(const Clock *clock) { d->clock = clock ? clock : Clock::system(); }
 ProviderConfiguration DiscoveryJob::configuration() const { return d->configuration; }
 
 } // namespace Keyloop

@@ -33,6 +33,7 @@ public:
     QStringList dpopSigningAlgValuesSupported;
     bool issParameterSupported = false;
     bool requirePushedAuthorizationRequests = false;
+    QDateTime expiresAt; // not part of the document: not compared
 
     bool operator==(const ProviderConfigurationPrivate &o) const
     {
@@ -296,6 +297,10 @@ bool ProviderConfiguration::isOpenIdProvider() const
     return !d->jwksUri.isEmpty()
         && (!d->idTokenSigningAlgValuesSupported.isEmpty() || d->scopesSupported.contains(QLatin1String("openid")));
 }
+
+QDateTime ProviderConfiguration::expiresAt() const { return d->expiresAt; }
+void ProviderConfiguration::setExpiresAt(const QDateTime &expiresAt) { d->expiresAt = expiresAt.toUTC(); }
+bool ProviderConfiguration::isStale(const QDateTime &now) const { return d->expiresAt.isValid() && d->expiresAt <= now; }
 
 bool ProviderConfiguration::operator==(const ProviderConfiguration &other) const
 {

@@ -100,7 +100,11 @@ void SessionCredentialPrivate::onTimer()
     qCDebug(lcHttp) << "background refresh due";
     refreshing = true;
     sinceAttempt.start();
-    session->freshAccessToken(resource, q, [this](const QByteArray &, const Error &error) {
+    // The schedule refreshes early, while the session still hands the token out: ask for a
+    // token that outlasts the one held (a token another process refreshed meanwhile does).
+    const SessionAccessToken token = session->record().accessToken(resource);
+    const std::chrono::milliseconds validity(token.expiresAt.isValid() ? std::max<qint64>(0, next.msecsTo(token.expiresAt)) : 0);
+    session->accessTokenValidFor(resource, validity, q, [this](const QByteArray &, const Error &error) {
         refreshing = false;
         onBackgroundResult(error);
     });

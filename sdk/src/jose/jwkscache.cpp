@@ -4,6 +4,7 @@
 #include "core/logging_p.h"
 
 #include "network/httpexchange_p.h"
+#include "network/httpfreshness_p.h"
 
 #include <QtCore/QDateTime>
 #include <QtCore/QHash>
@@ -26,6 +27,7 @@ struct Waiter
 struct Entry
 {
     std::optional<JsonWebKeySet> keys;
+    QByteArray document; ///< the JWKS document the keys were parsed from (cachedSet())
     std::chrono::system_clock::time_point expiresAt{};
     std::optional<std::chrono::system_clock::time_point> lastRefetch; ///< last refetch for an unknown kid
     bool fetching = false;
@@ -41,9 +43,9 @@ public:
     JwksCache::Fetcher fetcher;
     const Clock *clock = Clock::system();
     std::chrono::seconds minRefetch{30};
-    std::chrono::seconds defaultLifetime{3600};
-    std::chrono::seconds minLifetime{300};
-    std::chrono::seconds maxLifetime{86400};
+    std::chrono::seconds defaultLifetime = HttpFreshness::kDefaultLifetime;
+    std::chrono::seconds minLifetime = HttpFreshness::kMinimumLifetime;
+    std::chrono::seconds maxLifetime = HttpFreshness::kMaximumLifetime;
     QHash<QUrl, Entry> entries;
     int fetchCount = 0;
 
@@ -58,7 +60,6 @@ public:
 
     void startFetch(const QUrl &uri);
     void onFetched(const QUrl &uri, const JwksCache::FetchResult &result);
-    std::chrono::seconds lifetimeOf(const JwksCache::FetchResult &result, bool *noStore) const;
 };
 
 JwksCache::JwksCache(QNetworkAccessManager *nam, const TransportOptions &options, QObject *parent)
@@ -113,8 +114,41 @@ int JwksCache::fetchCount() const { return d->fetchCount; }
 
 void JwksCache::clear()
 {
-    for (Entry &entry : d->entries)
+    for (Entry &entry : d->entries) {
         entry.keys.reset();
+        entry.document.clear();
+    }
+}
+
+std::optional<JwksCache::CachedSet> JwksCache::cachedSet(const QUrl &jwksUri) const
+{
+    const auto it = d->entries.constFind(jwksUri);
+    if (it == d->entries.cend() || !it->keys || it->document.isEmpty() || d->clock->now() >= it->expiresAt)
+        return std::nullopt;
+    const qint64 ms = std::chrono::duration_cast<std::chrono::milliseconds>(it->expiresAt.time_since_epoch()).count();
+    return CachedSet{it->document, QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)};
+}
+
+bool JwksCache::insertCachedSet(const QUrl &jwksUri, const CachedSet &set)
+{
+    if (!set.expiresAt.isValid())
+        return false;
+    const auto now = d->clock->now();
+    const auto expiresAt = std::chrono::system_clock::time_point(std::chrono::milliseconds(set.expiresAt.toMSecsSinceEpoch()));
+    // Never beyond what a fetch now could give it: a tampered or future-dated record cannot pin keys.
+    if (expiresAt <= now || expiresAt > now + std::max(d->minLifetime, d->maxLifetime))
+        return false;
+    Entry &entry = d->entries[jwksUri];
+    if (entry.keys && entry.expiresAt >= expiresAt)
+        return false; // what the cache holds is as fresh or fresher
+    std::optional<JsonWebKeySet> keys = JsonWebKeySet::fromJson(set.document);
+    if (!keys)
+        return false;
+    entry.keys = *keys;
+    entry.document = set.document;
+    entry.expiresAt = expiresAt;
+    qCDebug(lcJose) << "JWKS seeded from a remembered copy:" << keys->size() << "usable keys";
+    return true;
 }
 
 std::optional<JsonWebKeySet> JwksCache::cachedKeys(const QUrl &jwksUri) const
@@ -172,39 +206,6 @@ void JwksCachePrivate::startFetch(const QUrl &uri)
     });
 }
 
-std::chrono::seconds JwksCachePrivate::lifetimeOf(const JwksCache::FetchResult &result, bool *noStore) const
-{
-    // RFC 9111 §5.2.2: response directives; §4.2.1: max-age wins over Expires.
-    std::optional<qint64> seconds;
-    *noStore = false;
-    const QList<QByteArray> directives = result.cacheControl.split(',');
-    for (const QByteArray &raw : directives) {
-        const QByteArray directive = raw.trimmed().toLower();
-        if (directive == "no-store") {
-            *noStore = true;
-        } else if (directive == "no-cache") {
-            seconds = 0; // we cannot revalidate: treat as stale at once (then bounded below)
-        } else if (directive.startsWith("max-age=") && !seconds) {
-            bool ok = false;
-            const qint64 v = directive.mid(8).toLongLong(&ok);
-            if (ok && v >= 0)
-                seconds = v;
-        }
-    }
-    if (!seconds && !result.expires.isEmpty()) {
-        // RFC 9110 §5.6.7 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-        const QDateTime expires = QDateTime::fromString(QString::fromLatin1(result.expires.trimmed()), Qt::RFC2822Date);
-        if (expires.isValid()) {
-            const qint64 nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch()).count();
-            seconds = std::max<qint64>(0, (expires.toMSecsSinceEpoch() - nowMs) / 1000);
-        } else {
-            seconds = 0; // RFC 9111 §5.3: an invalid Expires means already expired
-        }
-    }
-    const qint64 value = seconds.value_or(defaultLifetime.count());
-    return std::chrono::seconds(std::clamp<qint64>(value, minLifetime.count(), std::max(minLifetime, maxLifetime).count()));
-}
-
 void JwksCachePrivate::onFetched(const QUrl &uri, const JwksCache::FetchResult &result)
 {
     Entry &entry = entries[uri];
@@ -224,11 +225,14 @@ void JwksCachePrivate::onFetched(const QUrl &uri, const JwksCache::FetchResult &
         } else {
             answer.keys = *set;
             bool noStore = false;
-            const std::chrono::seconds lifetime = lifetimeOf(result, &noStore);
+            const std::chrono::seconds lifetime = HttpFreshness::lifetime(
+                result.cacheControl, result.expires, clock->now(), defaultLifetime, minLifetime, maxLifetime, &noStore);
             if (noStore) {
                 entry.keys.reset();
+                entry.document.clear();
             } else {
                 entry.keys = *set;
+                entry.document = result.body;
                 entry.expiresAt = clock->now() + lifetime;
             }
             qCDebug(lcJose) << "JWKS fetched:" << set->size() << "usable keys," << set->skippedKeyCount() << "skipped";

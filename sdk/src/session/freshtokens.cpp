@@ -30,9 +30,18 @@ bool SessionPrivate::isIdTokenFresh() const
     return signedIn && Freshness::isIdTokenFresh(record.idToken(), now(), leadTime);
 }
 
+// The longest lead time the callers waiting for \a resource ask for (accessTokenValidFor()).
+std::chrono::milliseconds SessionPrivate::leadFor(const QString &resource) const
+{
+    std::chrono::milliseconds lead = leadTime;
+    for (const Waiter &w : waiting.value(resource))
+        lead = std::max(lead, leadFor(w));
+    return lead;
+}
+
 bool SessionPrivate::isSatisfied(const OperationPtr &op) const
 {
-    return Freshness::isFresh(record.accessToken(op->resource), now(), leadTime)
+    return Freshness::isFresh(record.accessToken(op->resource), now(), leadFor(op->resource))
         && (!op->wantsIdToken || isIdTokenFresh());
 }
 
@@ -59,13 +68,19 @@ void SessionPrivate::pump()
     const QDateTime t = now();
     for (auto it = waiting.begin(); it != waiting.end();) {
         const SessionAccessToken token = record.accessToken(it.key());
-        if (signedIn && Freshness::isFresh(token, t, leadTime)) {
-            for (const Waiter &w : std::as_const(it.value()))
-                deliver(w, token.token, Error());
-            it = waiting.erase(it);
-        } else {
-            ++it;
+        QList<Waiter> &list = it.value();
+        for (auto w = list.begin(); w != list.end();) {
+            if (signedIn && Freshness::isFresh(token, t, leadFor(*w))) {
+                deliver(*w, token.token, Error());
+                w = list.erase(w);
+            } else {
+                ++w;
+            }
         }
+        if (list.isEmpty())
+            it = waiting.erase(it);
+        else
+            ++it;
     }
     if (!idTokenWaiting.isEmpty() && isIdTokenFresh()) {
         for (const Waiter &w : std::exchange(idTokenWaiting, {}))

@@ -11,6 +11,7 @@
 
 #include "core/logging_p.h"
 #include "session/freshness_p.h"
+#include "session/providercache_p.h"
 #include "session/session_p.h"
 
 
@@ -181,6 +182,10 @@ void SessionPrivate::adoptRestored(const SessionRecord &r)
 {
     record = r;
     rememberStored(r);
+    // The keys remembered with the session, while fresh: a refreshed ID token is then verified
+    // without fetching the JWKS (an unknown kid still refetches once, rate-limited).
+    if (ProviderCache::seedKeys(r.providerCache(), provider, jwks()))
+        qCDebug(lcSession) << "provider keys restored from the session";
     signedIn = true;
     stored = true;
     pendingSave = false;
@@ -334,6 +339,21 @@ void Session::freshAccessToken(const QString &resource, QObject *context, TokenC
     // Fast path: a fresh token costs no I/O, only a queued call.
     const SessionAccessToken token = d->record.accessToken(resource);
     if (d->signedIn && Freshness::isFresh(token, d->now(), d->leadTime)) {
+        SessionPrivate::deliver(w, token.token, Error());
+        return;
+    }
+    d->waiting[resource].append(w);
+    d->pump();
+}
+
+void Session::accessTokenValidFor(const QString &resource, std::chrono::milliseconds minValidity, QObject *context,
+                                  TokenCallback callback)
+{
+    SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback),
+                             std::max(minValidity, std::chrono::milliseconds(0))};
+    d->maybeRetrySave();
+    const SessionAccessToken token = d->record.accessToken(resource);
+    if (d->signedIn && Freshness::isFresh(token, d->now(), d->leadFor(w))) {
         SessionPrivate::deliver(w, token.token, Error());
         return;
     }

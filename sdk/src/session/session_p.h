@@ -54,6 +54,8 @@ public:
     {
         QPointer<QObject> context;
         Session::TokenCallback callback;
+        // Session::accessTokenValidFor(): more than this must be left (else the lead time).
+        std::chrono::milliseconds minValidity{0};
     };
 
     Session *q;
@@ -199,6 +201,8 @@ public:
     // The refresh need not run (any more): the token it is for is fresh, and the ID token too
     // when freshIdToken() callers wait for it (e.g. after adopting another process's refresh).
     bool isSatisfied(const OperationPtr &op) const;
+    std::chrono::milliseconds leadFor(const Waiter &w) const { return std::max<std::chrono::milliseconds>(leadTime, w.minValidity); }
+    std::chrono::milliseconds leadFor(const QString &resource) const;
     bool isIdTokenFresh() const;
     void maybeRetrySave();
 

@@ -6,7 +6,9 @@
 #include <keyloop/tokenstore.h>
 
 #include "core/logging_p.h"
+#include "session/providercache_p.h"
 
+#include <QtCore/QJsonDocument>
 #include <QtCore/QTimer>
 
 namespace Keyloop {
@@ -36,7 +38,14 @@ void SessionPrivate::writeStore(const SessionRecord &r, int attempt, std::functi
         then(Error(Error::Code::StorageUnavailable, QStringLiteral("no token store")));
         return;
     }
-    TokenStoreJob *job = store->write(key(), r);
+    // The provider's metadata and its cache go along with every save (not secret): a restarted
+    // app then fetches neither the discovery document nor the keys while they are fresh — and the
+    // document is always the one its expiry belongs to (a restore may have discovered anew).
+    SessionRecord stamped = r;
+    if (!provider.isNull())
+        stamped.setProviderMetadata(QJsonDocument::fromJson(provider.toJson()).object());
+    stamped.setProviderCache(ProviderCache::encode(provider, jwks()));
+    TokenStoreJob *job = store->write(key(), stamped);
     QObject::connect(job, &Job::finished, q, [this, r, attempt, then, job] {
         const Error e = job->error();
         if (!e || attempt + 1 >= kSaveAttempts || e.code() == Error::Code::StorageUnavailable) {

@@ -143,6 +143,8 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
     // to it (RFC 9449 §5).
     if (!record.dpopKey().isEmpty())
         main.insert(QStringLiteral("dpop_key"), record.dpopKey());
+    if (!record.providerCache().isEmpty()) // optional, no version bump: older readers ignore it
+        main.insert(QStringLiteral("provider_cache"), record.providerCache());
     main.insert(QStringLiteral("updated_at"), toMs(record.updatedAt()));
     items.append({mainKey, QJsonDocument(main).toJson(QJsonDocument::Compact)});
 
@@ -241,6 +243,8 @@ Error decodeMain(const QByteArray &data, SessionRecord *record, MainInfo *info)
     if (!provider.isUndefined() && !provider.isObject())
         return corrupt(QStringLiteral("provider is not an object"));
     r.setProviderMetadata(provider.toObject());
+    // Only a cache: one that is not an object is dropped, never a reason to lose the session.
+    r.setProviderCache(o.value(QStringLiteral("provider_cache")).toObject());
 
     const QJsonValue dpopKey = o.value(QStringLiteral("dpop_key")); // since version 4
     if (!dpopKey.isUndefined() && !dpopKey.isObject())

@@ -29,6 +29,7 @@ public:
     QByteArray grantId;
     QJsonObject providerMetadata;
     QJsonObject dpopKey;
+    QJsonObject providerCache;
     QDateTime updatedAt;
 };
 
@@ -101,6 +102,8 @@ QJsonObject SessionRecord::providerMetadata() const { return d->providerMetadata
 void SessionRecord::setProviderMetadata(const QJsonObject &metadata) { d->providerMetadata = metadata; }
 QJsonObject SessionRecord::dpopKey() const { return d->dpopKey; }
 void SessionRecord::setDpopKey(const QJsonObject &privateJwk) { d->dpopKey = privateJwk; }
+QJsonObject SessionRecord::providerCache() const { return d->providerCache; }
+void SessionRecord::setProviderCache(const QJsonObject &cache) { d->providerCache = cache; }
 QDateTime SessionRecord::updatedAt() const { return d->updatedAt; }
 void SessionRecord::setUpdatedAt(const QDateTime &when) { d->updatedAt = when.toUTC(); }
 
@@ -114,7 +117,8 @@ bool SessionRecord::operator==(const SessionRecord &other) const
         && d->idToken == other.d->idToken && d->originalClaims == other.d->originalClaims
         && d->scopes == other.d->scopes && d->resources == other.d->resources && d->appData == other.d->appData
         && d->grantId == other.d->grantId && d->providerMetadata == other.d->providerMetadata
-        && d->dpopKey == other.d->dpopKey && d->updatedAt == other.d->updatedAt;
+        && d->dpopKey == other.d->dpopKey && d->providerCache == other.d->providerCache
+        && d->updatedAt == other.d->updatedAt;
 }
 
 QDebug operator<<(QDebug debug, const SessionAccessToken &token)

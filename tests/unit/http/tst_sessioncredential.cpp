@@ -350,9 +350,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<double>("random");
         QTest::addColumn<int>("beforeExpiryMs");
-        QTest::newRow("earliest") << 0.0 << 30000; // lead 60 s capped at half of 60 s
-        QTest::newRow("middle") << 0.5 << 22500;
-        QTest::newRow("latest") << 1.0 << 15000;
+        // A 60 s token with a 10 s lead time: the window is [30 s, 50 s] after issue.
+        QTest::newRow("earliest: half the lifetime") << 0.0 << 30000;
+        QTest::newRow("middle") << 0.5 << 20000;
+        QTest::newRow("latest: the lead time") << 1.0 << 10000;
     }
     void theScheduleUsesTheInjectedClockAndRandomSource()
     {
@@ -360,6 +361,7 @@ private Q_SLOTS:
         QFETCH(int, beforeExpiryMs);
         QScopedPointer<Session> session(restoredSession(60s));
         QVERIFY(session);
+        session->setRefreshLeadTime(10s);
         SessionCredential credential(session.get(), kResource);
         QVERIFY(credential.isProactiveRefreshEnabled());
         credential.setRandomSource([random] { return random; });
@@ -420,7 +422,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(tokenRequests(), 3, 5000); // succeeds
         QTRY_VERIFY(session->record().accessToken(kResource).token == "at-1");
         // Rescheduled when the credential's own (queued) callback comes: the backoff is over.
-        QTRY_COMPARE(credential.nextRefresh(), session->record().accessToken(kResource).expiresAt.addSecs(-15)); // random 1.0: the latest point
+        QTRY_COMPARE(credential.nextRefresh(), session->record().accessToken(kResource).expiresAt.addSecs(-30)); // random 1.0: the window's end (lead capped at 30 s)
     }
 
     void aBackgroundRetryWaitsForRetryAfter()
@@ -433,23 +435,59 @@ private Q_SLOTS:
         credential.setRandomSource([] { return 0.5; });
         QSignalSpy failed(&credential, &SessionCredential::backgroundRefreshFailed);
         QVERIFY(failed.wait(5000));
-        QCOMPARE(m_clock.dateTime().msecsTo(credential.nextRefresh()), qint64(20000));
+        // Drawn from [20 s, 40 s] (random 0.5), never before Retry-After: a fleet that heard the
+        // same Retry-After does not come back in the same second.
+        QCOMPARE(m_clock.dateTime().msecsTo(credential.nextRefresh()), qint64(30000));
     }
 
-    void backgroundRefreshStopsWhenSignInIsRequired()
+    void aTokenStillHandedOutIsRefreshedEarlyInTheBackground()
     {
-        QScopedPointer<Session> session(restoredSession(2s));
+        // A 60 s token, lead time 10 s: the session hands it out until 50 s, but the schedule
+        // (random 0) refreshes it at 30 s, when it is still fresh — not merely looks at it.
+        QScopedPointer<Session> session(restoredSession(60s));
         QVERIFY(session);
-        m_clock.advance(1500ms);
-        m_tokenAnswers = {httpResponse(400, "{\"error\":\"invalid_grant\"}")};
+        session->setRefreshLeadTime(10s);
+        m_clock.advance(30s);
         SessionCredential credential(session.get(), kResource);
-        QSignalSpy failed(&credential, &SessionCredential::backgroundRefreshFailed);
-        QSignalSpy signInRequired(session.get(), &Session::signInRequired);
-        QVERIFY(failed.wait(5000));
-        QCOMPARE(failed.first().first().value<Error>().code(), Error::Code::SignInRequired);
-        QCOMPARE(signInRequired.count(), 1);
-        QVERIFY(!credential.nextRefresh().isValid());
-        QVERIFY(!failed.wait(500));
+        credential.setRandomSource([] { return 0.0; });
+        QCOMPARE(credential.nextRefresh(), m_clock.dateTime()); // due now
+        QSignalSpy changed(session.get(), &Session::tokensChanged);
+        QVERIFY(changed.wait(5000));
+        QCOMPARE(tokenRequests(), 1);
+        QVERIFY(session->record().accessToken(kResource).token == "at-1");
+        // The next one is planned for the new token; nothing else is asked for meanwhile.
+        QTRY_COMPARE(credential.nextRefresh(), session->record().accessToken(kResource).expiresAt.addSecs(-30));
+        QVERIFY(!changed.wait(300));
+        QCOMPARE(tokenRequests(), 1);
+    }
+
+    void aCallerCanAskForATokenThatLasts()
+    {
+        // Session::accessTokenValidFor() on a 60 s token with a 5 s lead time.
+        QScopedPointer<Session> session(restoredSession(60s));
+        QVERIFY(session);
+        session->setRefreshLeadTime(5s);
+        QByteArray token;
+        Error error;
+        bool called = false;
+        const auto ask = [&](std::chrono::milliseconds validity) {
+            called = false;
+            session->accessTokenValidFor(kResource, validity, this, [&](const QByteArray &t, const Error &e) {
+                token = t;
+                error = e;
+                called = true;
+            });
+            return QTest::qWaitFor([&] { return called; }, 5000) && !error;
+        };
+        m_clock.advance(20s); // 40 s left
+        QVERIFY(ask(15s));
+        QVERIFY(token == "at-0");
+        QVERIFY(ask(45s)); // capped at half the lifetime (30 s), like the lead time
+        QVERIFY(token == "at-0");
+        QCOMPARE(tokenRequests(), 0);
+        m_clock.advance(15s); // 25 s left: fresh for the lead time, not for 28 s
+        QVERIFY(ask(28s));
+        QVERIFY(token == "at-1");
         QCOMPARE(tokenRequests(), 1);
     }
 };

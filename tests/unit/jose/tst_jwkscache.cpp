@@ -249,6 +249,82 @@ private Q_SLOTS:
         QCOMPARE(p.fetches, 2);
     }
 
+    // A set kept elsewhere (with a stored session) and seeded into a new cache — a restarted
+    // app — is used without a fetch until it expires; an unknown kid still refetches once.
+    void aRememberedSetIsUsedWithoutAFetchWhileFresh()
+    {
+        FakeProvider p;
+        p.body = jwks({publicJwk(m_old.get(), s("old"))});
+        p.cacheControl = "max-age=7200";
+        std::optional<JwksCache::CachedSet> kept;
+        {
+            JwksCache first(p.fetcher());
+            first.setClock(&m_clock);
+            QVERIFY(!first.cachedSet(kJwksUri));
+            QCOMPARE(fetchKeys(&first).keys.size(), 1);
+            kept = first.cachedSet(kJwksUri);
+            QVERIFY(kept);
+            QVERIFY(kept->document == p.body);
+            QCOMPARE(kept->expiresAt, QDateTime::fromSecsSinceEpoch(kNow + 7200, Qt::UTC));
+        }
+        QCOMPARE(p.fetches, 1);
+        m_clock.advance(std::chrono::seconds(3600));
+        JwksCache restarted(p.fetcher());
+        restarted.setClock(&m_clock);
+        QVERIFY(restarted.insertCachedSet(kJwksUri, *kept));
+        QCOMPARE(runJob(&restarted, idToken(m_old.get(), s("old"))).code(), Error::Code::NoError);
+        QCOMPARE(p.fetches, 1);
+        // The provider rotated meanwhile: one refetch for the unknown kid, then cached.
+        p.body = jwks({publicJwk(m_old.get(), s("old")), publicJwk(m_new.get(), s("new"))});
+        bool refetched = false;
+        QCOMPARE(runJob(&restarted, idToken(m_new.get(), s("new")), &refetched).code(), Error::Code::NoError);
+        QVERIFY(refetched);
+        QCOMPARE(p.fetches, 2);
+        QCOMPARE(runJob(&restarted, idToken(m_new.get(), s("new"))).code(), Error::Code::NoError);
+        QCOMPARE(p.fetches, 2);
+    }
+
+    void aRememberedSetIsRefusedWhenStaleBrokenOrTooLongLived_data()
+    {
+        QTest::addColumn<QByteArray>("document");
+        QTest::addColumn<qint64>("expiresIn"); // seconds from now
+        QTest::addColumn<bool>("accepted");
+        const QByteArray good = R"({"keys":[]})";
+        QTest::newRow("fresh") << good << qint64(600) << true;
+        QTest::newRow("24 h: the longest a fetch gives") << good << qint64(86400) << true;
+        QTest::newRow("expired") << good << qint64(0) << false;
+        QTest::newRow("beyond 24 h: a tampered copy cannot pin keys") << good << qint64(86401) << false;
+        QTest::newRow("not a JWKS") << QByteArray("{\"keys\":") << qint64(600) << false;
+    }
+    void aRememberedSetIsRefusedWhenStaleBrokenOrTooLongLived()
+    {
+        QFETCH(QByteArray, document);
+        QFETCH(qint64, expiresIn);
+        QFETCH(bool, accepted);
+        FakeProvider p;
+        JwksCache cache(p.fetcher());
+        cache.setClock(&m_clock);
+        const JwksCache::CachedSet set{document, QDateTime::fromSecsSinceEpoch(kNow + expiresIn, Qt::UTC)};
+        QCOMPARE(cache.insertCachedSet(kJwksUri, set), accepted);
+        QCOMPARE(bool(cache.cachedKeys(kJwksUri)), accepted);
+        QVERIFY(!cache.insertCachedSet(kJwksUri, JwksCache::CachedSet{document, QDateTime()}));
+    }
+
+    void aRememberedSetNeverReplacesAFresherOne()
+    {
+        FakeProvider p;
+        p.body = jwks({publicJwk(m_new.get(), s("new"))});
+        p.cacheControl = "max-age=7200";
+        JwksCache cache(p.fetcher());
+        cache.setClock(&m_clock);
+        QCOMPARE(fetchKeys(&cache).keys.size(), 1);
+        const QByteArray older = jwks({publicJwk(m_old.get(), s("old"))});
+        QVERIFY(!cache.insertCachedSet(kJwksUri, {older, QDateTime::fromSecsSinceEpoch(kNow + 600, Qt::UTC)}));
+        QVERIFY(cache.cachedKeys(kJwksUri)->containsKeyId(s("new")));
+        QVERIFY(cache.insertCachedSet(kJwksUri, {older, QDateTime::fromSecsSinceEpoch(kNow + 8000, Qt::UTC)}));
+        QVERIFY(cache.cachedKeys(kJwksUri)->containsKeyId(s("old")));
+    }
+
     void unknownKidForever()
     {
         FakeProvider p;

@@ -13,6 +13,17 @@ using namespace KeyloopTest;
 
 namespace {
 
+const qint64 kNow = 1700000000;
+
+class FixedClock : public Clock
+{
+public:
+    std::chrono::system_clock::time_point now() const override
+    {
+        return std::chrono::system_clock::time_point(std::chrono::seconds(kNow));
+    }
+};
+
 QByteArray document(const QString &issuer)
 {
     return QJsonDocument(QJsonObject{
@@ -73,6 +84,60 @@ private Q_SLOTS:
         QVERIFY2(!outcome->error, qPrintable(outcome->error.toString()));
         QCOMPARE(outcome->configuration.tokenEndpoint(), QUrl(issuer + QStringLiteral("/token")));
         QCOMPARE(server.requests().size(), 1);
+    }
+
+    // The document's freshness (kept with a session: a restart uses it without discovery):
+    // RFC 9111 caching headers, bounded to [5 min, 24 h]; 1 h without them.
+    void freshnessFollowsTheCachingHeadersWithinBounds_data()
+    {
+        QTest::addColumn<QByteArray>("cacheControl");
+        QTest::addColumn<QByteArray>("expires");
+        QTest::addColumn<qint64>("freshForSeconds");
+        const QDateTime now = QDateTime::fromSecsSinceEpoch(kNow, Qt::UTC);
+        QTest::newRow("no headers: 1 h") << QByteArray() << QByteArray() << qint64(3600);
+        QTest::newRow("max-age 7200") << QByteArray("public, max-age=7200") << QByteArray() << qint64(7200);
+        QTest::newRow("max-age 10: at least 5 min") << QByteArray("max-age=10") << QByteArray() << qint64(300);
+        QTest::newRow("max-age 1 year: at most 24 h") << QByteArray("max-age=31536000") << QByteArray() << qint64(86400);
+        QTest::newRow("no-cache: 5 min") << QByteArray("no-cache") << QByteArray() << qint64(300);
+        QTest::newRow("Expires in 2 h") << QByteArray() << now.addSecs(7200).toString(Qt::RFC2822Date).toLatin1() << qint64(7200);
+        QTest::newRow("max-age wins over Expires") << QByteArray("max-age=1800")
+                                                   << now.addSecs(7200).toString(Qt::RFC2822Date).toLatin1() << qint64(1800);
+        QTest::newRow("invalid Expires: 5 min") << QByteArray() << QByteArray("soon") << qint64(300);
+        QTest::newRow("no-store: stale at once") << QByteArray("no-store") << QByteArray() << qint64(0);
+    }
+    void freshnessFollowsTheCachingHeadersWithinBounds()
+    {
+        QFETCH(QByteArray, cacheControl);
+        QFETCH(QByteArray, expires);
+        QFETCH(qint64, freshForSeconds);
+        TestHttpServer server;
+        QVERIFY(server.listen());
+        const QString issuer = server.url(QStringLiteral("/tenant"));
+        server.setHandler([issuer, cacheControl, expires](const HttpRequest &) {
+            HttpResponse response{200, document(issuer), {{"Content-Type", "application/json"}}, false, false};
+            if (!cacheControl.isEmpty())
+                response.headers.append({"Cache-Control", cacheControl});
+            if (!expires.isEmpty())
+                response.headers.append({"Expires", expires});
+            return response;
+        });
+        QNetworkAccessManager nam;
+        FixedClock clock;
+        auto *job = new DiscoveryJob(&nam, QUrl(issuer), loopbackOptions());
+        job->setClock(&clock);
+        QCOMPARE(job->clock(), &clock);
+        auto outcome = run(job);
+        QTRY_VERIFY(outcome->done);
+        QVERIFY2(!outcome->error, qPrintable(outcome->error.toString()));
+        const QDateTime now = QDateTime::fromSecsSinceEpoch(kNow, Qt::UTC);
+        QCOMPARE(outcome->configuration.expiresAt(), now.addSecs(freshForSeconds));
+        QCOMPARE(outcome->configuration.isStale(now), freshForSeconds == 0);
+        QVERIFY(outcome->configuration.isStale(now.addSecs(freshForSeconds)));
+        // Not part of the document: a copy without it compares equal.
+        ProviderConfiguration copy = outcome->configuration;
+        copy.setExpiresAt(QDateTime());
+        QVERIFY(copy == outcome->configuration);
+        QVERIFY(!copy.isStale(now.addYears(10))); // set by hand: never stale
     }
 
     void trailingSlashIssuerIsAppendedCorrectly()

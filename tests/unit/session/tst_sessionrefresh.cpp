@@ -1138,6 +1138,48 @@ private Q_SLOTS:
         QVERIFY(s->record().refreshToken() == "rt-other");
     }
 
+    // accessTokenValidFor(): an early refresh (SessionCredential's) that finds, under the lock,
+    // a token another process refreshed meanwhile with enough left takes it without a request;
+    // a caller content with the lead time is not held up by it.
+    void anEarlyRefreshTakesATokenAnotherProcessRefreshedMeanwhile()
+    {
+        Session *s = newSession();
+        QVERIFY(signIn(s));
+        s->setRefreshLeadTime(5s);
+        const SessionRecord mine = stored(s).second;
+        m_clock.advance(35s); // 25 s left: fresh for the lead time, not for 28 s
+        SessionRecord other = mine;
+        other.setRefreshToken("rt-other");
+        SessionAccessToken token;
+        token.token = "at-other";
+        token.issuedAt = m_clock.dateTime();
+        token.expiresAt = m_clock.dateTime().addSecs(60);
+        other.setAccessToken(QString(), token);
+        TokenStoreJob *write = m_store->write(s->storeKey(), other);
+        QSignalSpy written(write, &Job::finished);
+        write->start();
+        QVERIFY(written.wait(5000));
+
+        Result early, plain;
+        QObject context;
+        s->accessTokenValidFor(QString(), 28s, &context, [&early](const QByteArray &t, const Error &e) {
+            early.token = t;
+            early.error = e;
+            early.called = true;
+        });
+        s->freshAccessToken(QString(), &context, [&plain](const QByteArray &t, const Error &e) {
+            plain.token = t;
+            plain.error = e;
+            plain.called = true;
+        });
+        QTRY_VERIFY(early.called && plain.called);
+        QVERIFY(!early.error && !plain.error);
+        QVERIFY(plain.token == "at-0"); // handed out at once: fresh for the lead time
+        QVERIFY(early.token == "at-other");
+        QCOMPARE(m_server->count("/token"), 0);
+        QVERIFY(s->record().refreshToken() == "rt-other");
+    }
+
     // ---- ID tokens returned by a refresh (OIDC Core §12.2) -----------------------------
 
     void absentIdTokenKeepsTheOriginal()

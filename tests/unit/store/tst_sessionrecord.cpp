@@ -225,6 +225,34 @@ private Q_SLOTS:
         QVERIFY(back == r);
     }
 
+    // The provider cache (discovery expiry, the JWKS): an optional main-item member, no new
+    // format version; a record without it reads as before, one that is not an object is dropped.
+    void providerCacheRoundTripsWithoutANewVersion()
+    {
+        SessionRecord r = sampleRecord();
+        const QJsonObject cache{{QStringLiteral("discovery_expires_at"), 1700003600000.0},
+                                {QStringLiteral("jwks_uri"), QStringLiteral("https://login.example.com/jwks")},
+                                {QStringLiteral("jwks"), QJsonObject{{QStringLiteral("keys"), QJsonArray()}}},
+                                {QStringLiteral("jwks_expires_at"), 1700003600000.0}};
+        r.setProviderCache(cache);
+        const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), r, "g");
+        QVERIFY(items.first().data.contains("\"provider_cache\""));
+        QCOMPARE(QJsonDocument::fromJson(items.first().data).object().value(QStringLiteral("version")).toInt(),
+                 RecordFormat::Version);
+        SessionRecord back;
+        QVERIFY(!decodeAll(QStringLiteral("k"), items, &back));
+        QCOMPARE(back.providerCache(), cache);
+        QVERIFY(back == r);
+
+        QJsonObject main = QJsonDocument::fromJson(items.first().data).object();
+        main.insert(QStringLiteral("provider_cache"), QStringLiteral("not an object"));
+        QList<RecordFormat::Item> odd = items;
+        odd.first().data = QJsonDocument(main).toJson(QJsonDocument::Compact);
+        QVERIFY(!decodeAll(QStringLiteral("k"), odd, &back));
+        QVERIFY(back.providerCache().isEmpty());
+        QVERIFY(RecordFormat::encode(QStringLiteral("k"), sampleRecord(), "g").first().data.contains("provider_cache") == false);
+    }
+
     // token_type (RFC 6749 §5.1) is kept per access token, as issued; an optional member of the
     // version-3 access-token item, so items written before it existed (the version-1 items below
     // compare equal to a record without types) read as an unknown type.

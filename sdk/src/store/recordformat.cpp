@@ -105,14 +105,23 @@ QString idTokenKey(const QString &mainKey)
     return mainKey + QStringLiteral("#id_token");
 }
 
+int versionFor(const SessionRecord &record)
+{
+    // A session with a DPoP key needs a reader that knows the key (one that ignored it would
+    // refresh the bound refresh token without a proof); any other session is still written in
+    // the version Keyloop 0.2 reads, so that a downgrade keeps it.
+    return record.dpopKey().isEmpty() ? Version - 1 : Version;
+}
+
 QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QByteArray &generation)
 {
+    const int version = versionFor(record);
     const QString gen = QString::fromLatin1(generation);
     QList<Item> items;
 
     QJsonObject main;
     main.insert(kFormat, kMainTag);
-    main.insert(kVersion, Version);
+    main.insert(kVersion, version);
     main.insert(kGeneration, gen);
     main.insert(QStringLiteral("issuer"), record.issuer());
     main.insert(QStringLiteral("client_id"), record.clientId());
@@ -151,7 +160,7 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
     for (auto it = tokens.cbegin(); it != tokens.cend(); ++it) {
         QJsonObject at;
         at.insert(kFormat, kAccessTag);
-        at.insert(kVersion, Version);
+        at.insert(kVersion, version);
         at.insert(kGeneration, gen);
         at.insert(QStringLiteral("resource"), it.key());
         at.insert(QStringLiteral("access_token"), QString::fromUtf8(it.value().token));
@@ -167,7 +176,7 @@ QList<Item> encode(const QString &mainKey, const SessionRecord &record, const QB
     if (!record.idToken().isEmpty()) {
         QJsonObject id;
         id.insert(kFormat, kIdTag);
-        id.insert(kVersion, Version);
+        id.insert(kVersion, version);
         id.insert(kGeneration, gen);
         id.insert(QStringLiteral("id_token"), QString::fromUtf8(record.idToken()));
         items.append({idTokenKey(mainKey), QJsonDocument(id).toJson(QJsonDocument::Compact)});

@@ -16,6 +16,9 @@ namespace Keyloop::RecordFormat {
 /// items; version 3 the provider metadata remembered with the session and the grant id;
 /// version 4 the DPoP private key (RFC 9449) in the main item.
 constexpr int Version = 4;
+/// The version the items of \a record are written in: Version for a session with a DPoP key,
+/// else 3 (what Keyloop 0.2 reads: a downgrade keeps such a session).
+int versionFor(const SessionRecord &record);
 /// The oldest version this build still reads: items written by older builds stay readable.
 constexpr int OldestReadableVersion = 1;
 

@@ -150,11 +150,21 @@ private Q_SLOTS:
         QVERIFY(back == r);
     }
 
-    void writesFormatVersion4()
+    // Version 4 only for a session with a DPoP key: a Bearer session stays readable by a build
+    // that reads up to version 3 (a downgrade).
+    void writesVersion4OnlyForABoundSession()
     {
-        const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), sampleRecord(), "g");
+        const QList<RecordFormat::Item> bearer = RecordFormat::encode(QStringLiteral("k"), sampleRecord(), "g");
+        for (const RecordFormat::Item &item : bearer)
+            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(), 3);
+        SessionRecord bound = sampleRecord();
+        bound.setDpopKey(DpopKey::generate().privateJwk());
+        const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), bound, "g");
+        QCOMPARE(items.size(), bearer.size());
         for (const RecordFormat::Item &item : items)
-            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(), 4);
+            QCOMPARE(QJsonDocument::fromJson(item.data).object().value(QStringLiteral("version")).toInt(),
+                     RecordFormat::Version);
+        QCOMPARE(RecordFormat::Version, 4);
     }
 
     // Version 4: the DPoP private key (RFC 9449 §5) is in the main item, with the refresh token
@@ -238,7 +248,7 @@ private Q_SLOTS:
         const QList<RecordFormat::Item> items = RecordFormat::encode(QStringLiteral("k"), r, "g");
         QVERIFY(items.first().data.contains("\"provider_cache\""));
         QCOMPARE(QJsonDocument::fromJson(items.first().data).object().value(QStringLiteral("version")).toInt(),
-                 RecordFormat::Version);
+                 RecordFormat::versionFor(r));
         SessionRecord back;
         QVERIFY(!decodeAll(QStringLiteral("k"), items, &back));
         QCOMPARE(back.providerCache(), cache);

@@ -1559,8 +1559,13 @@ void tst_Cli::dpopLoginBindsTheTokensToOneKeyAcrossProcesses()
     QCOMPARE(QJsonDocument::fromJson(json.out).object().value(QStringLiteral("token_type")).toString(), QStringLiteral("DPoP"));
     QCOMPARE(apiStatus(token), 401); // useless without the key (RFC 9449 §7.2)
 
-    const Run first = cli({QStringLiteral("call"), apiUrl(QStringLiteral("/api/me"))});
+    // With debug logging: the events are there, the key, the tokens and the proofs are not.
+    const Run first = cli({QStringLiteral("-v"), QStringLiteral("call"), apiUrl(QStringLiteral("/api/me"))});
     QVERIFY2(first.exitCode == 0, first.err.constData());
+    QVERIFY(first.err.contains("keyloop.http"));
+    for (const QByteArray &secret : {token, record.refreshToken()})
+        QVERIFY2(!first.out.contains(secret) && !first.err.contains(secret), "a token was printed");
+    QVERIFY2(!first.err.contains("eyJ0eXAiOiJkcG9wK2p3dCI"), "a DPoP proof was printed"); // base64url of {"typ":"dpop+jwt"
     const QJsonObject me = QJsonDocument::fromJson(first.out).object();
     QCOMPARE(me.value(QStringLiteral("token_type")).toString(), QStringLiteral("DPoP"));
     QCOMPARE(me.value(QStringLiteral("jkt")).toString().toLatin1(), key.thumbprint());

@@ -8,6 +8,7 @@
 #include <keyloop/client.h>
 #include <keyloop/session.h>
 
+#include "devstackclient.h"
 #include "testsupport.h"
 
 #include <QtTest/QSignalSpy>
@@ -44,14 +45,7 @@ class tst_MetadataCache : public QObject
 
     ClientConfiguration configuration() const
     {
-        ClientConfiguration c;
-        c.setIssuer(m_devstack.issuer);
-        c.setClientId(m_devstack.publicClientId);
-        c.setScopes({QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("offline_access")});
-        TransportOptions transport;
-        transport.setExtraCaCertificates(m_devstack.caCertificates());
-        c.setTransport(transport);
-        return c;
+        return publicClient(m_devstack, {QStringLiteral("openid"), QStringLiteral("profile"), QStringLiteral("offline_access")});
     }
 
     // An app's start: a new Client (its own JWKS cache, nothing in memory) on the same keychain.

@@ -14,6 +14,7 @@
 #include <keyloop/signin.h>
 #include <keyloop/userinfojob.h>
 
+#include "devstackclient.h"
 #include "testsupport.h"
 
 #include <QtCore/QDir>
@@ -47,24 +48,14 @@ class tst_DpopDevstack : public QObject
 
     ClientConfiguration client() const
     {
-        ClientConfiguration c;
-        c.setIssuer(m_devstack.issuer);
-        c.setClientId(m_devstack.publicClientId);
-        c.setScopes({QStringLiteral("openid"), QStringLiteral("offline_access"), QStringLiteral("api:read")});
+        ClientConfiguration c = publicClient(m_devstack,
+            {QStringLiteral("openid"), QStringLiteral("offline_access"), QStringLiteral("api:read")});
         c.setResources({m_devstack.apiResource});
         c.setDpopEnabled(true);
-        TransportOptions transport;
-        transport.setExtraCaCertificates(m_devstack.caCertificates());
-        c.setTransport(transport);
         return c;
     }
 
-    QUrl api(const char *path) const
-    {
-        QUrl url = m_devstack.api;
-        url.setPath(QString::fromLatin1(path));
-        return url;
-    }
+    QUrl api(const char *path) const { return apiUrl(m_devstack, QString::fromLatin1(path)); }
 
     int counter(const char *name) const { return m_admin->counter(QString::fromLatin1(name)); }
 

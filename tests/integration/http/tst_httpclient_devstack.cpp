@@ -11,6 +11,7 @@
 #include <keyloop/sessioncredential.h>
 #include <keyloop/signin.h>
 
+#include "devstackclient.h"
 #include "testsupport.h"
 
 #include <QtCore/QJsonObject>
@@ -38,23 +39,13 @@ class tst_HttpClientDevstack : public QObject
 
     ClientConfiguration client() const
     {
-        ClientConfiguration c;
-        c.setIssuer(m_devstack.issuer);
-        c.setClientId(m_devstack.publicClientId);
-        c.setScopes({QStringLiteral("openid"), QStringLiteral("offline_access"), QStringLiteral("api:read")});
+        ClientConfiguration c = publicClient(m_devstack,
+            {QStringLiteral("openid"), QStringLiteral("offline_access"), QStringLiteral("api:read")});
         c.setResources({m_devstack.apiResource});
-        TransportOptions transport;
-        transport.setExtraCaCertificates(m_devstack.caCertificates());
-        c.setTransport(transport);
         return c;
     }
 
-    QUrl api(const char *path) const
-    {
-        QUrl url = m_devstack.api;
-        url.setPath(QString::fromLatin1(path));
-        return url;
-    }
+    QUrl api(const char *path) const { return apiUrl(m_devstack, QString::fromLatin1(path)); }
 
     int counter(const char *name) const { return m_admin->counter(QString::fromLatin1(name)); }
 

@@ -20,6 +20,11 @@ QByteArray headerValue(const QString &tokenType, const DpopKey &key, const QByte
     return (isDpopType(tokenType) && !key.isNull() ? kDpopPrefix : kBearerPrefix) + token;
 }
 
+bool isDpopValue(const QByteArray &headerValue)
+{
+    return headerValue.startsWith(kDpopPrefix);
+}
+
 QByteArray tokenOf(const QByteArray &headerValue)
 {
     if (headerValue.startsWith(kDpopPrefix))
@@ -32,7 +37,7 @@ QByteArray tokenOf(const QByteArray &headerValue)
 Credential::HeaderList proofHeaders(const DpopKey &key, const QByteArray &method, const QUrl &url,
                                     const QByteArray &headerValue, const QDateTime &now)
 {
-    if (key.isNull() || !headerValue.startsWith(kDpopPrefix))
+    if (key.isNull() || !isDpopValue(headerValue))
         return {};
     const QByteArray proof = key.createProof(method, url, now, tokenOf(headerValue), key.nonce(url));
     if (proof.isEmpty())

@@ -16,6 +16,8 @@ bool isDpopType(const QString &tokenType);
 /// "DPoP <token>" when \a tokenType is DPoP and \a key is set, else "Bearer <token>". A DPoP token
 /// without its key cannot be used: it goes as Bearer and the API refuses it (RFC 9449 §7.2).
 QByteArray headerValue(const QString &tokenType, const DpopKey &key, const QByteArray &token);
+/// True for a header value made by headerValue() for a DPoP-bound token ("DPoP …").
+bool isDpopValue(const QByteArray &headerValue);
 /// The token inside a header value made by headerValue().
 QByteArray tokenOf(const QByteArray &headerValue);
 /// The `DPoP` proof header for a request with \a method to \a url carrying \a headerValue (RFC 9449

@@ -204,14 +204,15 @@ void SessionCredential::reject(const QByteArray &headerValue)
 Credential::HeaderList SessionCredential::requestHeaders(const QByteArray &method, const QUrl &url,
                                                         const QByteArray &headerValue)
 {
-    if (!d->session)
+    // A Bearer request (the common case) costs a prefix check, not a look at the session's key.
+    if (!d->session || !DpopAuthorization::isDpopValue(headerValue))
         return {};
     return DpopAuthorization::proofHeaders(d->session->dpopKey(), method, url, headerValue, d->now());
 }
 
-void SessionCredential::responseReceived(const QUrl &url, const QByteArray &, const HeaderList &headers)
+void SessionCredential::responseReceived(const QUrl &url, const QByteArray &headerValue, const HeaderList &headers)
 {
-    if (d->session)
+    if (d->session && DpopAuthorization::isDpopValue(headerValue))
         DpopAuthorization::rememberNonce(d->session->dpopKey(), url, headers);
 }
 

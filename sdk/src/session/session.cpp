@@ -334,16 +334,8 @@ SessionJob *Session::signOut()
 
 void Session::freshAccessToken(const QString &resource, QObject *context, TokenCallback callback)
 {
-    SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback)};
-    d->maybeRetrySave();
-    // Fast path: a fresh token costs no I/O, only a queued call.
-    const SessionAccessToken token = d->record.accessToken(resource);
-    if (d->signedIn && Freshness::isFresh(token, d->now(), d->leadTime)) {
-        SessionPrivate::deliver(w, token.token, Error());
-        return;
-    }
-    d->waiting[resource].append(w);
-    d->pump();
+    // Fresh = valid for at least the lead time, which accessTokenValidFor() always asks for.
+    accessTokenValidFor(resource, std::chrono::milliseconds(0), context, std::move(callback));
 }
 
 void Session::accessTokenValidFor(const QString &resource, std::chrono::milliseconds minValidity, QObject *context,
@@ -352,6 +344,7 @@ void Session::accessTokenValidFor(const QString &resource, std::chrono::millisec
     SessionPrivate::Waiter w{QPointer<QObject>(context ? context : this), std::move(callback),
                              std::max(minValidity, std::chrono::milliseconds(0))};
     d->maybeRetrySave();
+    // Fast path: a fresh token costs no I/O, only a queued call.
     const SessionAccessToken token = d->record.accessToken(resource);
     if (d->signedIn && Freshness::isFresh(token, d->now(), d->leadFor(w))) {
         SessionPrivate::deliver(w, token.token, Error());
